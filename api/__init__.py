@@ -1,0 +1,1 @@
+"""remiss.api — the entry points: the `remiss` command line (and later the service)."""

@@ -1,0 +1,1 @@
+"""remiss benchmarks: solver and simulation performance against peers in the same run."""

@@ -1,0 +1,1 @@
+"""remiss.scenarios — the scenario file schema, the loader and the scenario library."""

@@ -1,0 +1,1 @@
+"""remiss.simulering — the SimPy model of the referral portal, policies, KPIs, runner."""
