@@ -1,0 +1,275 @@
+"""Care-guarantee KPIs, each computed once, here, by its official definition.
+
+Definitions (SKR, "Väntetider i vården"; DESIGN.md):
+
+- ``share_waiting_within_guarantee`` (*andel väntande inom 90 dagar*): at each month
+  end in the collection period, of the patients still waiting, the share who have
+  waited ≤ 90 calendar days; patient-chosen waiting (PVV) excluded. The KPI is the mean
+  of the monthly shares.
+- ``share_completed_within_guarantee`` (*andel genomförda inom 90 dagar*): of the
+  visits/treatments carried out in the collection period, the share within 90 calendar
+  days, PVV excluded.
+- ``mean_wait_days``, ``median_wait_days``, ``p90_wait_days``: waiting time (days,
+  continuous) of everyone served in the collection period, PVV included — what
+  patients actually experienced.
+- ``band_*``: SKR wait bands of the patients waiting at month ends (PVV excluded),
+  pooled over the month ends: 0–30, 31–60, 61–90, 91–120, 121–180, 181–365, 366+ days.
+- ``equity_gap``: max − min across sub-regions of ``share_waiting_within_guarantee``.
+- ``mean_travel_km``, ``share_outside_home_unit``: of those served in the period.
+- ``utilisation``: capacity used / capacity offered in the period (slots, or server
+  time); a no-show wastes its slot.
+- counts in the period: ``arrived`` (clock started), ``completed``, ``withdrawn``,
+  ``patient_chosen_waits`` (PVV began), ``no_shows``.
+
+Waiting patients are attributed to their home (catchment) unit, served ones to the
+unit that served them. The guarantee clock of the first visit starts when the referral
+is received and keeps running through assessment and return for completion; that of
+treatment starts at the decision to treat.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from allokering.domain import Stage
+from simulering.model import Records, home_units
+from simulering.patients import Patients
+from simulering.spec import FloatArray, IntArray, ModelSpec
+
+STAGES = (Stage.FIRST_VISIT, Stage.TREATMENT)
+BANDS = ((0, 30), (31, 60), (61, 90), (91, 120), (121, 180), (181, 365), (366, None))
+BAND_NAMES = tuple(f"band_{lo}_{hi}" if hi is not None else f"band_{lo}_plus" for lo, hi in BANDS)
+KPI_NAMES = (
+    "share_waiting_within_guarantee",
+    "share_completed_within_guarantee",
+    "mean_wait_days",
+    "median_wait_days",
+    "p90_wait_days",
+    *BAND_NAMES,
+    "equity_gap",
+    "mean_travel_km",
+    "share_outside_home_unit",
+    "utilisation",
+    "arrived",
+    "completed",
+    "withdrawn",
+    "patient_chosen_waits",
+    "no_shows",
+)
+"""Every KPI, in report order."""
+
+Kpis = dict[str, float]
+
+
+@dataclass(frozen=True)
+class StageView:
+    """One stage's columns with the period masks derived once."""
+
+    start: FloatArray
+    served: FloatArray
+    end: FloatArray
+    pvv: FloatArray
+    unit: IntArray
+    home: IntArray
+    area: IntArray
+    subregion: IntArray
+    completed: npt.NDArray[np.bool_]
+    wait: FloatArray
+    calendar_wait: FloatArray
+
+
+def _view(spec: ModelSpec, pts: Patients, rec: Records, s: int) -> StageView:
+    start, served, pvv = rec.clock_start[s], rec.served[s], rec.pvv[s]
+    served_or_inf = np.where(np.isnan(served), np.inf, served)
+    end = np.minimum(served_or_inf, rec.withdraw[s])
+    lo, hi = spec.warmup_days, spec.horizon_days
+    completed = (served >= lo) & (served < hi)
+    if s == 0:
+        home = rec.home_unit
+    else:
+        table = np.array(home_units(spec), dtype=np.int64)
+        home = table[rec.pool, pts.area] if table.shape[0] > 1 else rec.home_unit
+    sub_index = np.array(
+        [spec.subregions.index(spec.area_subregion[a]) for a in range(spec.n_areas)]
+    )
+    return StageView(
+        start=start,
+        served=served,
+        end=end,
+        pvv=pvv,
+        unit=rec.unit[s],
+        home=home,
+        area=pts.area,
+        subregion=sub_index[pts.area],
+        completed=completed,
+        wait=served - start,
+        calendar_wait=np.floor(served) - np.floor(start),
+    )
+
+
+def _snapshots(spec: ModelSpec) -> list[int]:
+    """Month-end days inside the collection period."""
+    return [int(d) for d in spec.month_ends if spec.warmup_days <= d < spec.horizon_days]
+
+
+def waiting_at(v: StageView, day: int) -> tuple[npt.NDArray[np.bool_], FloatArray]:
+    """Who is waiting at the end of ``day`` (PVV excluded) and their calendar waits."""
+    t = day + 1.0
+    waiting = (v.start < t) & (v.end >= t) & ~(v.pvv < t)
+    return waiting, day - np.floor(v.start)
+
+
+def _monthly_share(v: StageView, days: list[int], groups: IntArray, n: int,
+                   limit: int) -> tuple[FloatArray, FloatArray]:
+    """Per group: mean over month ends of the share waiting within ``limit``, and the
+    monthly series (months × groups) of share within and queue length."""
+    shares = np.full((len(days), n), np.nan)
+    lengths = np.zeros((len(days), n))
+    for i, day in enumerate(days):
+        waiting, w = waiting_at(v, day)
+        count = np.bincount(groups[waiting], minlength=n).astype(float)
+        within = np.bincount(groups[waiting & (w <= limit)], minlength=n)
+        lengths[i] = count
+        with np.errstate(invalid="ignore", divide="ignore"):
+            shares[i] = np.where(count > 0, within / np.maximum(count, 1), np.nan)
+    with np.errstate(invalid="ignore"):
+        mean = (
+            np.nanmean(shares, axis=0)
+            if days and not np.all(np.isnan(shares))
+            else np.full(n, np.nan)
+        )
+    return mean, np.stack([shares, lengths])
+
+
+def _group_kpis(spec: ModelSpec, v: StageView, rec: Records, s: int,
+                wait_group: IntArray, done_group: IntArray, n: int,
+                unit_columns: list[list[int]] | None) -> list[Kpis]:
+    """All KPIs of one stage for ``n`` groups at once (bincount, one pass per month end).
+
+    ``wait_group`` places waiting patients and arrivals, ``done_group`` served ones;
+    ``unit_columns[g]`` lists the units whose capacity counts for group ``g``.
+    """
+    limit = spec.guarantee_days[s]
+    days = _snapshots(spec)
+    nb = len(BANDS)
+    edges = np.array([lo for lo, _ in BANDS[1:]], dtype=float)
+    monthly = np.full((len(days), n), np.nan)
+    bands = np.zeros((n, nb))
+    for i, day in enumerate(days):
+        waiting, w = waiting_at(v, day)
+        g, ww = wait_group[waiting], w[waiting]
+        count = np.bincount(g, minlength=n)
+        within = np.bincount(g[ww <= limit], minlength=n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            monthly[i] = np.where(count > 0, within / np.maximum(count, 1), np.nan)
+        band = np.searchsorted(edges, ww, side="right")
+        bands += np.bincount(g * nb + band, minlength=n * nb).reshape(n, nb)
+    with np.errstate(invalid="ignore"):
+        has = ~np.all(np.isnan(monthly), axis=0) if days else np.zeros(n, dtype=bool)
+        share_waiting = np.full(n, np.nan)
+        if has.any():
+            share_waiting[has] = np.nanmean(monthly[:, has], axis=0)
+
+    done = v.completed
+    dg = done_group[done]
+    waits = v.wait[done]
+    not_pvv = ~(v.pvv[done] <= v.served[done])
+    on_time = v.calendar_wait[done] <= limit
+    km = spec.km[v.area[done], v.unit[done]]
+    outside = v.unit[done] != v.home[done]
+    n_done = np.bincount(dg, minlength=n).astype(float)
+    n_np = np.bincount(dg[not_pvv], minlength=n).astype(float)
+
+    def ratio(num: FloatArray, den: FloatArray) -> FloatArray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(den > 0, num / np.maximum(den, 1), np.nan)
+
+    share_completed = ratio(np.bincount(dg[not_pvv & on_time], minlength=n), n_np)
+    mean_wait = ratio(np.bincount(dg, weights=waits, minlength=n), n_done)
+    mean_km = ratio(np.bincount(dg, weights=km, minlength=n), n_done)
+    share_outside = ratio(np.bincount(dg, weights=outside, minlength=n), n_done)
+    order = np.lexsort((waits, dg))
+    bounds = np.searchsorted(dg[order], np.arange(n + 1))
+    lo, hi = spec.warmup_days, spec.horizon_days
+    in_period = (v.start >= lo) & (v.start < hi)
+    arrived = np.bincount(wait_group[in_period], minlength=n)
+    withdrawn_mask = (v.end == rec.withdraw[s]) & (v.end >= lo) & (v.end < hi)
+    withdrawn_mask &= ~(v.served <= v.end)
+    withdrawn = np.bincount(wait_group[withdrawn_mask], minlength=n)
+    pvv = np.bincount(wait_group[(v.pvv >= lo) & (v.pvv < hi)], minlength=n)
+    pools = [0] if s == 0 else list(range(1, len(spec.pools)))
+
+    result: list[Kpis] = []
+    for g in range(n):
+        k: Kpis = {}
+        k["share_waiting_within_guarantee"] = float(share_waiting[g])
+        k["share_completed_within_guarantee"] = float(share_completed[g])
+        k["mean_wait_days"] = float(mean_wait[g])
+        sorted_waits = waits[order[bounds[g] : bounds[g + 1]]]
+        k["median_wait_days"] = float(np.median(sorted_waits)) if sorted_waits.size else np.nan
+        k["p90_wait_days"] = (
+            float(np.percentile(sorted_waits, 90)) if sorted_waits.size else np.nan
+        )
+        total = bands[g].sum()
+        for name, c in zip(BAND_NAMES, bands[g], strict=True):
+            k[name] = float(c / total) if total else np.nan
+        k["equity_gap"] = np.nan
+        k["mean_travel_km"] = float(mean_km[g])
+        k["share_outside_home_unit"] = float(share_outside[g])
+        k["utilisation"] = np.nan
+        if unit_columns is not None and unit_columns[g]:
+            offered = rec.offered_slots[pools][:, unit_columns[g]].sum()
+            used = rec.used_slots[pools][:, unit_columns[g]].sum()
+            k["utilisation"] = float(used / offered) if offered else np.nan
+        k["arrived"] = float(arrived[g])
+        k["completed"] = float(n_done[g])
+        k["withdrawn"] = float(withdrawn[g])
+        k["patient_chosen_waits"] = float(pvv[g])
+        k["no_shows"] = float(rec.no_shows[s]) if n == 1 else np.nan
+        result.append(k)
+    return result
+
+
+def replication_kpis(spec: ModelSpec, pts: Patients, rec: Records) -> dict[str, Any]:
+    """KPIs of one replication: overall, by unit, area and sub-region, and monthly series."""
+    out: dict[str, Any] = {"kpis": {}, "by_unit": {}, "by_area": {}, "by_subregion": {}}
+    series: dict[str, Any] = {}
+    all_days = [int(d) for d in spec.month_ends if d < spec.horizon_days]
+    series["month_end_day"] = all_days
+    all_units = list(range(spec.n_units))
+    zeros = np.zeros(pts.n, dtype=np.int64)
+    for s, stage in enumerate(STAGES):
+        v = _view(spec, pts, rec, s)
+        overall = _group_kpis(spec, v, rec, s, zeros, zeros, 1, [all_units])[0]
+        by_sub = _group_kpis(spec, v, rec, s, v.subregion, v.subregion,
+                             len(spec.subregions), None)
+        shares = np.array([k["share_waiting_within_guarantee"] for k in by_sub])
+        if np.count_nonzero(~np.isnan(shares)) >= 2:
+            overall["equity_gap"] = float(np.nanmax(shares) - np.nanmin(shares))
+        out["kpis"][stage.value] = overall
+        unit_done = np.where(v.unit >= 0, v.unit, 0)
+        by_unit = _group_kpis(spec, v, rec, s, v.home, unit_done, spec.n_units,
+                              [[u] for u in all_units])
+        by_area = _group_kpis(spec, v, rec, s, v.area, v.area, spec.n_areas, None)
+        for groups, ids, key in (
+            (by_unit, spec.unit_ids, "by_unit"),
+            (by_area, spec.area_ids, "by_area"),
+            (by_sub, spec.subregions, "by_subregion"),
+        ):
+            for gid, k in zip(ids, groups, strict=True):
+                out[key].setdefault(gid, {})[stage.value] = k
+        _, unit_series = _monthly_share(v, all_days, v.home, spec.n_units, spec.guarantee_days[s])
+        series[stage.value] = {
+            "share_waiting_within_guarantee": {
+                uid: unit_series[0][:, u].tolist() for u, uid in enumerate(spec.unit_ids)
+            },
+            "queue_length": {
+                uid: unit_series[1][:, u].tolist() for u, uid in enumerate(spec.unit_ids)
+            },
+        }
+    out["series"] = series
+    return out

@@ -1,0 +1,291 @@
+"""The SimPy model of the referral portal: arrivals, assessment, queues, booking, service.
+
+Event-light by design: a referral has no process of its own. Assessment is a delay
+drawn up front, so a referral costs one event when it joins the first-visit list (and
+none at all when the first visit runs on a slot calendar: the daily booking round takes
+in everything assessed since the last round). A booked slot is a counter, not a
+process. Server pools (for validation against queueing theory) schedule one timeout per
+service. Withdrawal is lazy: a patient whose patience ran out is dropped when reached.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import simpy
+
+from simulering.patients import Patients
+from simulering.policies import RoutingPolicy
+from simulering.spec import FloatArray, IntArray, ModelSpec
+
+NAN = math.nan
+
+
+@dataclass(frozen=True)
+class Records:
+    """What happened to every referral in one run (arrays indexed [stage, referral])."""
+
+    clock_start: FloatArray
+    """When the guarantee clock started per stage (NaN: never entered the stage)."""
+    served: FloatArray
+    """When the visit/treatment took place (NaN: not by the horizon)."""
+    unit: IntArray
+    """The serving unit (-1: not served)."""
+    pvv: FloatArray
+    """When patient-chosen waiting began (NaN: never)."""
+    withdraw: FloatArray
+    """When the patient would withdraw if still waiting (inf: never)."""
+    limit: IntArray
+    """The priority limit in days per stage."""
+    no_shows: IntArray
+    """No-shows per stage in the collection period."""
+    home_unit: IntArray
+    pool: IntArray
+    used_slots: FloatArray
+    """Capacity used per pool and unit in the collection period (slots or server-days)."""
+    offered_slots: FloatArray
+    """Capacity offered per pool and unit in the collection period."""
+
+
+def home_units(spec: ModelSpec) -> list[list[int]]:
+    """home[pool][area]: the catchment unit if it serves the pool, else the nearest
+    unit of the same hospital group that does, else the nearest unit that does."""
+    result: list[list[int]] = []
+    for pool in spec.pools:
+        serves = pool.serves()
+        row: list[int] = []
+        for a in range(spec.n_areas):
+            own = int(spec.home_unit[a])
+            if serves[own]:
+                row.append(own)
+                continue
+            same = [
+                u
+                for u in range(spec.n_units)
+                if serves[u] and spec.unit_group[u] == spec.unit_group[own]
+            ]
+            candidates = same or [u for u in range(spec.n_units) if serves[u]]
+            row.append(min(candidates, key=lambda u: spec.km[a, u]) if candidates else own)
+        result.append(row)
+    return result
+
+
+class Model:
+    """One run of one policy on one replication's patients."""
+
+    def __init__(self, spec: ModelSpec, patients: Patients, policy: RoutingPolicy,
+                 rng: np.random.Generator) -> None:
+        self.spec = spec
+        self.patients = patients
+        self.policy = policy
+        self.rng = rng
+        self.env = simpy.Environment()
+        n = patients.n
+        self.area: list[int] = patients.area.tolist()
+        self.home = home_units(spec)
+        self.first_visit_unit: list[int] = [-1] * n
+        lim = spec.priority_limit[patients.priority]
+        self.limit = [lim[:, 0].tolist(), lim[:, 1].tolist()]
+        self.clock_start: list[list[float]] = [patients.arrival.tolist(), [NAN] * n]
+        self.served: list[list[float]] = [[NAN] * n, [NAN] * n]
+        self.unit: list[list[int]] = [[-1] * n, [-1] * n]
+        self.pvv: list[list[float]] = [[NAN] * n, [NAN] * n]
+        self.withdraw: list[list[float]] = [
+            (patients.arrival + patients.withdraw_after[0]).tolist(),
+            [math.inf] * n,
+        ]
+        self.withdraw_after_tr: list[float] = patients.withdraw_after[1].tolist()
+        self.queued: list[list[bool]] = [[False] * n, [False] * n]
+        self.no_shows: list[list[int]] = [[0] * n, [0] * n]
+        self.no_shows_in_period = [0, 0]
+        self.no_show_draw: list[list[float]] = patients.no_show_draw.tolist()
+        self.tolerance: list[float] = patients.tolerance_km.tolist()
+        self.km_rows: list[list[float]] = spec.km.tolist()
+        self.home_fv: list[int] = [self.home[0][a] for a in self.area]
+        self.decided: list[bool] = patients.decided.tolist()
+        self.pool_of: list[int] = patients.pool.tolist()
+        self.service: list[list[float]] = patients.service.tolist()
+        n_pools = len(spec.pools)
+        self.used = np.zeros((n_pools, spec.n_units))
+        self.idle: list[list[int]] = [
+            (p.servers.tolist() if p.servers is not None else [0] * spec.n_units)
+            for p in spec.pools
+        ]
+        self.no_show_share = spec.behaviour.no_show_share
+        self.restart_clock = spec.behaviour.no_show_restarts_clock
+        policy.initialise(self)
+
+    # --- the QueueContext protocol -------------------------------------------------
+    def deadline(self, ref: int, stage: int) -> float:
+        return self.clock_start[stage][ref] + self.limit[stage][ref]
+
+    def waiting(self, ref: int, stage: int, now: float) -> bool:
+        if not self.queued[stage][ref]:
+            return False
+        if self.withdraw[stage][ref] <= now:
+            self.queued[stage][ref] = False
+            return False
+        return True
+
+    def accepts(self, ref: int, unit: int) -> bool:
+        return unit == self.home[0][self.area[ref]] or (
+            self.km_rows[self.area[ref]][unit] <= self.tolerance[ref]
+        )
+
+    def decline(self, ref: int, stage: int, now: float) -> None:
+        if now <= self.deadline(ref, stage) and self.pvv[stage][ref] != self.pvv[stage][ref]:
+            self.pvv[stage][ref] = now
+
+    # --- the pathway ---------------------------------------------------------------
+    def _join(self, ref: int, pool: int, now: float) -> None:
+        self.queued[0 if pool == 0 else 1][ref] = True
+        self.policy.join(ref, pool, now)
+        if self.spec.pools[pool].mode == "servers":
+            self._dispatch(ref, pool, now)
+
+    def _dispatch(self, ref: int, pool: int, now: float) -> None:
+        idle = self.idle[pool]
+        free = [u for u in range(len(idle)) if idle[u] > 0]
+        if not free:
+            return
+        row = self.km_rows[self.area[ref]]
+        for u in sorted(free, key=row.__getitem__):
+            if idle[u] > 0:
+                self._start_services(u, pool, now)
+
+    def _start_services(self, unit: int, pool: int, now: float) -> None:
+        idle = self.idle[pool]
+        stage = 0 if pool == 0 else 1
+        while idle[unit] > 0:
+            taken = self.policy.offer(unit, pool, now, 1)
+            if not taken:
+                return
+            ref = taken[0]
+            if self._attends(ref, stage, now):
+                idle[unit] -= 1
+                duration = self.service[stage][ref]
+                if now >= self.spec.warmup_days:
+                    self.used[pool, unit] += min(duration, self.spec.horizon_days - now)
+                self._serve(ref, unit, stage, now)
+                done = self.env.timeout(duration, (unit, pool))
+                done.callbacks.append(self._service_done)
+
+    def _service_done(self, event: simpy.Event) -> None:
+        unit, pool = event.value
+        self.idle[pool][unit] += 1
+        self._start_services(unit, pool, self.env.now)
+
+    def _attends(self, ref: int, stage: int, now: float) -> bool:
+        """Take the referral off the list; a no-show goes back on it (rebooked)."""
+        self.queued[stage][ref] = False
+        shows = self.no_shows[stage][ref]
+        draw = self.no_show_draw[stage][ref] if shows == 0 else float(self.rng.random())
+        if draw >= self.no_show_share:
+            return True
+        self.no_shows[stage][ref] = shows + 1
+        if now >= self.spec.warmup_days:
+            self.no_shows_in_period[stage] += 1
+        return False
+
+    def _serve(self, ref: int, unit: int, stage: int, now: float) -> None:
+        self.served[stage][ref] = now
+        self.unit[stage][ref] = unit
+        if stage == 0:
+            self.first_visit_unit[ref] = unit
+            if self.decided[ref]:
+                self.clock_start[1][ref] = now
+                self.withdraw[1][ref] = now + self.withdraw_after_tr[ref]
+                self._join(ref, self.pool_of[ref], now)
+
+    def _rebook(self, ref: int, pool: int, now: float) -> None:
+        stage = 0 if pool == 0 else 1
+        if self.restart_clock:
+            self.clock_start[stage][ref] = now
+        self._join(ref, pool, now)
+
+    # --- processes -----------------------------------------------------------------
+    def _arrivals(self, order: list[int], ready: list[float]):  # type: ignore[no-untyped-def]
+        env = self.env
+        for ref in order:
+            t = ready[ref]
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            self._join(ref, 0, env.now)
+
+    def _booking_rounds(self, order: list[int], ready: list[float]):  # type: ignore[no-untyped-def]
+        """One round per day: take in assessed referrals, then fill the day's slots."""
+        env, spec = self.env, self.spec
+        calendar = [p for p in range(len(spec.pools)) if spec.pools[p].mode == "slots"]
+        slots = {p: spec.pools[p].slots.tolist() for p in calendar}  # type: ignore[union-attr]
+        fv_by_round = spec.pools[0].mode == "slots"
+        nxt, n_order = 0, len(order)
+        for day in range(spec.horizon_days):
+            if fv_by_round:
+                while nxt < n_order and ready[order[nxt]] <= day:
+                    self._join(order[nxt], 0, float(day))
+                    nxt += 1
+            # treatment first, so a decision today is not treated today
+            for p in sorted(calendar, reverse=True):
+                row = slots[p][day]
+                stage = 0 if p == 0 else 1
+                rebook: list[int] = []
+                for u, free in enumerate(row):
+                    if free <= 0:
+                        continue
+                    for ref in self.policy.offer(u, p, float(day), free):
+                        if self._attends(ref, stage, day):
+                            if day >= spec.warmup_days:
+                                self.used[p, u] += 1
+                            self._serve(ref, u, stage, float(day))
+                        else:
+                            rebook.append(ref)
+                for ref in rebook:
+                    self._rebook(ref, p, float(day))
+            yield env.timeout(1)
+
+    def run(self) -> Records:
+        spec, pts = self.spec, self.patients
+        ready = pts.ready.tolist()
+        fresh = np.flatnonzero(pts.backlog_stage != 1)
+        order = fresh[np.argsort(pts.ready[fresh], kind="stable")].tolist()
+        for ref in np.flatnonzero(pts.backlog_stage == 1).tolist():
+            # waiting for treatment at the start: first visit done, decided, at home unit
+            unit = int(pts.backlog_home[ref])
+            self.served[0][ref] = pts.arrival[ref]
+            self.unit[0][ref] = unit
+            self.first_visit_unit[ref] = unit
+            self.clock_start[1][ref] = pts.arrival[ref]
+            self.withdraw[1][ref] = pts.arrival[ref] + self.withdraw_after_tr[ref]
+            self._join(ref, self.pool_of[ref], 0.0)
+        if spec.pools[0].mode == "servers":
+            self.env.process(self._arrivals(order, ready))
+        self.env.process(self._booking_rounds(order, ready))
+        self.env.run(until=spec.horizon_days)
+        return self._records()
+
+    def _records(self) -> Records:
+        spec = self.spec
+        offered = np.zeros((len(spec.pools), spec.n_units))
+        period = spec.horizon_days - spec.warmup_days
+        for p, pool in enumerate(spec.pools):
+            if pool.mode == "slots":
+                assert pool.slots is not None
+                offered[p] = pool.slots[spec.warmup_days : spec.horizon_days].sum(axis=0)
+            else:
+                assert pool.servers is not None
+                offered[p] = pool.servers * period
+        return Records(
+            clock_start=np.array(self.clock_start),
+            served=np.array(self.served),
+            unit=np.array(self.unit, dtype=np.int64),
+            pvv=np.array(self.pvv),
+            withdraw=np.array(self.withdraw),
+            limit=np.array(self.limit, dtype=np.int64),
+            no_shows=np.array(self.no_shows_in_period, dtype=np.int64),
+            home_unit=np.array(self.home_fv, dtype=np.int64),
+            pool=np.array(self.pool_of, dtype=np.int64),
+            used_slots=self.used,
+            offered_slots=offered,
+        )

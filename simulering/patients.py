@@ -1,0 +1,144 @@
+"""The patients of one replication, drawn before any policy runs (common random numbers).
+
+Every attribute a patient brings with them — when the referral arrives, where they live,
+their priority, how far they will travel, whether they will be decided for treatment —
+is drawn here once, so every policy faces exactly the same patients.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from simulering.spec import FloatArray, IntArray, ModelSpec
+from simulering.streams import Streams
+
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class Patients:
+    """Struct of arrays, one row per referral; backlog rows first, then arrivals by time."""
+
+    arrival: FloatArray
+    """Referral received (the first-visit clock starts), days since start."""
+    ready: FloatArray
+    """Assessment done (returned referrals included): joins the first-visit list."""
+    area: IntArray
+    priority: IntArray
+    returned: BoolArray
+    tolerance_km: FloatArray
+    """The longest distance this patient accepts to a unit other than their home unit."""
+    decided: BoolArray
+    """Decided for treatment at the first visit."""
+    pool: IntArray
+    """The treatment pool (index into ``spec.pools``) if decided."""
+    withdraw_after: FloatArray
+    """Days of waiting after which the patient withdraws, per stage (2 × n)."""
+    service: FloatArray
+    """Service time in days per stage (2 × n), used by server pools."""
+    no_show_draw: FloatArray
+    """Uniform draw for the first booking per stage (2 × n)."""
+    backlog_stage: IntArray
+    """-1 for new referrals, else the stage the backlog patient waits in."""
+    backlog_home: IntArray
+
+    @property
+    def n(self) -> int:
+        return int(self.arrival.shape[0])
+
+
+def _tolerances(spec: ModelSpec, rng: np.random.Generator, n: int) -> FloatArray:
+    """Personal travel tolerance: the largest km at which accept-probability ≥ u."""
+    km, prob = spec.behaviour.accept_km, spec.behaviour.accept_prob
+    u = rng.random(n)
+    # prob is non-increasing in km; invert the piecewise-linear curve.
+    # np.interp needs increasing x: interpolate km over reversed probabilities.
+    tol = np.interp(u, prob[::-1], km[::-1])
+    tol[u > prob[0]] = 0.0
+    tol[u <= prob[-1]] = np.inf
+    return np.asarray(tol, dtype=np.float64)
+
+
+def draw_patients(spec: ModelSpec, streams: Streams) -> Patients:
+    """Draw the backlog and all referrals arriving within the horizon."""
+    rates = spec.daily_arrivals
+    rng_arr = streams.get("arrivals")
+    counts = rng_arr.poisson(rates)
+    days = np.repeat(np.arange(rates.shape[0]), counts.sum(axis=1))
+    area_new = np.concatenate([np.repeat(np.arange(rates.shape[1]), row) for row in counts])
+    offsets = rng_arr.random(days.shape[0])
+    arrival_new = days + offsets
+    order = np.lexsort((np.arange(days.size), arrival_new))
+    arrival_new, area_new = arrival_new[order], area_new[order].astype(np.int64)
+
+    bl = spec.backlog
+    n_bl = int(bl.home_unit.shape[0])
+    rng_bl = streams.get("backlog")
+    area_bl = np.empty(n_bl, dtype=np.int64)
+    for u in np.unique(bl.home_unit):
+        rows = np.flatnonzero(bl.home_unit == u)
+        catch = np.flatnonzero(spec.home_unit == u)
+        if catch.size == 0:
+            catch = np.array([int(np.argmin(spec.km[:, u]))])
+        w = spec.daily_arrivals[:, catch].sum(axis=0)
+        w = w / w.sum() if w.sum() > 0 else np.full(catch.size, 1.0 / catch.size)
+        area_bl[rows] = rng_bl.choice(catch, size=rows.size, p=w)
+
+    n = n_bl + arrival_new.size
+    arrival = np.concatenate([-bl.age_days, arrival_new])
+    area = np.concatenate([area_bl, area_new])
+    priority = streams.get("priorities").choice(
+        len(spec.priority_names), size=n, p=spec.priority_share
+    ).astype(np.int64)
+    rng_as = streams.get("assessment")
+    returned = rng_as.random(n) < spec.returned_share
+    delay = spec.assessment.sample(rng_as, n) + np.where(
+        returned, spec.completion.sample(rng_as, n), 0.0
+    )
+    is_bl = np.arange(n) < n_bl
+    ready = np.where(is_bl, arrival, arrival + delay)
+    rng_dec = streams.get("decision")
+    decided = rng_dec.random(n) < spec.decision_share
+    n_tr = len(spec.pools) - 1
+    if n_tr > 0:
+        pool = 1 + streams.get("pools").choice(n_tr, size=n, p=spec.treatment_pool_share)
+    else:
+        pool = np.zeros(n, dtype=np.int64)
+    rate = spec.behaviour.withdrawal_rate_per_day
+    rng_w = streams.get("withdrawal")
+    withdraw_after = (
+        rng_w.exponential(1.0 / rate, (2, n)) if rate > 0 else np.full((2, n), np.inf)
+    )
+    rng_s = streams.get("service")
+    service = np.zeros((2, n))
+    fv_service = spec.pools[0].service
+    if fv_service is not None:
+        service[0] = fv_service.sample(rng_s, n)
+    for p in range(1, len(spec.pools)):
+        dist = spec.pools[p].service
+        if dist is not None:
+            draws = dist.sample(rng_s, n)
+            service[1] = np.where(pool == p, draws, service[1])
+    backlog_stage = np.concatenate([bl.stage, np.full(arrival_new.size, -1, dtype=np.int64)])
+    backlog_home = np.concatenate([bl.home_unit, np.full(arrival_new.size, -1, dtype=np.int64)])
+    decided = decided | (backlog_stage == 1)
+    if n_tr == 0:
+        decided[:] = False
+    return Patients(
+        arrival=arrival,
+        ready=ready,
+        area=area,
+        priority=priority,
+        returned=returned,
+        tolerance_km=_tolerances(spec, streams.get("travel"), n),
+        decided=decided,
+        pool=pool.astype(np.int64),
+        withdraw_after=withdraw_after,
+        service=service,
+        no_show_draw=streams.get("no_show").random((2, n)),
+        backlog_stage=backlog_stage,
+        backlog_home=backlog_home,
+    )

@@ -1,0 +1,212 @@
+"""Routing policies: who gets a slot when capacity frees up.
+
+A policy is an object behind the small :class:`RoutingPolicy` protocol. The model tells
+it when a referral joins the waiting list of a pool and asks it, when a unit has freed
+capacity, which referrals take it. The model does not know which policy it runs.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from simulering.spec import ModelSpec
+
+
+class QueueContext(Protocol):
+    """What the model exposes to a policy."""
+
+    spec: ModelSpec
+    area: list[int]
+    """Home area of each referral."""
+    home: list[list[int]]
+    """home[pool][area]: the unit that owns an area's patients in a pool (catchment)."""
+    first_visit_unit: list[int]
+    """The unit of each referral's first visit (-1 before it)."""
+
+    def deadline(self, ref: int, stage: int) -> float:
+        """Day the referral's guarantee limit runs out in ``stage`` (priority limit)."""
+        ...
+
+    def waiting(self, ref: int, stage: int, now: float) -> bool:
+        """Is the referral still on the list of ``stage`` (not served, not withdrawn)?"""
+        ...
+
+    def accepts(self, ref: int, unit: int) -> bool:
+        """Would the patient accept an appointment at ``unit``?"""
+        ...
+
+    def decline(self, ref: int, stage: int, now: float) -> None:
+        """Record a declined offer (patient-chosen waiting if within the limit)."""
+        ...
+
+
+class RoutingPolicy(Protocol):
+    """Decides which waiting referral takes freed capacity."""
+
+    name: str
+
+    def initialise(self, ctx: QueueContext) -> None:
+        """Called once before the run."""
+        ...
+
+    def join(self, ref: int, pool: int, now: float) -> None:
+        """The referral joins the waiting list for ``pool``."""
+        ...
+
+    def offer(self, unit: int, pool: int, now: float, slots: int) -> list[int]:
+        """``unit`` has ``slots`` free in ``pool`` now: the referrals that take them."""
+        ...
+
+
+def _stage(pool: int) -> int:
+    return 0 if pool == 0 else 1
+
+
+class SeparateLists:
+    """``separate``: every unit keeps its own list (catchment), most urgent first.
+
+    The first visit is at the home unit; treatment at the unit of the first visit when
+    it offers that treatment pool, else at the home unit for the pool.
+    """
+
+    name = "separate"
+
+    def initialise(self, ctx: QueueContext) -> None:
+        self.ctx = ctx
+        n_units = ctx.spec.n_units
+        self.lists: list[list[list[tuple[float, int]]]] = [
+            [[] for _ in range(n_units)] for _ in ctx.spec.pools
+        ]
+        self.serves = [list(p.serves()) for p in ctx.spec.pools]
+
+    def list_unit(self, ref: int, pool: int) -> int:
+        ctx = self.ctx
+        if pool > 0:
+            fv = ctx.first_visit_unit[ref]
+            if fv >= 0 and self.serves[pool][fv]:
+                return fv
+        return ctx.home[pool][ctx.area[ref]]
+
+    def join(self, ref: int, pool: int, now: float) -> None:
+        key = self.ctx.deadline(ref, _stage(pool))
+        heapq.heappush(self.lists[pool][self.list_unit(ref, pool)], (key, ref))
+
+    def offer(self, unit: int, pool: int, now: float, slots: int) -> list[int]:
+        heap, stage, waiting = self.lists[pool][unit], _stage(pool), self.ctx.waiting
+        taken: list[int] = []
+        while heap and len(taken) < slots:
+            ref = heapq.heappop(heap)[1]
+            if waiting(ref, stage, now):
+                taken.append(ref)
+        return taken
+
+
+class SharedList:
+    """``shared``: one regional list per pool.
+
+    Freed capacity anywhere is offered in urgency order to the most urgent referrals;
+    the first whose patient accepts the unit takes it. A patient who declines an offer
+    within the limit gets patient-chosen waiting (PVV). A coordinator makes at most
+    ``spec.offer_scan_limit`` offers per freed slot; after that the slot goes to the
+    most urgent patient of the unit's own catchment, who always accepts.
+
+    ``group_of`` restricts pooling to groups of areas and units (for example
+    sub-regions); ``None`` pools the whole region.
+    """
+
+    name = "shared"
+
+    def __init__(self, group_of_unit: Sequence[int] | None = None) -> None:
+        self.group_of_unit = group_of_unit
+
+    def initialise(self, ctx: QueueContext) -> None:
+        self.ctx = ctx
+        spec = ctx.spec
+        n_groups = 1 if self.group_of_unit is None else max(self.group_of_unit) + 1
+        self.unit_group = (
+            [0] * spec.n_units if self.group_of_unit is None else list(self.group_of_unit)
+        )
+        self.regional: list[list[list[tuple[float, int]]]] = [
+            [[] for _ in range(n_groups)] for _ in spec.pools
+        ]
+        self.own: list[list[list[tuple[float, int]]]] = [
+            [[] for _ in range(spec.n_units)] for _ in spec.pools
+        ]
+        self.limit = spec.offer_scan_limit
+
+    def join(self, ref: int, pool: int, now: float) -> None:
+        ctx = self.ctx
+        key = (ctx.deadline(ref, _stage(pool)), ref)
+        home = ctx.home[pool][ctx.area[ref]]
+        heapq.heappush(self.regional[pool][self.unit_group[home]], key)
+        heapq.heappush(self.own[pool][home], key)
+
+    def offer(self, unit: int, pool: int, now: float, slots: int) -> list[int]:
+        ctx, stage = self.ctx, _stage(pool)
+        heap = self.regional[pool][self.unit_group[unit]]
+        waiting, accepts = ctx.waiting, ctx.accepts
+        taken: list[int] = []
+        held: list[tuple[float, int]] = []
+        chosen: set[int] = set()
+        offers = 0
+        while heap and len(taken) < slots and offers < self.limit * slots:
+            entry = heapq.heappop(heap)
+            ref = entry[1]
+            if ref in chosen or not waiting(ref, stage, now):
+                continue
+            offers += 1
+            if accepts(ref, unit):
+                taken.append(ref)
+                chosen.add(ref)
+            else:
+                ctx.decline(ref, stage, now)
+                held.append(entry)
+        for entry in held:
+            heapq.heappush(heap, entry)
+        own = self.own[pool][unit]
+        while own and len(taken) < slots:
+            ref = heapq.heappop(own)[1]
+            if ref not in chosen and waiting(ref, stage, now):
+                taken.append(ref)
+                chosen.add(ref)
+        return taken
+
+
+PolicyFactory = Callable[[ModelSpec], RoutingPolicy]
+
+
+def _subregion_groups(spec: ModelSpec) -> list[int]:
+    """Each unit's sub-region: that of most of its catchment (or its nearest area)."""
+    groups: list[int] = []
+    for u in range(spec.n_units):
+        areas = [a for a in range(spec.n_areas) if spec.home_unit[a] == u]
+        if not areas:
+            areas = [int(spec.km[:, u].argmin())]
+        names = [spec.area_subregion[a] for a in areas]
+        groups.append(spec.subregions.index(max(set(names), key=names.count)))
+    return groups
+
+
+POLICIES: dict[str, PolicyFactory] = {
+    "separate": lambda spec: SeparateLists(),
+    "shared": lambda spec: SharedList(),
+    "shared_within_subregion": lambda spec: _named(
+        SharedList(_subregion_groups(spec)), "shared_within_subregion"
+    ),
+}
+
+
+def _named(policy: SharedList, name: str) -> SharedList:
+    policy.name = name
+    return policy
+
+
+def make_policy(name: str, spec: ModelSpec) -> RoutingPolicy:
+    """The policy called ``name``; a ValueError lists the known ones."""
+    try:
+        factory = POLICIES[name]
+    except KeyError:
+        raise ValueError(f"unknown policy {name!r}; known: {', '.join(POLICIES)}") from None
+    return factory(spec)
