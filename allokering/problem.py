@@ -38,7 +38,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    model_validator,
+)
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from allokering.travel import road_km
@@ -192,6 +199,9 @@ class AllocationProblem(BaseModel):
     referrals: list[Referral] = Field(description="The waiting referrals.")
     weights: Weights = Field(default_factory=Weights, description="Cost weights.")
 
+    _compiled: Any = PrivateAttr(default=None)
+    """Cache of the columnar view (:mod:`allokering.compiled`)."""
+
     @model_validator(mode="after")
     def _check_references(self) -> AllocationProblem:
         errors = _cross_errors(self)
@@ -285,31 +295,20 @@ def _cross_errors(p: AllocationProblem) -> list[ErrorItem]:
         for u_id in row:
             if u_id not in units:
                 errors.append((("travel_km", a_id, u_id), f"unknown unit {u_id!r}", u_id))
-    for i, a in enumerate(p.areas):
+    for a in p.areas:
         row = given.get(a.id, {})
-        if a.lat is None or a.lon is None:
-            missing = [u for u in unit_ids if u not in row]
-            if missing:
+        for u in p.units:
+            if u.id not in row and None in (a.lat, a.lon, u.lat, u.lon):
+                if len(errors) >= MAX_ERRORS:
+                    break
                 errors.append(
                     (
-                        ("areas", i),
-                        f"area {a.id!r} has no coordinates and travel_km lacks units "
-                        f"{missing[:3]}",
+                        ("travel_km", a.id, u.id),
+                        "no distance: give coordinates for both the area and the unit, "
+                        "or a travel_km entry",
                         None,
                     )
                 )
-        else:
-            for k, u in enumerate(p.units):
-                if (u.lat is None or u.lon is None) and u.id not in row:
-                    errors.append(
-                        (
-                            ("units", k),
-                            f"unit {u.id!r} has no coordinates and travel_km lacks "
-                            f"area {a.id!r}",
-                            None,
-                        )
-                    )
-                    break
     if len(errors) >= MAX_ERRORS:
         return errors[:MAX_ERRORS]
     refs = p.referrals

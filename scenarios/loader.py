@@ -52,7 +52,9 @@ def _read_yaml(path: Path) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise ScenarioError(path, "", f"not valid YAML: {at}{getattr(exc, 'problem', exc)}") from None
+        raise ScenarioError(
+            path, "", f"not valid YAML: {at}{getattr(exc, 'problem', exc)}"
+        ) from None
 
 
 def _validate(model: type[M], data: Any, path: Path) -> M:
@@ -121,11 +123,15 @@ def check_references(s: Scenario, region: RegionSpec, path: Path) -> None:
     for i, st in enumerate(s.demand.steps):
         for j, a in enumerate(st.areas or []):
             need(a in areas, f"demand.steps.{i}.areas.{j}", f"unknown area {a!r}")
-    for a in s.demand.rates_per_1000:
-        need(a in areas, f"demand.rates_per_1000.{a}", f"unknown area {a!r}")
+    for rate_area in s.demand.rates_per_1000:
+        need(
+            rate_area in areas,
+            f"demand.rates_per_1000.{rate_area}",
+            f"unknown area {rate_area!r}",
+        )
     for i, r in enumerate(s.reductions):
-        for j, u in enumerate(r.units or []):
-            need(u in used, f"reductions.{i}.units.{j}", f"unit {u!r} is not in this scenario")
+        for j, uid in enumerate(r.units or []):
+            need(uid in used, f"reductions.{i}.units.{j}", f"unit {uid!r} is not in this scenario")
         for j, p in enumerate(r.pools or []):
             need(p in pools, f"reductions.{i}.pools.{j}", f"unknown pool {p!r}")
     fv = [u for u in s.units if u.first_visit is not None]
@@ -169,8 +175,9 @@ class Overrides:
     warmup_days: int | None = None
 
 
-def compile_scenario(s: Scenario, region: RegionSpec, overrides: Overrides | None = None
-                     ) -> ModelSpec:
+def compile_scenario(
+    s: Scenario, region: RegionSpec, overrides: Overrides | None = None
+) -> ModelSpec:
     """Turn a validated scenario into the model's plain-number specification."""
     ov = overrides or Overrides()
     horizon = ov.horizon_days or s.run.horizon_days
@@ -219,7 +226,7 @@ def compile_scenario(s: Scenario, region: RegionSpec, overrides: Overrides | Non
     for st in d.steps:
         on = np.array([day >= st.from_date for day in days])
         cols = [area_index[a] for a in st.areas] if st.areas else list(range(len(areas)))
-        daily[np.ix_(on, cols)] *= st.factor
+        daily[np.ix_(on, np.array(cols, dtype=np.int64))] *= st.factor
 
     # capacity pools
     pool_names = ["first_visit"] + [p.name for p in s.pathway.treatment_pools]
@@ -231,8 +238,9 @@ def compile_scenario(s: Scenario, region: RegionSpec, overrides: Overrides | Non
         if present and isinstance(present[0], Servers):
             servers = np.array([c.servers if isinstance(c, Servers) else 0 for c in caps])
             service = _distribution(present[0].service_days)
-            if any(isinstance(c, Servers) and c.service_days != present[0].service_days
-                   for c in caps):
+            if any(
+                isinstance(c, Servers) and c.service_days != present[0].service_days for c in caps
+            ):
                 raise ScenarioError(
                     s.name, f"units.*.{pname}", "all server units of a pool need one service time"
                 )
@@ -278,7 +286,9 @@ def compile_scenario(s: Scenario, region: RegionSpec, overrides: Overrides | Non
     for entry in s.backlog:
         counts = _largest_remainder([band.share for band in entry.age_profile], entry.count)
         for band, c in zip(entry.age_profile, counts, strict=True):
-            ages = band.from_days + (np.arange(c) + 0.5) / max(c, 1) * (band.to_days - band.from_days)
+            ages = band.from_days + (np.arange(c) + 0.5) / max(c, 1) * (
+                band.to_days - band.from_days
+            )
             bl_age.extend(ages.tolist())
             bl_home.extend([unit_index[entry.unit]] * c)
             bl_stage.extend([0 if entry.stage == "first_visit" else 1] * c)
@@ -293,7 +303,9 @@ def compile_scenario(s: Scenario, region: RegionSpec, overrides: Overrides | Non
         dtype=np.int64,
     )
     subregions = tuple(dict.fromkeys(a.subregion for a in areas))
-    limits = np.array([[p.first_visit_days, p.treatment_days] for p in s.priorities], dtype=np.int64)
+    limits = np.array(
+        [[p.first_visit_days, p.treatment_days] for p in s.priorities], dtype=np.int64
+    )
     tp_share = np.array([p.share for p in s.pathway.treatment_pools], dtype=float)
     return ModelSpec(
         name=s.name,

@@ -10,9 +10,18 @@ Schema of :class:`Scenario`.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+import itertools
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 from allokering.domain import GUARANTEE_DAYS
 
@@ -234,7 +243,17 @@ class Servers(Strict):
     service_days: DistributionSpec
 
 
-Capacity = Annotated[SlotCalendar | Servers, Field(discriminator="kind")]
+def _capacity_kind(v: Any) -> str:
+    """``kind`` may be left out: ``servers:`` implies a server pool, else slots."""
+    if isinstance(v, dict):
+        return str(v.get("kind", "servers" if "servers" in v else "slots"))
+    return str(getattr(v, "kind", "slots"))
+
+
+Capacity = Annotated[
+    Annotated[SlotCalendar, Tag("slots")] | Annotated[Servers, Tag("servers")],
+    Discriminator(_capacity_kind),
+]
 
 
 class UnitCapacitySpec(Strict):
@@ -288,7 +307,7 @@ class TravelSpec(Strict):
             pts = self.acceptance
             if len(pts) < 2:
                 raise ValueError("acceptance: at least two [km, probability] points")
-            for (k1, p1), (k2, p2) in zip(pts, pts[1:], strict=False):
+            for (k1, p1), (k2, p2) in itertools.pairwise(pts):
                 if k2 <= k1 or p2 > p1:
                     raise ValueError(
                         "acceptance: km must increase and probability must not increase"
@@ -377,7 +396,7 @@ class Scenario(Strict):
     behaviour: BehaviourSpec = Field(default_factory=BehaviourSpec)
     backlog: list[BacklogSpec] = Field(default_factory=list)
     offer_scan_limit: int = Field(
-        50, ge=1, description="Offers a coordinator makes per freed slot (shared lists)"
+        5, ge=1, description="Offers a coordinator makes per freed slot (shared lists)"
     )
     run: RunSpec = Field(default_factory=RunSpec)
 

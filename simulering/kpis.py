@@ -123,8 +123,9 @@ def waiting_at(v: StageView, day: int) -> tuple[npt.NDArray[np.bool_], FloatArra
     return waiting, day - np.floor(v.start)
 
 
-def _monthly_share(v: StageView, days: list[int], groups: IntArray, n: int,
-                   limit: int) -> tuple[FloatArray, FloatArray]:
+def _monthly_share(
+    v: StageView, days: list[int], groups: IntArray, n: int, limit: int
+) -> tuple[FloatArray, FloatArray]:
     """Per group: mean over month ends of the share waiting within ``limit``, and the
     monthly series (months × groups) of share within and queue length."""
     shares = np.full((len(days), n), np.nan)
@@ -145,9 +146,16 @@ def _monthly_share(v: StageView, days: list[int], groups: IntArray, n: int,
     return mean, np.stack([shares, lengths])
 
 
-def _group_kpis(spec: ModelSpec, v: StageView, rec: Records, s: int,
-                wait_group: IntArray, done_group: IntArray, n: int,
-                unit_columns: list[list[int]] | None) -> list[Kpis]:
+def _group_kpis(
+    spec: ModelSpec,
+    v: StageView,
+    rec: Records,
+    s: int,
+    wait_group: IntArray,
+    done_group: IntArray,
+    n: int,
+    unit_columns: list[list[int]] | None,
+) -> list[Kpis]:
     """All KPIs of one stage for ``n`` groups at once (bincount, one pass per month end).
 
     ``wait_group`` places waiting patients and arrivals, ``done_group`` served ones;
@@ -161,13 +169,13 @@ def _group_kpis(spec: ModelSpec, v: StageView, rec: Records, s: int,
     bands = np.zeros((n, nb))
     for i, day in enumerate(days):
         waiting, w = waiting_at(v, day)
-        g, ww = wait_group[waiting], w[waiting]
-        count = np.bincount(g, minlength=n)
-        within = np.bincount(g[ww <= limit], minlength=n)
+        grp, ww = wait_group[waiting], w[waiting]
+        count = np.bincount(grp, minlength=n)
+        within = np.bincount(grp[ww <= limit], minlength=n)
         with np.errstate(invalid="ignore", divide="ignore"):
             monthly[i] = np.where(count > 0, within / np.maximum(count, 1), np.nan)
         band = np.searchsorted(edges, ww, side="right")
-        bands += np.bincount(g * nb + band, minlength=n * nb).reshape(n, nb)
+        bands += np.bincount(grp * nb + band, minlength=n * nb).reshape(n, nb)
     with np.errstate(invalid="ignore"):
         has = ~np.all(np.isnan(monthly), axis=0) if days else np.zeros(n, dtype=bool)
         share_waiting = np.full(n, np.nan)
@@ -184,7 +192,7 @@ def _group_kpis(spec: ModelSpec, v: StageView, rec: Records, s: int,
     n_done = np.bincount(dg, minlength=n).astype(float)
     n_np = np.bincount(dg[not_pvv], minlength=n).astype(float)
 
-    def ratio(num: FloatArray, den: FloatArray) -> FloatArray:
+    def ratio(num: npt.NDArray[Any], den: FloatArray) -> FloatArray:
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(den > 0, num / np.maximum(den, 1), np.nan)
 
@@ -201,7 +209,7 @@ def _group_kpis(spec: ModelSpec, v: StageView, rec: Records, s: int,
     withdrawn_mask &= ~(v.served <= v.end)
     withdrawn = np.bincount(wait_group[withdrawn_mask], minlength=n)
     pvv = np.bincount(wait_group[(v.pvv >= lo) & (v.pvv < hi)], minlength=n)
-    pools = [0] if s == 0 else list(range(1, len(spec.pools)))
+    stage_pools = [0] if s == 0 else list(range(1, len(spec.pools)))
 
     result: list[Kpis] = []
     for g in range(n):
@@ -211,9 +219,7 @@ def _group_kpis(spec: ModelSpec, v: StageView, rec: Records, s: int,
         k["mean_wait_days"] = float(mean_wait[g])
         sorted_waits = waits[order[bounds[g] : bounds[g + 1]]]
         k["median_wait_days"] = float(np.median(sorted_waits)) if sorted_waits.size else np.nan
-        k["p90_wait_days"] = (
-            float(np.percentile(sorted_waits, 90)) if sorted_waits.size else np.nan
-        )
+        k["p90_wait_days"] = float(np.percentile(sorted_waits, 90)) if sorted_waits.size else np.nan
         total = bands[g].sum()
         for name, c in zip(BAND_NAMES, bands[g], strict=True):
             k[name] = float(c / total) if total else np.nan
@@ -222,8 +228,8 @@ def _group_kpis(spec: ModelSpec, v: StageView, rec: Records, s: int,
         k["share_outside_home_unit"] = float(share_outside[g])
         k["utilisation"] = np.nan
         if unit_columns is not None and unit_columns[g]:
-            offered = rec.offered_slots[pools][:, unit_columns[g]].sum()
-            used = rec.used_slots[pools][:, unit_columns[g]].sum()
+            offered = rec.offered_slots[stage_pools][:, unit_columns[g]].sum()
+            used = rec.used_slots[stage_pools][:, unit_columns[g]].sum()
             k["utilisation"] = float(used / offered) if offered else np.nan
         k["arrived"] = float(arrived[g])
         k["completed"] = float(n_done[g])
@@ -245,15 +251,15 @@ def replication_kpis(spec: ModelSpec, pts: Patients, rec: Records) -> dict[str, 
     for s, stage in enumerate(STAGES):
         v = _view(spec, pts, rec, s)
         overall = _group_kpis(spec, v, rec, s, zeros, zeros, 1, [all_units])[0]
-        by_sub = _group_kpis(spec, v, rec, s, v.subregion, v.subregion,
-                             len(spec.subregions), None)
+        by_sub = _group_kpis(spec, v, rec, s, v.subregion, v.subregion, len(spec.subregions), None)
         shares = np.array([k["share_waiting_within_guarantee"] for k in by_sub])
         if np.count_nonzero(~np.isnan(shares)) >= 2:
             overall["equity_gap"] = float(np.nanmax(shares) - np.nanmin(shares))
         out["kpis"][stage.value] = overall
         unit_done = np.where(v.unit >= 0, v.unit, 0)
-        by_unit = _group_kpis(spec, v, rec, s, v.home, unit_done, spec.n_units,
-                              [[u] for u in all_units])
+        by_unit = _group_kpis(
+            spec, v, rec, s, v.home, unit_done, spec.n_units, [[u] for u in all_units]
+        )
         by_area = _group_kpis(spec, v, rec, s, v.area, v.area, spec.n_areas, None)
         for groups, ids, key in (
             (by_unit, spec.unit_ids, "by_unit"),

@@ -75,8 +75,9 @@ def home_units(spec: ModelSpec) -> list[list[int]]:
 class Model:
     """One run of one policy on one replication's patients."""
 
-    def __init__(self, spec: ModelSpec, patients: Patients, policy: RoutingPolicy,
-                 rng: np.random.Generator) -> None:
+    def __init__(
+        self, spec: ModelSpec, patients: Patients, policy: RoutingPolicy, rng: np.random.Generator
+    ) -> None:
         self.spec = spec
         self.patients = patients
         self.policy = policy
@@ -119,7 +120,7 @@ class Model:
 
     # --- the QueueContext protocol -------------------------------------------------
     def deadline(self, ref: int, stage: int) -> float:
-        return self.clock_start[stage][ref] + self.limit[stage][ref]
+        return float(self.clock_start[stage][ref] + self.limit[stage][ref])
 
     def waiting(self, ref: int, stage: int, now: float) -> bool:
         if not self.queued[stage][ref]:
@@ -173,7 +174,7 @@ class Model:
                 done.callbacks.append(self._service_done)
 
     def _service_done(self, event: simpy.Event) -> None:
-        unit, pool = event.value
+        unit, pool = event.value  # type: ignore[misc]
         self.idle[pool][unit] += 1
         self._start_services(unit, pool, self.env.now)
 

@@ -90,9 +90,11 @@ def draw_patients(spec: ModelSpec, streams: Streams) -> Patients:
     n = n_bl + arrival_new.size
     arrival = np.concatenate([-bl.age_days, arrival_new])
     area = np.concatenate([area_bl, area_new])
-    priority = streams.get("priorities").choice(
-        len(spec.priority_names), size=n, p=spec.priority_share
-    ).astype(np.int64)
+    priority = (
+        streams.get("priorities")
+        .choice(len(spec.priority_names), size=n, p=spec.priority_share)
+        .astype(np.int64)
+    )
     rng_as = streams.get("assessment")
     returned = rng_as.random(n) < spec.returned_share
     delay = spec.assessment.sample(rng_as, n) + np.where(
@@ -109,9 +111,7 @@ def draw_patients(spec: ModelSpec, streams: Streams) -> Patients:
         pool = np.zeros(n, dtype=np.int64)
     rate = spec.behaviour.withdrawal_rate_per_day
     rng_w = streams.get("withdrawal")
-    withdraw_after = (
-        rng_w.exponential(1.0 / rate, (2, n)) if rate > 0 else np.full((2, n), np.inf)
-    )
+    withdraw_after = rng_w.exponential(1.0 / rate, (2, n)) if rate > 0 else np.full((2, n), np.inf)
     rng_s = streams.get("service")
     service = np.zeros((2, n))
     fv_service = spec.pools[0].service

@@ -132,7 +132,7 @@ class ModelSpec:
     """Day index of every month end in the horizon (snapshots for SKR measures)."""
     guarantee_days: tuple[int, int] = (GUARANTEE_DAYS, GUARANTEE_DAYS)
     """The guarantee limit of the first visit and of treatment (SKR measures use these)."""
-    offer_scan_limit: int = 50
+    offer_scan_limit: int = 5
 
     @property
     def n_areas(self) -> int:

@@ -1,0 +1,289 @@
+"""A columnar (numpy) view of an :class:`AllocationProblem`, shared by the solvers.
+
+Compiling once turns a million referral rows into a few integer arrays, so that
+aggregation into referral classes, costs and result objectives are vectorised.
+The validator does **not** use this module: it recomputes everything on its own.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from operator import attrgetter
+
+import numpy as np
+import numpy.typing as npt
+
+from allokering.problem import (
+    AllocationProblem,
+    AllocationResult,
+    Assignment,
+    Objective,
+    Status,
+    Weights,
+    gc_paused,
+)
+
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True, eq=False)
+class Compiled:
+    """Integer arrays describing a problem (indices instead of ids)."""
+
+    horizon: int
+    unit_ids: tuple[str, ...]
+    unit_labels: tuple[str, ...]
+    area_ids: tuple[str, ...]
+    weights: Weights
+    km: IntArray
+    """Whole km, shape (areas, units)."""
+    capacity: IntArray
+    """Slots, shape (units, H)."""
+    home: IntArray
+    """Home unit per area: the first unit whose catchment lists it, else the nearest."""
+    referral_ids: list[str]
+    area: IntArray
+    deadline: IntArray
+    weight: IntArray
+    allow_code: IntArray
+    """Per referral: row of ``allowed`` (one row per distinct area/eligibility/max km)."""
+    allowed: BoolArray
+    """Allowed units, shape (allow codes, units)."""
+    allow_area: IntArray
+    """Area of each allow code."""
+    booked_unit: IntArray
+    """Booked unit index or -1."""
+    booked_week: IntArray
+    """Booked week or -1."""
+    minutes: IntArray
+
+    @property
+    def n_referrals(self) -> int:
+        return len(self.referral_ids)
+
+    @property
+    def n_units(self) -> int:
+        return len(self.unit_ids)
+
+    def time_class(self) -> IntArray:
+        """k = number of on-time weeks, clipped to 0..H+1 (H+1: no breach even unplaced).
+
+        Late in week w iff w >= k; unplaced counts as a breach iff k <= H.
+        """
+        k = np.floor_divide(self.deadline, 7) + 1
+        return np.clip(k, 0, self.horizon + 1)
+
+    def booked_allowed(self) -> BoolArray:
+        """Booked referrals whose booked unit is allowed for them."""
+        has = self.booked_unit >= 0
+        ok = np.zeros(self.n_referrals, dtype=bool)
+        idx = np.nonzero(has)[0]
+        ok[idx] = self.allowed[self.allow_code[idx], self.booked_unit[idx]]
+        return ok
+
+
+def compile_problem(problem: AllocationProblem) -> Compiled:
+    """Compile (and cache on the problem) the columnar view."""
+    cached = problem.__pydantic_private__.get("_compiled") if problem.__pydantic_private__ else None
+    if isinstance(cached, Compiled):
+        return cached
+    with gc_paused():
+        compiled = _compile(problem)
+    if problem.__pydantic_private__ is not None:
+        problem.__pydantic_private__["_compiled"] = compiled
+    return compiled
+
+
+def _compile(problem: AllocationProblem) -> Compiled:
+    h = problem.horizon_weeks
+    unit_ids = tuple(u.id for u in problem.units)
+    area_ids = tuple(a.id for a in problem.areas)
+    n_units = len(unit_ids)
+    uidx = {u: i for i, u in enumerate(unit_ids)}
+    aidx = {a: i for i, a in enumerate(area_ids)}
+    km = np.asarray(problem.km_table(), dtype=np.int64).reshape(len(area_ids), n_units)
+    capacity = np.asarray([u.capacity for u in problem.units], dtype=np.int64).reshape(n_units, h)
+
+    home = np.argmin(km, axis=1).astype(np.int64)
+    seen: set[int] = set()
+    for j, u in enumerate(problem.units):
+        for a in u.catchment:
+            i = aidx[a]
+            if i not in seen:
+                seen.add(i)
+                home[i] = j
+
+    refs = problem.referrals
+    n = len(refs)
+    ids = list(map(attrgetter("id"), refs))
+    area = np.fromiter(map(aidx.__getitem__, map(attrgetter("area"), refs)), np.int64, n)
+    deadline = np.fromiter(map(attrgetter("deadline_day"), refs), np.int64, n)
+    weight = np.fromiter(map(attrgetter("weight"), refs), np.int64, n)
+    minutes = np.fromiter(map(attrgetter("procedure_minutes"), refs), np.int64, n)
+
+    # eligibility code: 0 = every unit, else an index into elig_masks
+    elig_code = np.zeros(n, dtype=np.int64)
+    elig_masks: list[BoolArray] = [np.ones(n_units, dtype=bool)]
+    elig_seen: dict[tuple[str, ...], int] = {}
+    eligible = list(map(attrgetter("eligible_units"), refs))
+    for i, e in enumerate(eligible):
+        if e is None:
+            continue
+        key = tuple(sorted(set(e)))
+        code = elig_seen.get(key)
+        if code is None:
+            code = len(elig_masks)
+            elig_seen[key] = code
+            mask = np.zeros(n_units, dtype=bool)
+            mask[[uidx[u] for u in key]] = True
+            elig_masks.append(mask)
+        elig_code[i] = code
+
+    max_km = np.array(
+        [np.inf if x is None else x for x in map(attrgetter("max_travel_km"), refs)],
+        dtype=np.float64,
+    )
+    km_values, km_code = np.unique(max_km, return_inverse=True)
+    triples = np.stack([area, elig_code, km_code.astype(np.int64)])
+    codes, allow_code = _group(triples)
+    t_area, t_elig, t_km = triples[:, codes]
+    allowed = np.stack([elig_masks[e] for e in t_elig]) if len(codes) else np.zeros(
+        (0, n_units), dtype=bool
+    )
+    if len(codes):
+        allowed &= km[t_area] <= km_values[t_km][:, None]
+
+    booked_unit = np.full(n, -1, dtype=np.int64)
+    booked_week = np.full(n, -1, dtype=np.int64)
+    for i, b in enumerate(map(attrgetter("booked"), refs)):
+        if b is not None:
+            booked_unit[i] = uidx[b.unit]
+            booked_week[i] = b.week
+
+    return Compiled(
+        horizon=h,
+        unit_ids=unit_ids,
+        unit_labels=tuple(u.label for u in problem.units),
+        area_ids=area_ids,
+        weights=problem.weights,
+        km=km,
+        capacity=capacity,
+        home=home,
+        referral_ids=ids,
+        area=area,
+        deadline=deadline,
+        weight=weight,
+        allow_code=allow_code,
+        allowed=allowed,
+        allow_area=t_area.astype(np.int64),
+        booked_unit=booked_unit,
+        booked_week=booked_week,
+        minutes=minutes,
+    )
+
+
+def _group(rows: IntArray) -> tuple[IntArray, IntArray]:
+    """Group the columns of ``rows`` (k × n): first index of each group and group ids."""
+    n = rows.shape[1]
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    order = np.lexsort(rows[::-1])
+    srt = rows[:, order]
+    new = np.ones(n, dtype=bool)
+    new[1:] = np.any(srt[:, 1:] != srt[:, :-1], axis=0)
+    gid_sorted = np.cumsum(new) - 1
+    inverse = np.empty(n, dtype=np.int64)
+    inverse[order] = gid_sorted
+    first = order[new]
+    return first.astype(np.int64), inverse
+
+
+def group_columns(*cols: IntArray) -> tuple[IntArray, IntArray]:
+    """Group referrals by equal values in all ``cols``: (first index per group, group id)."""
+    return _group(np.stack([np.asarray(c, dtype=np.int64) for c in cols]))
+
+
+def referral_costs(c: Compiled, unit: IntArray, week: IntArray) -> IntArray:
+    """Cost of each referral under a plan (unit -1 = unassigned), per the contract."""
+    w = c.weights
+    h = c.horizon
+    placed = unit >= 0
+    k = c.time_class()
+    booked = c.booked_unit >= 0
+    u = np.where(placed, unit, 0)
+    wk = np.where(placed, week, h)
+    late = np.where(placed, wk >= k, k <= h)
+    cost = c.weight * (w.breach * late + w.wait_per_day * 7 * wk)
+    cost += np.where(placed, w.travel_per_km * c.km[c.area, u], 0)
+    moved = booked & ~(placed & (unit == c.booked_unit) & (week == c.booked_week))
+    cost += w.move * moved
+    return cost.astype(np.int64)
+
+
+def objective_of_plan(c: Compiled, unit: IntArray, week: IntArray) -> tuple[int, Objective]:
+    """Total cost and its unweighted parts for a plan given as index arrays."""
+    h = c.horizon
+    placed = unit >= 0
+    k = c.time_class()
+    wk = np.where(placed, week, h)
+    late = np.where(placed, wk >= k, k <= h)
+    booked = c.booked_unit >= 0
+    moved = booked & ~(placed & (unit == c.booked_unit) & (week == c.booked_week))
+    travel = c.km[c.area[placed], unit[placed]]
+    objective = Objective(
+        breaches=int(late.sum()),
+        total_wait_days=int(7 * wk.sum()),
+        total_travel_km=int(travel.sum()),
+        moves=int(moved.sum()),
+    )
+    return int(referral_costs(c, unit, week).sum()), objective
+
+
+def make_result(
+    problem: AllocationProblem,
+    c: Compiled,
+    unit: IntArray,
+    week: IntArray,
+    *,
+    status: Status,
+    solver: str,
+    started: float,
+    lower_bound: int | None = None,
+    message: str = "",
+    reasons: bool = True,
+) -> AllocationResult:
+    """Build the result (objective, reasons, rows) from per-referral unit/week arrays.
+
+    ``started`` is the ``time.perf_counter()`` at the solver's start; the result's
+    ``solve_seconds`` runs to the end of this function.
+    """
+    from allokering.reasons import explain
+
+    cost, objective = objective_of_plan(c, unit, week)
+    placed = np.nonzero(unit >= 0)[0]
+    with gc_paused():
+        ids = c.referral_ids
+        ref_ids = [ids[i] for i in placed.tolist()]
+        unit_ids = np.asarray(c.unit_ids, dtype=object)[unit[placed]].tolist()
+        weeks = week[placed].tolist()
+        on_time = (7 * week[placed] <= c.deadline[placed]).tolist()
+        texts = explain(c, unit, week)[placed].tolist() if reasons else [""] * len(placed)
+        rows = list(map(Assignment, ref_ids, unit_ids, weeks, on_time, texts))
+        unassigned = [ids[i] for i in np.nonzero(unit < 0)[0].tolist()]
+    gap = None
+    if lower_bound is not None:
+        gap = max(0.0, (cost - lower_bound) / max(1, abs(cost)))
+    return AllocationResult.model_construct(
+        status=status,
+        cost=cost,
+        objective=objective,
+        lower_bound=lower_bound,
+        gap=gap,
+        assignments=rows,
+        unassigned=unassigned,
+        solve_seconds=time.perf_counter() - started,
+        solver=solver,
+        message=message,
+    )
