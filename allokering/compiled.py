@@ -147,13 +147,17 @@ def _compile(problem: AllocationProblem) -> Compiled:
     )
     km_values, km_code = np.unique(max_km, return_inverse=True)
     triples = np.stack([area, elig_code, km_code.astype(np.int64)])
-    codes, allow_code = _group(triples)
+    codes, triple_code = _group(triples)
     t_area, t_elig, t_km = triples[:, codes]
-    allowed = np.stack([elig_masks[e] for e in t_elig]) if len(codes) else np.zeros(
-        (0, n_units), dtype=bool
-    )
+    allowed = np.zeros((len(codes), n_units), dtype=bool)
     if len(codes):
+        allowed = np.stack([elig_masks[e] for e in t_elig])
         allowed &= km[t_area] <= km_values[t_km][:, None]
+    # one code per distinct (area, allowed units): merge triples that allow the same units
+    packed = np.packbits(allowed, axis=1).astype(np.int64).T
+    rows, merged = _group(np.vstack([t_area[None, :], packed]))
+    allow_code = merged[triple_code]
+    allowed, t_area = allowed[rows], t_area[rows]
 
     booked_unit = np.full(n, -1, dtype=np.int64)
     booked_week = np.full(n, -1, dtype=np.int64)

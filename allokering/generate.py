@@ -187,4 +187,3 @@ def generate(
             referrals=referrals,
             weights=weights or Weights(),
         )
-

@@ -121,8 +121,7 @@ class UnitCapacity(BaseModel):
     id: Id = Field(description="Unique unit id.")
     name: str | None = Field(default=None, max_length=200, description="Readable name.")
     capacity: list[Annotated[int, Field(ge=0)]] = Field(
-        description="Slots per week for weeks 0..H-1 (exactly horizon_weeks non-negative "
-        "integers)."
+        description="Slots per week for weeks 0..H-1 (exactly horizon_weeks non-negative integers)."
     )
     lat: float | None = Field(default=None, ge=-90, le=90, description="Latitude (WGS84).")
     lon: float | None = Field(default=None, ge=-180, le=180, description="Longitude (WGS84).")

@@ -36,33 +36,33 @@ from allokering.problem import AllocationProblem, AllocationResult, Status
 
 @dataclass(frozen=True, eq=False)
 class FlowNetwork:
-    """The layered network as arc arrays plus what is needed to split flows back."""
+    """The layered network as arc arrays plus what is needed to split flows back.
+
+    Arcs come in blocks, in this order: class → (unit, time class); (unit, time class)
+    → slot, ordered by pair then week; slot → sink; booking group → its booked slot;
+    booking group → its class; class → sink (unassigned).
+    """
 
     tails: IntArray
     heads: IntArray
     capacities: IntArray
     costs: IntArray
     supplies: IntArray
-    """Supply per node (classes positive, the sink negative)."""
+    """Supply per node (classes and booking groups positive, the sink negative)."""
     class_of: IntArray
     """Class id per referral."""
-    class_size: IntArray
-    n_class_arcs: int
-    """Arcs [0, n_class_arcs): class → (unit, time class)."""
+    group_of: IntArray
+    """Booking group id per referral (-1: not booked at an open, allowed slot)."""
+    n_classes: int
+    n_groups: int
     class_arc_class: IntArray
     class_arc_pair: IntArray
-    n_week_arcs: int
-    """Next arcs: (unit, time class) → slot, ordered by pair then week."""
     week_arc_pair: IntArray
     week_arc_unit: IntArray
     week_arc_week: IntArray
     n_slot_arcs: int
-    """Next arcs: slot → sink."""
-    booked_arc_class: IntArray
-    """Next arcs: class → its booked slot."""
-    booked_arc_unit: IntArray
-    booked_arc_week: IntArray
-    """Last C arcs: class → sink (unassigned)."""
+    group_unit: IntArray
+    group_week: IntArray
 
     @property
     def n_nodes(self) -> int:
@@ -85,39 +85,46 @@ class FlowNetwork:
 
 
 def build_network(c: Compiled) -> FlowNetwork:
-    """Aggregate referrals into classes and lay out the network."""
+    """Aggregate referrals into classes and booking groups and lay out the network."""
     h, n_units = c.horizon, c.n_units
     wts = c.weights
     total = c.n_referrals
     k = c.time_class()
     tc_first, tc_of = group_columns(k, c.weight)
     tc_k, tc_w = k[tc_first], c.weight[tc_first]
-    n_tc = len(tc_first)
+    n_tc = max(len(tc_first), 1)
 
-    booked = c.booked_unit >= 0
-    slot_ok = c.booked_allowed()
-    bslot = np.where(slot_ok, c.booked_unit * h + c.booked_week, -1)
-    first, class_of = group_columns(c.allow_code, tc_of, booked.astype(np.int64), bslot)
+    booked = (c.booked_unit >= 0).astype(np.int64)
+    first, class_of = group_columns(c.allow_code, tc_of, booked)
     n_cls = len(first)
     size = np.bincount(class_of, minlength=n_cls).astype(np.int64)
-    cls_code, cls_tc = c.allow_code[first], tc_of[first]
-    cls_area = c.allow_area[cls_code] if n_cls else np.zeros(0, dtype=np.int64)
-    cls_booked, cls_bslot = booked[first].astype(np.int64), bslot[first]
+    cls_code, cls_tc, cls_booked = c.allow_code[first], tc_of[first], booked[first]
+    cls_area = c.allow_area[cls_code]
+
+    # booking groups: referrals of one class booked at the same open, allowed slot
+    has_slot = c.booked_allowed()
+    has_slot &= c.capacity[np.maximum(c.booked_unit, 0), np.maximum(c.booked_week, 0)] > 0
+    slot_code = np.where(has_slot, c.booked_unit * h + c.booked_week, -1)
+    members = np.nonzero(has_slot)[0]
+    g_first, g_of = group_columns(class_of[members], slot_code[members])
+    group_of = np.full(total, -1, dtype=np.int64)
+    group_of[members] = g_of
+    n_grp = len(g_first)
+    g_size = np.bincount(g_of, minlength=n_grp).astype(np.int64)
+    g_ref = members[g_first]
+    g_cls, g_unit, g_week = class_of[g_ref], c.booked_unit[g_ref], c.booked_week[g_ref]
+    g_tc = cls_tc[g_cls]
 
     # class → (unit, time class)
-    ca_cls, ca_unit = np.nonzero(c.allowed[cls_code]) if n_cls else (np.zeros(0, int),) * 2
-    ca_cls, ca_unit = ca_cls.astype(np.int64), ca_unit.astype(np.int64)
-    pair_key = ca_unit * n_tc + cls_tc[ca_cls]
-    pairs, ca_pair = np.unique(pair_key, return_inverse=True)
-    ca_pair = ca_pair.astype(np.int64)
+    ca_cls, ca_unit = (x.astype(np.int64) for x in np.nonzero(c.allowed[cls_code]))
+    pairs, ca_pair = np.unique(ca_unit * n_tc + cls_tc[ca_cls], return_inverse=True)
+    ca_pair = ca_pair.astype(np.int64).reshape(-1)
     n_pairs = len(pairs)
-    pair_unit, pair_tc = pairs // max(n_tc, 1), pairs % max(n_tc, 1)
+    pair_unit, pair_tc = pairs // n_tc, pairs % n_tc
     ca_cost = wts.travel_per_km * c.km[cls_area[ca_cls], ca_unit] + wts.move * cls_booked[ca_cls]
 
     # (unit, time class) → slot (u, w) for weeks with capacity
-    open_slot = c.capacity[pair_unit] > 0  # (pairs, H)
-    wa_pair, wa_week = np.nonzero(open_slot)
-    wa_pair, wa_week = wa_pair.astype(np.int64), wa_week.astype(np.int64)
+    wa_pair, wa_week = (x.astype(np.int64) for x in np.nonzero(c.capacity[pair_unit] > 0))
     wa_unit = pair_unit[wa_pair]
     wa_k, wa_w = tc_k[pair_tc[wa_pair]], tc_w[pair_tc[wa_pair]]
     wa_cost = wa_w * (wts.breach * (wa_week >= wa_k) + wts.wait_per_day * 7 * wa_week)
@@ -125,33 +132,31 @@ def build_network(c: Compiled) -> FlowNetwork:
     # slot → sink
     slots = np.nonzero(c.capacity.reshape(-1) > 0)[0].astype(np.int64)
 
-    # class → booked slot
-    ba_cls = np.nonzero(cls_bslot >= 0)[0].astype(np.int64)
-    ba_unit, ba_week = cls_bslot[ba_cls] // h, cls_bslot[ba_cls] % h
-    ba_keep = c.capacity[ba_unit, ba_week] > 0
-    ba_cls, ba_unit, ba_week = ba_cls[ba_keep], ba_unit[ba_keep], ba_week[ba_keep]
-    ba_tc = cls_tc[ba_cls]
-    ba_cost = wts.travel_per_km * c.km[cls_area[ba_cls], ba_unit] + tc_w[ba_tc] * (
-        wts.breach * (ba_week >= tc_k[ba_tc]) + wts.wait_per_day * 7 * ba_week
+    # booking group → booked slot (no move cost) and → its class (cost 0)
+    ga_cost = wts.travel_per_km * c.km[cls_area[g_cls], g_unit] + tc_w[g_tc] * (
+        wts.breach * (g_week >= tc_k[g_tc]) + wts.wait_per_day * 7 * g_week
     )
 
     # class → sink (unassigned)
     cls_k, cls_w = tc_k[cls_tc], tc_w[cls_tc]
     un_cost = cls_w * (wts.breach * (cls_k <= h) + wts.wait_per_day * 7 * h) + wts.move * cls_booked
 
-    pair_node0 = n_cls
-    slot_node0 = n_cls + n_pairs
-    sink = slot_node0 + n_units * h
+    grp0 = n_cls
+    pair0 = grp0 + n_grp
+    slot0 = pair0 + n_pairs
+    sink = slot0 + n_units * h
     cls_nodes = np.arange(n_cls, dtype=np.int64)
+    grp_nodes = grp0 + np.arange(n_grp, dtype=np.int64)
     tails = np.concatenate(
-        [ca_cls, pair_node0 + wa_pair, slot_node0 + slots, ba_cls, cls_nodes]
+        [ca_cls, pair0 + wa_pair, slot0 + slots, grp_nodes, grp_nodes, cls_nodes]
     )
     heads = np.concatenate(
         [
-            pair_node0 + ca_pair,
-            slot_node0 + wa_unit * h + wa_week,
+            pair0 + ca_pair,
+            slot0 + wa_unit * h + wa_week,
             np.full(len(slots), sink, dtype=np.int64),
-            slot_node0 + ba_unit * h + ba_week,
+            slot0 + g_unit * h + g_week,
+            g_cls,
             np.full(n_cls, sink, dtype=np.int64),
         ]
     )
@@ -160,13 +165,24 @@ def build_network(c: Compiled) -> FlowNetwork:
             size[ca_cls],
             np.minimum(c.capacity[wa_unit, wa_week], total),
             c.capacity.reshape(-1)[slots],
-            size[ba_cls],
+            g_size,
+            g_size,
             size,
         ]
     )
-    costs = np.concatenate([ca_cost, wa_cost, np.zeros(len(slots), np.int64), ba_cost, un_cost])
+    costs = np.concatenate(
+        [
+            ca_cost,
+            wa_cost,
+            np.zeros(len(slots), np.int64),
+            ga_cost,
+            np.zeros(n_grp, np.int64),
+            un_cost,
+        ]
+    )
     supplies = np.zeros(sink + 1, dtype=np.int64)
-    supplies[:n_cls] = size
+    supplies[:n_cls] = size - np.bincount(g_cls, weights=g_size, minlength=n_cls).astype(np.int64)
+    supplies[grp0:pair0] = g_size
     supplies[sink] = -total
     return FlowNetwork(
         tails=tails.astype(np.int64),
@@ -175,18 +191,17 @@ def build_network(c: Compiled) -> FlowNetwork:
         costs=costs.astype(np.int64),
         supplies=supplies,
         class_of=class_of,
-        class_size=size,
-        n_class_arcs=len(ca_cls),
+        group_of=group_of,
+        n_classes=n_cls,
+        n_groups=n_grp,
         class_arc_class=ca_cls,
         class_arc_pair=ca_pair,
-        n_week_arcs=len(wa_pair),
         week_arc_pair=wa_pair,
         week_arc_unit=wa_unit,
         week_arc_week=wa_week,
         n_slot_arcs=len(slots),
-        booked_arc_class=ba_cls,
-        booked_arc_unit=ba_unit,
-        booked_arc_week=ba_week,
+        group_unit=g_unit,
+        group_week=g_week,
     )
 
 
@@ -203,9 +218,7 @@ class FlowSolution:
 def solve_network(net: FlowNetwork) -> FlowSolution:
     """Run OR-Tools' min-cost flow on the network."""
     mcf = min_cost_flow.SimpleMinCostFlow()
-    arcs = mcf.add_arcs_with_capacity_and_unit_cost(
-        net.tails, net.heads, net.capacities, net.costs
-    )
+    arcs = mcf.add_arcs_with_capacity_and_unit_cost(net.tails, net.heads, net.capacities, net.costs)
     mcf.set_nodes_supplies(np.arange(net.n_nodes, dtype=np.int64), net.supplies)
     status = mcf.solve()
     if status != mcf.OPTIMAL:
@@ -215,14 +228,30 @@ def solve_network(net: FlowNetwork) -> FlowSolution:
 
 
 def disaggregate(c: Compiled, net: FlowNetwork, flows: IntArray) -> tuple[IntArray, IntArray]:
-    """Split class flows back onto referrals: (unit index or -1, week) per referral."""
-    h = c.horizon
-    o1 = net.n_class_arcs
-    o2 = o1 + net.n_week_arcs
+    """Split class flows back onto referrals: (unit index or -1, week) per referral.
+
+    Within a booking group the most urgent referrals keep the booked slot; within a
+    class, earlier weeks go to earlier deadlines. Neither choice changes the cost.
+    """
+    h, n = c.horizon, c.n_referrals
+    o1 = len(net.class_arc_class)
+    o2 = o1 + len(net.week_arc_pair)
     o3 = o2 + net.n_slot_arcs
-    o4 = o3 + len(net.booked_arc_class)
-    f_in, f_out = flows[:o1], flows[o1:o2]
-    f_book, f_un = flows[o3:o4], flows[o4:]
+    o4 = o3 + net.n_groups
+    o5 = o4 + net.n_groups
+    f_in, f_out, f_keep, f_un = flows[:o1], flows[o1:o2], flows[o3:o4], flows[o5:]
+    unit = np.full(n, -1, dtype=np.int64)
+    week = np.zeros(n, dtype=np.int64)
+
+    # booking groups: the first f_keep members (by deadline) keep their booked slot
+    members = np.nonzero(net.group_of >= 0)[0]
+    order_g = members[np.lexsort((c.deadline[members], net.group_of[members]))]
+    g_sorted = net.group_of[order_g]
+    g_start = np.searchsorted(g_sorted, g_sorted, side="left")
+    keep = (np.arange(len(order_g)) - g_start) < f_keep[g_sorted]
+    kept = order_g[keep]
+    unit[kept] = net.group_unit[net.group_of[kept]]
+    week[kept] = net.group_week[net.group_of[kept]]
 
     # match inflows and outflows of each (unit, time class) node via cumulative sums
     m_in = np.nonzero(f_in > 0)[0]
@@ -231,36 +260,24 @@ def disaggregate(c: Compiled, net: FlowNetwork, flows: IntArray) -> tuple[IntArr
     in_cum = np.cumsum(f_in[m_in])
     out_cum = np.cumsum(f_out[m_out])
     ends = np.union1d(in_cum, out_cum)
-    starts = np.concatenate([[0], ends[:-1]]) if len(ends) else ends
+    starts = np.concatenate([[0], ends[:-1]]).astype(np.int64)
     seg_in = m_in[np.searchsorted(in_cum, ends, side="left")]
     seg_out = m_out[np.searchsorted(out_cum, ends, side="left")]
 
-    n_cls = len(net.class_size)
-    un_cls = np.arange(n_cls, dtype=np.int64)
-    piece_cls = np.concatenate([net.class_arc_class[seg_in], net.booked_arc_class, un_cls])
-    piece_unit = np.concatenate(
-        [net.week_arc_unit[seg_out], net.booked_arc_unit, np.full(n_cls, -1, np.int64)]
-    )
-    piece_week = np.concatenate(
-        [net.week_arc_week[seg_out], net.booked_arc_week, np.full(n_cls, h, np.int64)]
-    )
-    piece_n = np.concatenate([ends - starts, f_book, f_un])
-    keep = piece_n > 0
-    piece_cls, piece_unit, piece_week, piece_n = (
-        piece_cls[keep],
-        piece_unit[keep],
-        piece_week[keep],
-        piece_n[keep],
-    )
+    n_cls = net.n_classes
+    piece_cls = np.concatenate([net.class_arc_class[seg_in], np.arange(n_cls, dtype=np.int64)])
+    piece_unit = np.concatenate([net.week_arc_unit[seg_out], np.full(n_cls, -1, np.int64)])
+    piece_week = np.concatenate([net.week_arc_week[seg_out], np.full(n_cls, h, np.int64)])
+    piece_n = np.concatenate([ends - starts, f_un])
     order_p = np.lexsort((piece_unit, piece_week, piece_cls))
-    unit_sorted = np.repeat(piece_unit[order_p], piece_n[order_p])
-    week_sorted = np.repeat(piece_week[order_p], piece_n[order_p])
+    reps = piece_n[order_p]
 
-    order_r = np.lexsort((c.deadline, net.class_of))
-    unit = np.empty(c.n_referrals, dtype=np.int64)
-    week = np.empty(c.n_referrals, dtype=np.int64)
-    unit[order_r] = unit_sorted
-    week[order_r] = week_sorted
+    pool = np.ones(n, dtype=bool)
+    pool[kept] = False
+    pool_idx = np.nonzero(pool)[0]
+    order_r = pool_idx[np.lexsort((c.deadline[pool_idx], net.class_of[pool_idx]))]
+    unit[order_r] = np.repeat(piece_unit[order_p], reps)
+    week[order_r] = np.repeat(piece_week[order_p], reps)
     week[unit < 0] = 0
     return unit, week
 
