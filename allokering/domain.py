@@ -95,3 +95,49 @@ class Priority:
 
     def limit(self, stage: Stage) -> int:
         return self.first_visit_days if stage is Stage.FIRST_VISIT else self.treatment_days
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityPlan:
+    """Bookable slots of one unit in one capacity pool, per day from a start day.
+
+    Built from a weekly slot count spread over weekdays, times a per-day factor for
+    reductions such as the Swedish summer. Fractional capacity carries over: the
+    running total of slots tracks ``slots_per_week × factor`` exactly, so 7.5 slots a
+    week gives 15 slots in two weeks.
+    """
+
+    unit: str
+    pool: str
+    slots_per_day: tuple[int, ...]
+
+    @classmethod
+    def from_calendar(
+        cls,
+        unit: str,
+        pool: str,
+        slots_per_week: float,
+        weekdays: frozenset[int],
+        day_of_week: list[int],
+        factors: list[float],
+    ) -> CapacityPlan:
+        """Slots per day for days with the given weekday numbers (0 = Monday) and factors."""
+        if slots_per_week < 0:
+            raise ValueError(f"{unit}/{pool}: slots_per_week must be >= 0")
+        if not weekdays:
+            raise ValueError(f"{unit}/{pool}: at least one weekday")
+        per_open_day = slots_per_week / len(weekdays)
+        slots: list[int] = []
+        running, issued = 0.0, 0
+        for dow, factor in zip(day_of_week, factors, strict=True):
+            if dow in weekdays:
+                running += per_open_day * factor
+            day = int(running + 1e-9) - issued
+            issued += day
+            slots.append(day)
+        return cls(unit, pool, tuple(slots))
+
+    def weekly(self) -> list[int]:
+        """Slots per 7-day block from the start day."""
+        s = self.slots_per_day
+        return [sum(s[i : i + 7]) for i in range(0, len(s), 7)]

@@ -13,14 +13,14 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from allokering.domain import Stage
+from allokering.domain import CapacityPlan, CareGuarantee, Priority, Stage
 from allokering.travel import TravelMatrix
 from scenarios.schema import (
-    Capacity,
     DistributionSpec,
     RegionSpec,
     Scenario,
     Servers,
+    SlotCalendar,
 )
 from simulering.spec import Backlog, Behaviour, Distribution, ModelSpec, Pool
 
@@ -159,14 +159,6 @@ def _in_period(day: dt.date, start: str, end: str) -> bool:
     return start <= md <= end if start <= end else (md >= start or md <= end)
 
 
-def _slot_calendar(cap: Capacity, factors: np.ndarray, weekdays: np.ndarray) -> np.ndarray:
-    """Integer slots per day whose running total tracks the fractional capacity."""
-    assert cap.kind == "slots"
-    per_day = np.where(np.isin(weekdays, cap.weekdays), cap.slots_per_week / len(cap.weekdays), 0)
-    cum = np.floor(np.cumsum(per_day * factors) + 1e-9)
-    return np.diff(cum, prepend=0.0).astype(np.int64)
-
-
 @dataclass(frozen=True)
 class Overrides:
     """Run settings given on the command line, which win over the file."""
@@ -257,7 +249,16 @@ def compile_scenario(
                 ):
                     on = np.array([_in_period(day, r.start, r.end) for day in days])
                     factors[on] *= r.factor
-            slots[:, ui] = _slot_calendar(cap, factors, weekdays)
+            assert isinstance(cap, SlotCalendar)
+            plan = CapacityPlan.from_calendar(
+                s.units[ui].unit,
+                pname,
+                cap.slots_per_week,
+                frozenset(cap.weekdays),
+                weekdays.tolist(),
+                factors.tolist(),
+            )
+            slots[:, ui] = plan.slots_per_day
         slots.setflags(write=False)
         pools.append(Pool(pname, stage, "slots", slots=slots))
 
@@ -303,8 +304,13 @@ def compile_scenario(
         dtype=np.int64,
     )
     subregions = tuple(dict.fromkeys(a.subregion for a in areas))
+    guarantee = CareGuarantee(s.guarantee.first_visit_days, s.guarantee.treatment_days)
+    priorities = [
+        Priority(p.name, p.share, p.first_visit_days, p.treatment_days) for p in s.priorities
+    ]
     limits = np.array(
-        [[p.first_visit_days, p.treatment_days] for p in s.priorities], dtype=np.int64
+        [[p.limit(Stage.FIRST_VISIT), p.limit(Stage.TREATMENT)] for p in priorities],
+        dtype=np.int64,
     )
     tp_share = np.array([p.share for p in s.pathway.treatment_pools], dtype=float)
     return ModelSpec(
@@ -332,7 +338,10 @@ def compile_scenario(
         horizon_days=horizon,
         warmup_days=warmup,
         month_ends=month_ends,
-        guarantee_days=(s.guarantee.first_visit_days, s.guarantee.treatment_days),
+        guarantee_days=(
+            guarantee.limit(Stage.FIRST_VISIT),
+            guarantee.limit(Stage.TREATMENT),
+        ),
         offer_scan_limit=s.offer_scan_limit,
     )
 
