@@ -58,6 +58,14 @@ class Compiled:
     booked_week: IntArray
     """Booked week or -1."""
     minutes: IntArray
+    catchment: BoolArray
+    """Unit j lists area i in its catchment, shape (units, areas)."""
+    session_minutes: IntArray
+    """Session minutes per (unit, week); -1 where the unit sets none."""
+    max_external_percent: IntArray
+    """Per unit; -1 where unset."""
+    min_on_time_percent: IntArray
+    """Per area; -1 where unset."""
 
     @property
     def n_referrals(self) -> int:
@@ -73,7 +81,8 @@ class Compiled:
         Late in week w iff w >= k; unplaced counts as a breach iff k <= H.
         """
         k = np.floor_divide(self.deadline, 7) + 1
-        return np.clip(k, 0, self.horizon + 1)
+        out: IntArray = np.clip(k, 0, self.horizon + 1).astype(np.int64)
+        return out
 
     def booked_allowed(self) -> BoolArray:
         """Booked referrals whose booked unit is allowed for them."""
@@ -166,6 +175,14 @@ def _compile(problem: AllocationProblem) -> Compiled:
             booked_unit[i] = uidx[b.unit]
             booked_week[i] = b.week
 
+    catchment = np.zeros((n_units, len(area_ids)), dtype=bool)
+    for j, u in enumerate(problem.units):
+        catchment[j, [aidx[a] for a in u.catchment]] = True
+    session = np.asarray(
+        [u.session_minutes if u.session_minutes is not None else [-1] * h for u in problem.units],
+        dtype=np.int64,
+    ).reshape(n_units, h)
+
     return Compiled(
         horizon=h,
         unit_ids=unit_ids,
@@ -185,6 +202,19 @@ def _compile(problem: AllocationProblem) -> Compiled:
         booked_unit=booked_unit,
         booked_week=booked_week,
         minutes=minutes,
+        catchment=catchment,
+        session_minutes=session,
+        max_external_percent=np.asarray(
+            [
+                -1 if u.max_external_percent is None else u.max_external_percent
+                for u in problem.units
+            ],
+            dtype=np.int64,
+        ),
+        min_on_time_percent=np.asarray(
+            [-1 if a.min_on_time_percent is None else a.min_on_time_percent for a in problem.areas],
+            dtype=np.int64,
+        ),
     )
 
 
@@ -223,7 +253,8 @@ def referral_costs(c: Compiled, unit: IntArray, week: IntArray) -> IntArray:
     cost += np.where(placed, w.travel_per_km * c.km[c.area, u], 0)
     moved = booked & ~(placed & (unit == c.booked_unit) & (week == c.booked_week))
     cost += w.move * moved
-    return cost.astype(np.int64)
+    out: IntArray = np.asarray(cost, dtype=np.int64)
+    return out
 
 
 def objective_of_plan(c: Compiled, unit: IntArray, week: IntArray) -> tuple[int, Objective]:

@@ -246,8 +246,8 @@ class AllocationProblem(BaseModel):
 
 
 def round_km(km: float) -> int:
-    """Whole kilometres, half away from zero (the rounding the contract uses)."""
-    return int(math.floor(km + 0.5))
+    """Whole kilometres, halves rounded up (distances are never negative)."""
+    return math.floor(km + 0.5)
 
 
 ErrorItem = tuple[tuple[str | int, ...], str, Any]
@@ -284,9 +284,9 @@ def _cross_errors(p: AllocationProblem) -> list[ErrorItem]:
                     None,
                 )
             )
-        for j, a in enumerate(u.catchment):
-            if a not in areas:
-                errors.append((("units", i, "catchment", j), f"unknown area {a!r}", a))
+        for j, a_id in enumerate(u.catchment):
+            if a_id not in areas:
+                errors.append((("units", i, "catchment", j), f"unknown area {a_id!r}", a_id))
     given = p.travel_km or {}
     for a_id, row in given.items():
         if a_id not in areas:

@@ -45,7 +45,7 @@ def distances(problem: AllocationProblem) -> dict[tuple[str, str], int]:
                 assert a.lat is not None and a.lon is not None
                 assert u.lat is not None and u.lon is not None
                 km = road_km(a.lat, a.lon, u.lat, u.lon)
-            out[a.id, u.id] = int(math.floor(km + 0.5))
+            out[a.id, u.id] = math.floor(km + 0.5)
     return out
 
 
@@ -90,7 +90,8 @@ def validate(problem: AllocationProblem, result: AllocationResult) -> Validation
     """Check ids, coverage, capacity, eligibility, travel limits, side constraints and
     the reported objective; return every problem found."""
     errors: list[str] = []
-    if result.status in (Status.INFEASIBLE, Status.ERROR):
+    no_plan = result.status is Status.TIME_LIMIT and result.cost is None
+    if result.status in (Status.INFEASIBLE, Status.ERROR) or no_plan:
         if result.assignments:
             errors.append(f"status {result.status.value} but the result has assignments")
         return ValidationReport(

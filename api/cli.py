@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-from api import cli_estimate
+from api import cli_allocate, cli_bench, cli_estimate
 from api.tables import comparison_table
 from scenarios.loader import (
     LIBRARY_DIR,
@@ -37,6 +37,8 @@ app = typer.Typer(
 scenarios_app = typer.Typer(help="The scenario library and file format.", no_args_is_help=True)
 app.add_typer(scenarios_app, name="scenarios")
 app.add_typer(cli_estimate.app, name="estimate")
+app.add_typer(cli_allocate.app, name="allocate")
+app.add_typer(cli_bench.app, name="bench")
 
 console = Console()
 err = Console(stderr=True)

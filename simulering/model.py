@@ -88,7 +88,7 @@ class Model:
         self.home = home_units(spec)
         self.first_visit_unit: list[int] = [-1] * n
         lim = spec.priority_limit[patients.priority]
-        self.limit = [lim[:, 0].tolist(), lim[:, 1].tolist()]
+        self.limit: list[list[int]] = [lim[:, 0].tolist(), lim[:, 1].tolist()]
         self.clock_start: list[list[float]] = [patients.arrival.tolist(), [NAN] * n]
         self.served: list[list[float]] = [[NAN] * n, [NAN] * n]
         self.unit: list[list[int]] = [[-1] * n, [-1] * n]
@@ -105,11 +105,14 @@ class Model:
         self.tolerance: list[float] = patients.tolerance_km.tolist()
         self.km_rows: list[list[float]] = spec.km.tolist()
         self.home_fv: list[int] = [self.home[0][a] for a in self.area]
+        self.km_of: list[list[float]] = [self.km_rows[a] for a in self.area]
+        """Each referral's row of travel distances (shared row objects, no copies)."""
         self.decided: list[bool] = patients.decided.tolist()
         self.pool_of: list[int] = patients.pool.tolist()
         self.service: list[list[float]] = patients.service.tolist()
-        n_pools = len(spec.pools)
-        self.used = np.zeros((n_pools, spec.n_units))
+        self.used: list[list[float]] = [[0.0] * spec.n_units for _ in spec.pools]
+        """Capacity used per pool and unit in the collection period (plain floats: fast)."""
+        self.server_pool: list[bool] = [p.mode == "servers" for p in spec.pools]
         self.idle: list[list[int]] = [
             (p.servers.tolist() if p.servers is not None else [0] * spec.n_units)
             for p in spec.pools
@@ -120,30 +123,32 @@ class Model:
 
     # --- the QueueContext protocol -------------------------------------------------
     def deadline(self, ref: int, stage: int) -> float:
-        return float(self.clock_start[stage][ref] + self.limit[stage][ref])
+        return self.clock_start[stage][ref] + self.limit[stage][ref]
 
     def waiting(self, ref: int, stage: int, now: float) -> bool:
-        if not self.queued[stage][ref]:
+        queued = self.queued[stage]
+        if not queued[ref]:
             return False
         if self.withdraw[stage][ref] <= now:
-            self.queued[stage][ref] = False
+            queued[ref] = False
             return False
         return True
 
     def accepts(self, ref: int, unit: int) -> bool:
-        return unit == self.home[0][self.area[ref]] or (
-            self.km_rows[self.area[ref]][unit] <= self.tolerance[ref]
-        )
+        # home_fv[ref] is home[0][area[ref]], km_of[ref] is km_rows[area[ref]]
+        return unit == self.home_fv[ref] or self.km_of[ref][unit] <= self.tolerance[ref]
 
     def decline(self, ref: int, stage: int, now: float) -> None:
-        if now <= self.deadline(ref, stage) and self.pvv[stage][ref] != self.pvv[stage][ref]:
-            self.pvv[stage][ref] = now
+        pvv = self.pvv[stage]
+        # only the first decline within the limit counts: test the cheap part first
+        if pvv[ref] != pvv[ref] and now <= self.clock_start[stage][ref] + self.limit[stage][ref]:
+            pvv[ref] = now
 
     # --- the pathway ---------------------------------------------------------------
     def _join(self, ref: int, pool: int, now: float) -> None:
         self.queued[0 if pool == 0 else 1][ref] = True
         self.policy.join(ref, pool, now)
-        if self.spec.pools[pool].mode == "servers":
+        if self.server_pool[pool]:
             self._dispatch(ref, pool, now)
 
     def _dispatch(self, ref: int, pool: int, now: float) -> None:
@@ -168,7 +173,7 @@ class Model:
                 idle[unit] -= 1
                 duration = self.service[stage][ref]
                 if now >= self.spec.warmup_days:
-                    self.used[pool, unit] += min(duration, self.spec.horizon_days - now)
+                    self.used[pool][unit] += min(duration, self.spec.horizon_days - now)
                 self._serve(ref, unit, stage, now)
                 done = self.env.timeout(duration, (unit, pool))
                 done.callbacks.append(self._service_done)
@@ -221,29 +226,34 @@ class Model:
         calendar = [p for p in range(len(spec.pools)) if spec.pools[p].mode == "slots"]
         slots = {p: spec.pools[p].slots.tolist() for p in calendar}  # type: ignore[union-attr]
         fv_by_round = spec.pools[0].mode == "slots"
+        # treatment first, so a decision today is not treated today
+        rounds = sorted(calendar, reverse=True)
+        offer, attends, serve, join = self.policy.offer, self._attends, self._serve, self._join
         nxt, n_order = 0, len(order)
         for day in range(spec.horizon_days):
+            now = float(day)
+            in_period = day >= spec.warmup_days
             if fv_by_round:
                 while nxt < n_order and ready[order[nxt]] <= day:
-                    self._join(order[nxt], 0, float(day))
+                    join(order[nxt], 0, now)
                     nxt += 1
-            # treatment first, so a decision today is not treated today
-            for p in sorted(calendar, reverse=True):
+            for p in rounds:
                 row = slots[p][day]
                 stage = 0 if p == 0 else 1
+                used = self.used[p]
                 rebook: list[int] = []
                 for u, free in enumerate(row):
                     if free <= 0:
                         continue
-                    for ref in self.policy.offer(u, p, float(day), free):
-                        if self._attends(ref, stage, day):
-                            if day >= spec.warmup_days:
-                                self.used[p, u] += 1
-                            self._serve(ref, u, stage, float(day))
+                    for ref in offer(u, p, now, free):
+                        if attends(ref, stage, day):
+                            if in_period:
+                                used[u] += 1
+                            serve(ref, u, stage, now)
                         else:
                             rebook.append(ref)
                 for ref in rebook:
-                    self._rebook(ref, p, float(day))
+                    self._rebook(ref, p, now)
             yield env.timeout(1)
 
     def run(self) -> Records:
@@ -287,6 +297,6 @@ class Model:
             no_shows=np.array(self.no_shows_in_period, dtype=np.int64),
             home_unit=np.array(self.home_fv, dtype=np.int64),
             pool=np.array(self.pool_of, dtype=np.int64),
-            used_slots=self.used,
+            used_slots=np.array(self.used, dtype=np.float64),
             offered_slots=offered,
         )

@@ -90,14 +90,19 @@ class SeparateLists:
         return ctx.home[pool][ctx.area[ref]]
 
     def join(self, ref: int, pool: int, now: float) -> None:
-        key = self.ctx.deadline(ref, _stage(pool))
-        heapq.heappush(self.lists[pool][self.list_unit(ref, pool)], (key, ref))
+        ctx = self.ctx
+        if pool == 0:  # list_unit(ref, 0), inlined: this runs once per referral
+            key, unit = ctx.deadline(ref, 0), ctx.home[0][ctx.area[ref]]
+        else:
+            key, unit = ctx.deadline(ref, 1), self.list_unit(ref, pool)
+        heapq.heappush(self.lists[pool][unit], (key, ref))
 
     def offer(self, unit: int, pool: int, now: float, slots: int) -> list[int]:
         heap, stage, waiting = self.lists[pool][unit], _stage(pool), self.ctx.waiting
+        pop = heapq.heappop
         taken: list[int] = []
         while heap and len(taken) < slots:
-            ref = heapq.heappop(heap)[1]
+            ref = pop(heap)[1]
             if waiting(ref, stage, now):
                 taken.append(ref)
         return taken
@@ -131,6 +136,13 @@ class SharedList:
         self.regional: list[list[list[tuple[float, int]]]] = [
             [[] for _ in range(n_groups)] for _ in spec.pools
         ]
+        # Entries offered and declined go to a sorted "front" beside the heap instead of
+        # back into it: they are the most urgent and declined again at the next offer, so
+        # they come back in O(1). Kept in descending order (the most urgent last).
+        # Popping the smaller of front[-1] and heap[0] gives exactly the heap's order.
+        self.front: list[list[list[tuple[float, int]]]] = [
+            [[] for _ in range(n_groups)] for _ in spec.pools
+        ]
         self.own: list[list[list[tuple[float, int]]]] = [
             [[] for _ in range(spec.n_units)] for _ in spec.pools
         ]
@@ -145,14 +157,19 @@ class SharedList:
 
     def offer(self, unit: int, pool: int, now: float, slots: int) -> list[int]:
         ctx, stage = self.ctx, _stage(pool)
-        heap = self.regional[pool][self.unit_group[unit]]
-        waiting, accepts = ctx.waiting, ctx.accepts
+        group = self.unit_group[unit]
+        heap, front = self.regional[pool][group], self.front[pool][group]
+        waiting, accepts, decline = ctx.waiting, ctx.accepts, ctx.decline
+        pop = heapq.heappop
         taken: list[int] = []
         held: list[tuple[float, int]] = []
         chosen: set[int] = set()
-        offers = 0
-        while heap and len(taken) < slots and offers < self.limit * slots:
-            entry = heapq.heappop(heap)
+        offers, n_taken, max_offers = 0, 0, self.limit * slots
+        while (heap or front) and n_taken < slots and offers < max_offers:
+            if front and (not heap or front[-1] <= heap[0]):
+                entry = front.pop()
+            else:
+                entry = pop(heap)
             ref = entry[1]
             if ref in chosen or not waiting(ref, stage, now):
                 continue
@@ -160,17 +177,20 @@ class SharedList:
             if accepts(ref, unit):
                 taken.append(ref)
                 chosen.add(ref)
+                n_taken += 1
             else:
-                ctx.decline(ref, stage, now)
+                decline(ref, stage, now)
                 held.append(entry)
-        for entry in held:
-            heapq.heappush(heap, entry)
+        # held is ascending and no later than anything left: it goes back on the front
+        held.reverse()
+        front.extend(held)
         own = self.own[pool][unit]
-        while own and len(taken) < slots:
-            ref = heapq.heappop(own)[1]
+        while own and n_taken < slots:
+            ref = pop(own)[1]
             if ref not in chosen and waiting(ref, stage, now):
                 taken.append(ref)
                 chosen.add(ref)
+                n_taken += 1
         return taken
 
 

@@ -63,6 +63,15 @@ class FlowNetwork:
     n_slot_arcs: int
     group_unit: IntArray
     group_week: IntArray
+    group_class: IntArray
+    pair_unit: IntArray
+    pair_tc: IntArray
+    tc_k: IntArray
+    tc_minutes: IntArray
+    tc_area: IntArray
+    """Area of a time class when the network keeps areas apart (side constraints), else -1."""
+    class_tc: IntArray
+    class_area: IntArray
 
     @property
     def n_nodes(self) -> int:
@@ -84,13 +93,23 @@ class FlowNetwork:
         )
 
 
-def build_network(c: Compiled) -> FlowNetwork:
-    """Aggregate referrals into classes and booking groups and lay out the network."""
+def build_network(c: Compiled, *, side: bool = False) -> FlowNetwork:
+    """Aggregate referrals into classes and booking groups and lay out the network.
+
+    With ``side=True`` time classes also keep procedure minutes apart, and the areas
+    that have a fairness floor, so that CP-SAT can state its side constraints on arcs.
+    """
     h, n_units = c.horizon, c.n_units
     wts = c.weights
     total = c.n_referrals
     k = c.time_class()
-    tc_first, tc_of = group_columns(k, c.weight)
+    if side:
+        floor_area = np.where(c.min_on_time_percent[c.area] >= 0, c.area, -1)
+        tc_first, tc_of = group_columns(k, c.weight, c.minutes, floor_area)
+        tc_area = floor_area[tc_first]
+    else:
+        tc_first, tc_of = group_columns(k, c.weight)
+        tc_area = np.full(len(tc_first), -1, dtype=np.int64)
     tc_k, tc_w = k[tc_first], c.weight[tc_first]
     n_tc = max(len(tc_first), 1)
 
@@ -202,6 +221,14 @@ def build_network(c: Compiled) -> FlowNetwork:
         n_slot_arcs=len(slots),
         group_unit=g_unit,
         group_week=g_week,
+        group_class=g_cls,
+        pair_unit=pair_unit,
+        pair_tc=pair_tc,
+        tc_k=tc_k,
+        tc_minutes=c.minutes[tc_first],
+        tc_area=tc_area,
+        class_tc=cls_tc,
+        class_area=cls_area,
     )
 
 

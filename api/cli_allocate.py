@@ -1,0 +1,240 @@
+"""``remiss allocate``: solve an allocation problem file, or generate one.
+
+    remiss allocate PROBLEM.json [--solver auto|flow|cpsat|greedy|greedy_home|greedy_edd]
+                                 [--time-limit S] [--out RESULT.json]
+    remiss allocate generate --referrals N --units U --weeks H --seed S --out F
+
+Bad input ends with one clear message naming the file and the field path, exit code 2.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+from typer.core import TyperGroup
+
+from allokering.generate import AreaSite, generate
+from allokering.problem import AllocationResult, gc_paused, load_problem
+from allokering.solve import SOLVERS, SolverError, solve
+from allokering.validate import ValidationReport, validate
+
+DEFAULT_AREAS_CSV = Path(__file__).resolve().parents[2] / "shared" / "data" / "vgr_kommuner.csv"
+"""``../shared/data/vgr_kommuner.csv`` beside the repository."""
+
+INPUT_ERROR = 2
+MAX_SHOWN = 10
+
+
+class _ProblemOrCommand(TyperGroup):
+    """A group whose first argument is either a subcommand or a PROBLEM file.
+
+    ``remiss allocate generate ...`` runs ``generate``; ``remiss allocate x.json ...``
+    runs the hidden ``solve`` command with ``x.json``.
+    """
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # typer's own Context
+        first = next((a for a in args if not a.startswith("-")), None)
+        wants_help = any(a in ("--help", "-h") for a in args) and first is None
+        if first is not None and first not in self.commands and not wants_help:
+            args = ["solve", *args]
+        return super().parse_args(ctx, args)
+
+
+app = typer.Typer(
+    cls=_ProblemOrCommand,
+    help="Allocate waiting referrals to units and weeks (PROBLEM.json), or generate a "
+    "problem (generate).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _fail(message: str) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(INPUT_ERROR)
+
+
+def format_loc(loc: Sequence[int | str]) -> str:
+    """``("referrals", 3, "area")`` → ``referrals[3].area``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def validation_message(path: Path, exc: ValidationError) -> str:
+    """One message listing the field paths and what was wrong."""
+    errs = exc.errors(include_url=False)
+    lines = [f"{path}: {len(errs)} invalid field(s)"]
+    for e in errs[:MAX_SHOWN]:
+        lines.append(f"  {format_loc(e['loc'])}: {e['msg']}")
+    if len(errs) > MAX_SHOWN:
+        lines.append(f"  ... and {len(errs) - MAX_SHOWN} more")
+    return "\n".join(lines)
+
+
+@app.command("solve", hidden=True)
+def solve_command(
+    problem: Annotated[Path, typer.Argument(help="Problem JSON file.", show_default=False)],
+    solver: Annotated[
+        str, typer.Option(help=f"One of {', '.join(SOLVERS)} (greedy = greedy_edd).")
+    ] = "auto",
+    time_limit: Annotated[
+        float | None, typer.Option(help="Seconds (cpsat).", show_default=False)
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Result JSON (default: PROBLEM.result.json).", show_default=False),
+    ] = None,
+) -> None:
+    """Solve PROBLEM.json, print a summary and write the result JSON."""
+    try:
+        prob = load_problem(problem)
+    except OSError as exc:
+        raise _fail(f"{problem}: cannot read ({exc.strerror or exc})") from None
+    except ValidationError as exc:
+        raise _fail(validation_message(problem, exc)) from None
+    try:
+        result = solve(prob, solver, time_limit)
+    except SolverError as exc:
+        raise _fail(f"{problem}: {exc}") from None
+    report = validate(prob, result)
+    target = out or problem.with_name(problem.name.removesuffix(".json") + ".result.json")
+    try:
+        with gc_paused():
+            target.write_text(result.model_dump_json(), encoding="utf-8")
+    except OSError as exc:
+        raise _fail(f"{target}: cannot write ({exc.strerror or exc})") from None
+    console.print(summary_table(problem.name, len(prob.referrals), result, report))
+    console.print(f"result written to {target}")
+    if not report.ok:
+        for line in report.errors[:MAX_SHOWN]:
+            err_console.print(f"[red]validation:[/] {line}", highlight=False)
+        raise typer.Exit(1)
+
+
+def summary_table(
+    name: str, n_referrals: int, result: AllocationResult, report: ValidationReport
+) -> Table:
+    """The human summary of a result."""
+    table = Table(title=f"remiss allocate · {name}", show_header=False)
+    table.add_column("", style="bold")
+    table.add_column("", justify="right")
+    obj = result.objective
+    rows: list[tuple[str, Any]] = [
+        ("status", result.status.value),
+        ("solver", result.solver),
+        ("referrals", f"{n_referrals:,}"),
+        ("placed / unassigned", f"{len(result.assignments):,} / {len(result.unassigned):,}"),
+        ("cost", f"{result.cost:,}" if result.cost is not None else "–"),
+        ("lower bound", f"{result.lower_bound:,}" if result.lower_bound is not None else "–"),
+        ("gap", f"{100 * result.gap:.3f} %" if result.gap is not None else "–"),
+    ]
+    if obj is not None:
+        mean_wait = obj.total_wait_days / n_referrals if n_referrals else 0.0
+        rows += [
+            ("guarantee breaches", f"{obj.breaches:,}"),
+            ("total wait (days)", f"{obj.total_wait_days:,} (mean {mean_wait:.1f})"),
+            ("total travel (km)", f"{obj.total_travel_km:,}"),
+            ("moved bookings", f"{obj.moves:,}"),
+        ]
+    rows += [
+        ("solve time", f"{result.solve_seconds:.3f} s"),
+        ("validation", "ok" if report.ok else f"FAILED ({report.n_errors} errors)"),
+    ]
+    if result.message:
+        rows.append(("message", result.message))
+    for key, value in rows:
+        table.add_row(key, str(value))
+    return table
+
+
+def read_areas_csv(path: Path) -> list[AreaSite]:
+    """Areas from a ``kod,kommun,...,befolkning,lat,lon`` CSV (vgr_kommuner.csv)."""
+    areas: list[AreaSite] = []
+    with path.open(encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f)
+        need = {"kod", "kommun", "befolkning", "lat", "lon"}
+        missing = need - set(reader.fieldnames or [])
+        if missing:
+            raise ValueError(f"missing column(s) {', '.join(sorted(missing))}")
+        for line, row in enumerate(reader, start=2):
+            try:
+                areas.append(
+                    AreaSite(
+                        id=row["kod"].strip(),
+                        name=row["kommun"].strip(),
+                        population=int(row["befolkning"]),
+                        lat=float(row["lat"]),
+                        lon=float(row["lon"]),
+                    )
+                )
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"line {line}: {exc}") from None
+    if not areas:
+        raise ValueError("no areas")
+    return areas
+
+
+@app.command("generate")
+def generate_command(
+    out: Annotated[Path, typer.Option(help="Problem JSON to write.", show_default=False)],
+    referrals: Annotated[int, typer.Option(min=0, help="Waiting referrals.")] = 10_000,
+    units: Annotated[int, typer.Option(min=1, help="Units.")] = 40,
+    weeks: Annotated[int, typer.Option(min=1, max=520, help="Horizon H in weeks.")] = 26,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 1,
+    capacity_ratio: Annotated[
+        float, typer.Option(min=0.0, help="Slots over the horizon per waiting referral.")
+    ] = 1.0,
+    areas_csv: Annotated[
+        Path, typer.Option(help="Areas CSV (vgr_kommuner.csv format).")
+    ] = DEFAULT_AREAS_CSV,
+) -> None:
+    """Write a realistic VGR instance (summer dip, mixed priorities, late backlog)."""
+    from benchmarks.sites import VGR_AREAS, VGR_UNIT_SITES
+
+    areas: Sequence[AreaSite]
+    if areas_csv == DEFAULT_AREAS_CSV and not areas_csv.exists():
+        areas = VGR_AREAS
+    else:
+        try:
+            areas = read_areas_csv(areas_csv)
+        except OSError as exc:
+            raise _fail(f"{areas_csv}: cannot read ({exc.strerror or exc})") from None
+        except ValueError as exc:
+            raise _fail(f"{areas_csv}: {exc}") from None
+    problem = generate(
+        referrals,
+        areas,
+        VGR_UNIT_SITES,
+        n_units=units,
+        weeks=weeks,
+        seed=seed,
+        capacity_ratio=capacity_ratio,
+    )
+    try:
+        with gc_paused():
+            out.write_text(problem.model_dump_json(exclude_defaults=True), encoding="utf-8")
+    except OSError as exc:
+        raise _fail(f"{out}: cannot write ({exc.strerror or exc})") from None
+    console.print(
+        f"wrote {out}: {referrals:,} referrals, {units} units, {weeks} weeks, "
+        f"{len(areas)} areas, seed {seed}"
+    )
+
+
+def main() -> None:  # pragma: no cover - convenience entry point
+    """Run the allocate app on its own."""
+    app()
+
+
+__all__ = ["app", "format_loc", "read_areas_csv", "validation_message"]

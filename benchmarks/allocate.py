@@ -1,0 +1,321 @@
+"""``remiss bench allocate``: the allocation solvers on VGR instances, with peers.
+
+Instances: ``vgr-{size}`` with 40 units, 26 weeks and a fixed seed per size (below).
+Instances up to :data:`STORE_MAX` referrals are stored under ``benchmarks/instances/``
+and read from there; bigger ones are regenerated from their seed at run time (the
+generator is deterministic).
+
+Each (instance, solver) runs in a fresh worker process (``python -m
+benchmarks.allocate --worker ...``) so that peak memory (VmHWM, reset after loading
+the instance) belongs to that solver alone. Solvers: ``flow`` (exact), the greedy
+baselines ``greedy_home`` and ``greedy_edd``, and ``highs``: HiGHS on the identical
+flow LP in a separate process (OR-Tools and highspy ship clashing HiGHS builds).
+Every plan goes through :func:`allokering.validate.validate`; a failed check is
+counted in the "not OK" column.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+INSTANCE_DIR = HERE / "instances"
+RESULTS_DIR = HERE / "results"
+SEEDS: dict[int, int] = {1_000: 1000, 10_000: 10_000, 100_000: 100_000, 1_000_000: 1_000_000}
+"""Seed per instance size (other sizes use the size as the seed)."""
+UNITS, WEEKS = 40, 26
+STORE_MAX = 10_000
+DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
+DEFAULT_SOLVERS = ("flow", "greedy_home", "greedy_edd", "highs")
+
+
+def instance_path(size: int) -> Path:
+    return INSTANCE_DIR / f"vgr-{size}-u{UNITS}-h{WEEKS}-s{SEEDS.get(size, size)}.json"
+
+
+def load_instance(size: int) -> Any:
+    """The stored instance, or a freshly generated one (stored when small)."""
+    from allokering.generate import generate
+    from allokering.problem import gc_paused, load_problem
+    from benchmarks.sites import VGR_AREAS, VGR_UNIT_SITES
+
+    path = instance_path(size)
+    if path.exists():
+        return load_problem(path)
+    problem = generate(
+        size, VGR_AREAS, VGR_UNIT_SITES, n_units=UNITS, weeks=WEEKS, seed=SEEDS.get(size, size)
+    )
+    if size <= STORE_MAX:
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        with gc_paused():
+            path.write_text(problem.model_dump_json(exclude_defaults=True), encoding="utf-8")
+    return problem
+
+
+def _reset_peak() -> bool:
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def _peak_mb() -> float:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def worker(solver: str, size: int, highs_time_limit: float) -> dict[str, Any]:
+    """Run one solver on one instance in this process; a result row."""
+    from allokering.compiled import compile_problem, make_result
+    from allokering.problem import Status
+    from allokering.solve import solve
+    from allokering.solvers.flow import build_network, disaggregate, solve_network
+    from allokering.validate import validate
+
+    problem = load_instance(size)
+    row: dict[str, Any] = {"instance": f"vgr-{size}", "referrals": size, "solver": solver}
+    _reset_peak()
+    if solver in ("flow", "highs"):
+        t0 = time.perf_counter()
+        c = compile_problem(problem)
+        t1 = time.perf_counter()
+        net = build_network(c)
+        t2 = time.perf_counter()
+        row.update(build_s=t2 - t0, compile_s=t1 - t0, arcs=net.n_arcs, nodes=net.n_nodes)
+        if solver == "flow":
+            sol = solve_network(net)
+            t3 = time.perf_counter()
+            unit, week = disaggregate(c, net, sol.flows)
+            result = make_result(
+                problem,
+                c,
+                unit,
+                week,
+                status=Status.OPTIMAL,
+                solver="flow",
+                started=t0,
+                lower_bound=sol.cost,
+            )
+            t4 = time.perf_counter()
+            row.update(solve_s=t3 - t2, total_s=t4 - t0, peak_mb=_peak_mb())
+        else:
+            with tempfile.TemporaryDirectory() as tmp:
+                lp = Path(tmp) / "lp.npz"
+                net.save_lp(lp)
+                out = subprocess.run(
+                    [sys.executable, "-m", "benchmarks.highs_peer", str(lp), str(highs_time_limit)],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                    cwd=HERE.parent,
+                )
+            peer = json.loads(out.stdout.strip().splitlines()[-1])
+            row.update(
+                solve_s=peer["solve_seconds"],
+                total_s=(t2 - t0) + peer["build_seconds"] + peer["solve_seconds"],
+                cost=round(peer["objective"]) if peer["status"] == "Optimal" else None,
+                status=peer["status"].lower(),
+                peak_mb=peer["peak_rss_mb"],
+                valid=None,
+                note=f"HiGHS {peer['highs_version']} on the same LP, other process",
+            )
+            return row
+    else:
+        t0 = time.perf_counter()
+        result = solve(problem, solver)
+        row.update(build_s=None, solve_s=None, total_s=time.perf_counter() - t0, peak_mb=_peak_mb())
+    report = validate(problem, result)
+    obj = result.objective
+    row.update(
+        status=result.status.value,
+        cost=result.cost,
+        breaches=obj.breaches if obj else None,
+        wait_days=obj.total_wait_days if obj else None,
+        travel_km=obj.total_travel_km if obj else None,
+        moves=obj.moves if obj else None,
+        unassigned=len(result.unassigned),
+        valid=report.ok,
+        validation_errors=report.errors[:3],
+    )
+    return row
+
+
+def _spawn(solver: str, size: int, highs_time_limit: float) -> dict[str, Any]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks.allocate",
+        "--worker",
+        solver,
+        str(size),
+        str(highs_time_limit),
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=HERE.parent)
+    if out.returncode != 0:
+        return {
+            "instance": f"vgr-{size}",
+            "referrals": size,
+            "solver": solver,
+            "status": "error",
+            "valid": False,
+            "note": (out.stderr.strip().splitlines() or ["?"])[-1],
+        }
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def run(
+    sizes: Sequence[int] = DEFAULT_SIZES,
+    solvers: Sequence[str] = DEFAULT_SOLVERS,
+    *,
+    highs_time_limit: float = 600.0,
+    results_dir: Path | None = RESULTS_DIR,
+    echo: bool = True,
+) -> list[dict[str, Any]]:
+    """Run the benchmark; write ``allocate.md``/``allocate.json``; return the rows."""
+    rows: list[dict[str, Any]] = []
+    for size in sizes:
+        load_instance(size) if size <= STORE_MAX else None  # store small instances once
+        flow_cost: int | None = None
+        flow_time: float | None = None
+        flow_solve: float | None = None
+        for solver in solvers:
+            row = _spawn(solver, size, highs_time_limit)
+            if solver == "flow":
+                flow_cost, flow_time = row.get("cost"), row.get("total_s")
+                flow_solve = row.get("solve_s")
+            cost = row.get("cost")
+            if flow_cost and cost is not None:
+                row["gap_to_flow"] = (cost - flow_cost) / flow_cost
+            if solver == "highs" and flow_time and row.get("total_s"):
+                row["flow_speedup"] = row["total_s"] / flow_time
+                row["same_objective"] = cost == flow_cost
+                if flow_solve and row.get("solve_s"):
+                    row["flow_solve_speedup"] = row["solve_s"] / flow_solve
+            rows.append(row)
+            if echo:
+                print(_line(row), flush=True)
+    meta = {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "processor": platform.processor() or _cpu_name(),
+        "cpus": os.cpu_count(),
+        "units": UNITS,
+        "weeks": WEEKS,
+        "seeds": {str(s): SEEDS.get(s, s) for s in sizes},
+    }
+    if results_dir is not None:
+        results_dir.mkdir(parents=True, exist_ok=True)
+        (results_dir / "allocate.json").write_text(
+            json.dumps({"meta": meta, "rows": rows}, indent=2), encoding="utf-8"
+        )
+        (results_dir / "allocate.md").write_text(markdown(rows, meta), encoding="utf-8")
+    return rows
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "?"
+
+
+def _fmt(v: Any, spec: str = "") -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, bool):
+        return "yes" if v else "NO"
+    return format(v, spec)
+
+
+COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("instance", "instance", ""),
+    ("solver", "solver", ""),
+    ("status", "status", ""),
+    ("build_s", "build s", ".2f"),
+    ("solve_s", "solve s", ".2f"),
+    ("total_s", "end-to-end s", ".2f"),
+    ("cost", "cost", ","),
+    ("breaches", "breaches", ","),
+    ("gap_to_flow", "gap to flow", ".2%"),
+    ("peak_mb", "peak MB", ",.0f"),
+    ("valid", "valid", ""),
+)
+
+
+def _line(row: dict[str, Any]) -> str:
+    return "  ".join(f"{title}={_fmt(row.get(key), spec)}" for key, title, spec in COLUMNS)
+
+
+def markdown(rows: Sequence[dict[str, Any]], meta: dict[str, Any]) -> str:
+    """The results as a Markdown table with a short header."""
+    head = "| " + " | ".join(t for _, t, _ in COLUMNS) + " |"
+    sep = "|" + "|".join("---" for _ in COLUMNS) + "|"
+    body = ["| " + " | ".join(_fmt(r.get(k), s) for k, _, s in COLUMNS) + " |" for r in rows]
+    not_ok = sum(r.get("valid") is False for r in rows)
+    notes = [
+        f"- {r['instance']}: HiGHS takes {r['flow_speedup']:.1f}× the flow solver's "
+        f"end-to-end time and {_fmt(r.get('flow_solve_speedup'), '.1f')}× its solve time; "
+        f"same objective: {_fmt(r.get('same_objective'))}"
+        for r in rows
+        if r.get("solver") == "highs" and r.get("flow_speedup")
+    ]
+    return "\n".join(
+        [
+            "# Allocation benchmark",
+            "",
+            f"{meta['units']} units × {meta['weeks']} weeks, VGR geography; "
+            f"Python {meta['python']} on {meta['processor']} ({meta['cpus']} CPUs), "
+            "one core per solver. Build = compile the problem to arrays + lay out the "
+            "network; end-to-end = build + solve + split back to referrals + result "
+            "with reasons (JSON parsing excluded). Not OK: "
+            f"{not_ok}.",
+            "",
+            head,
+            sep,
+            *body,
+            "",
+            *notes,
+            "",
+        ]
+    )
+
+
+def print_table(rows: Sequence[dict[str, Any]]) -> None:
+    """A Rich table of the rows."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="remiss bench allocate")
+    for _, title, _ in COLUMNS:
+        table.add_column(title, justify="right")
+    for r in rows:
+        table.add_row(*(_fmt(r.get(k), s) for k, _, s in COLUMNS))
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) >= 4 and sys.argv[1] == "--worker":
+        limit = float(sys.argv[4]) if len(sys.argv) > 4 else 600.0
+        print(json.dumps(worker(sys.argv[2], int(sys.argv[3]), limit)))
+    else:
+        print_table(run([int(s) for s in sys.argv[1:]] or DEFAULT_SIZES))
