@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from api.cli_bench_simulate import simulate_command
 from benchmarks.allocate import RESULTS_DIR
 
 app = typer.Typer(
@@ -52,3 +53,6 @@ def allocate(
     print_table(rows)
     if any(r.get("valid") is False for r in rows):
         raise typer.Exit(1)
+
+
+app.command("simulate")(simulate_command)

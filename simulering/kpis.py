@@ -29,7 +29,7 @@ treatment starts at the decision to treat.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -80,6 +80,10 @@ class StageView:
     completed: npt.NDArray[np.bool_]
     wait: FloatArray
     calendar_wait: FloatArray
+    snapshots: dict[int, tuple[IntArray, FloatArray]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    """Cache of :func:`_waiting_rows` by day: every breakdown reuses the same snapshot."""
 
 
 def _view(spec: ModelSpec, pts: Patients, rec: Records, s: int) -> StageView:
@@ -123,27 +127,32 @@ def waiting_at(v: StageView, day: int) -> tuple[npt.NDArray[np.bool_], FloatArra
     return waiting, day - np.floor(v.start)
 
 
-def _monthly_share(
+def _waiting_rows(v: StageView, day: int) -> tuple[IntArray, FloatArray]:
+    """:func:`waiting_at` as row indices and their calendar waits, computed once per day."""
+    hit = v.snapshots.get(day)
+    if hit is None:
+        waiting, w = waiting_at(v, day)
+        rows = np.flatnonzero(waiting)
+        hit = v.snapshots[day] = (rows, w[rows])
+    return hit
+
+
+def _monthly_series(
     v: StageView, days: list[int], groups: IntArray, n: int, limit: int
-) -> tuple[FloatArray, FloatArray]:
-    """Per group: mean over month ends of the share waiting within ``limit``, and the
-    monthly series (months × groups) of share within and queue length."""
+) -> FloatArray:
+    """Monthly series per group: ``[0]`` share waiting within ``limit`` and ``[1]``
+    queue length (months × groups)."""
     shares = np.full((len(days), n), np.nan)
     lengths = np.zeros((len(days), n))
     for i, day in enumerate(days):
-        waiting, w = waiting_at(v, day)
-        count = np.bincount(groups[waiting], minlength=n).astype(float)
-        within = np.bincount(groups[waiting & (w <= limit)], minlength=n)
+        rows, w = _waiting_rows(v, day)
+        grp = groups[rows]
+        count = np.bincount(grp, minlength=n).astype(float)
+        within = np.bincount(grp[w <= limit], minlength=n)
         lengths[i] = count
         with np.errstate(invalid="ignore", divide="ignore"):
             shares[i] = np.where(count > 0, within / np.maximum(count, 1), np.nan)
-    with np.errstate(invalid="ignore"):
-        mean = (
-            np.nanmean(shares, axis=0)
-            if days and not np.all(np.isnan(shares))
-            else np.full(n, np.nan)
-        )
-    return mean, np.stack([shares, lengths])
+    return np.stack([shares, lengths])
 
 
 def _group_kpis(
@@ -168,8 +177,8 @@ def _group_kpis(
     monthly = np.full((len(days), n), np.nan)
     bands = np.zeros((n, nb))
     for i, day in enumerate(days):
-        waiting, w = waiting_at(v, day)
-        grp, ww = wait_group[waiting], w[waiting]
+        rows, ww = _waiting_rows(v, day)
+        grp = wait_group[rows]
         count = np.bincount(grp, minlength=n)
         within = np.bincount(grp[ww <= limit], minlength=n)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -268,7 +277,7 @@ def replication_kpis(spec: ModelSpec, pts: Patients, rec: Records) -> dict[str, 
         ):
             for gid, k in zip(ids, groups, strict=True):
                 out[key].setdefault(gid, {})[stage.value] = k
-        _, unit_series = _monthly_share(v, all_days, v.home, spec.n_units, spec.guarantee_days[s])
+        unit_series = _monthly_series(v, all_days, v.home, spec.n_units, spec.guarantee_days[s])
         series[stage.value] = {
             "share_waiting_within_guarantee": {
                 uid: unit_series[0][:, u].tolist() for u, uid in enumerate(spec.unit_ids)

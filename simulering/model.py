@@ -153,30 +153,37 @@ class Model:
 
     def _dispatch(self, ref: int, pool: int, now: float) -> None:
         idle = self.idle[pool]
-        free = [u for u in range(len(idle)) if idle[u] > 0]
+        free = [u for u, k in enumerate(idle) if k > 0]
         if not free:
             return
-        row = self.km_rows[self.area[ref]]
-        for u in sorted(free, key=row.__getitem__):
+        if len(free) > 1:
+            free.sort(key=self.km_rows[self.area[ref]].__getitem__)
+        for u in free:
             if idle[u] > 0:
                 self._start_services(u, pool, now)
 
     def _start_services(self, unit: int, pool: int, now: float) -> None:
         idle = self.idle[pool]
         stage = 0 if pool == 0 else 1
+        offer, spec = self.policy.offer, self.spec
+        rebook: list[int] = []
         while idle[unit] > 0:
-            taken = self.policy.offer(unit, pool, now, 1)
+            taken = offer(unit, pool, now, 1)
             if not taken:
-                return
+                break
             ref = taken[0]
             if self._attends(ref, stage, now):
                 idle[unit] -= 1
                 duration = self.service[stage][ref]
-                if now >= self.spec.warmup_days:
-                    self.used[pool][unit] += min(duration, self.spec.horizon_days - now)
+                if now >= spec.warmup_days:
+                    self.used[pool][unit] += min(duration, spec.horizon_days - now)
                 self._serve(ref, unit, stage, now)
                 done = self.env.timeout(duration, (unit, pool))
                 done.callbacks.append(self._service_done)
+            else:
+                rebook.append(ref)
+        for ref in rebook:  # no-shows go back on the list, as in slot mode
+            self._rebook(ref, pool, now)
 
     def _service_done(self, event: simpy.Event) -> None:
         unit, pool = event.value  # type: ignore[misc]
@@ -272,7 +279,10 @@ class Model:
             self._join(ref, self.pool_of[ref], 0.0)
         if spec.pools[0].mode == "servers":
             self.env.process(self._arrivals(order, ready))
-        self.env.process(self._booking_rounds(order, ready))
+        if spec.pools[0].mode == "slots" or any(
+            p.mode == "slots" and p.slots is not None and p.slots.any() for p in spec.pools
+        ):  # no daily rounds when they would have nothing to take in or book
+            self.env.process(self._booking_rounds(order, ready))
         self.env.run(until=spec.horizon_days)
         return self._records()
 

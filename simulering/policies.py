@@ -156,6 +156,8 @@ class SharedList:
         heapq.heappush(self.own[pool][home], key)
 
     def offer(self, unit: int, pool: int, now: float, slots: int) -> list[int]:
+        if slots == 1:
+            return self._offer_one(unit, pool, now)
         ctx, stage = self.ctx, _stage(pool)
         group = self.unit_group[unit]
         heap, front = self.regional[pool][group], self.front[pool][group]
@@ -166,10 +168,7 @@ class SharedList:
         chosen: set[int] = set()
         offers, n_taken, max_offers = 0, 0, self.limit * slots
         while (heap or front) and n_taken < slots and offers < max_offers:
-            if front and (not heap or front[-1] <= heap[0]):
-                entry = front.pop()
-            else:
-                entry = pop(heap)
+            entry = front.pop() if front and (not heap or front[-1] <= heap[0]) else pop(heap)
             ref = entry[1]
             if ref in chosen or not waiting(ref, stage, now):
                 continue
@@ -192,6 +191,39 @@ class SharedList:
                 chosen.add(ref)
                 n_taken += 1
         return taken
+
+    def _offer_one(self, unit: int, pool: int, now: float) -> list[int]:
+        """:meth:`offer` of a single slot (every server-pool offer): the same steps
+        without the bookkeeping of several takers."""
+        ctx, stage = self.ctx, _stage(pool)
+        group = self.unit_group[unit]
+        heap, front = self.regional[pool][group], self.front[pool][group]
+        waiting = ctx.waiting
+        pop = heapq.heappop
+        held: list[tuple[float, int]] = []
+        offers = 0
+        while (heap or front) and offers < self.limit:
+            entry = front.pop() if front and (not heap or front[-1] <= heap[0]) else pop(heap)
+            ref = entry[1]
+            if not waiting(ref, stage, now):
+                continue
+            offers += 1
+            if ctx.accepts(ref, unit):
+                if held:
+                    held.reverse()
+                    front.extend(held)
+                return [ref]
+            ctx.decline(ref, stage, now)
+            held.append(entry)
+        if held:
+            held.reverse()
+            front.extend(held)
+        own = self.own[pool][unit]
+        while own:
+            ref = pop(own)[1]
+            if waiting(ref, stage, now):
+                return [ref]
+        return []
 
 
 PolicyFactory = Callable[[ModelSpec], RoutingPolicy]

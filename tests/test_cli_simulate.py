@@ -18,9 +18,28 @@ def test_simulate_json_and_parquet(tmp_path: Path) -> None:
     out_json = tmp_path / "r.json"
     result = runner.invoke(
         app,
-        ["simulate", "gallsten", "--replications", "2", "--horizon-days", "200",
-         "--warmup-days", "30", "--seed", "3", "--workers", "1", "--json", str(out_json),
-         "--out", str(tmp_path / "out"), "-p", "separate", "-p", "shared"],
+        [
+            "simulate",
+            "gallsten",
+            "--replications",
+            "2",
+            "--horizon-days",
+            "200",
+            "--warmup-days",
+            "30",
+            "--seed",
+            "3",
+            "--workers",
+            "1",
+            "--json",
+            str(out_json),
+            "--out",
+            str(tmp_path / "out"),
+            "-p",
+            "separate",
+            "-p",
+            "shared",
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "Mean wait" in result.output and "shared" in result.output

@@ -45,22 +45,35 @@ def _write(tmp_path: Path, doc: dict, name: str = "bad.yaml") -> Path:
 @pytest.mark.parametrize(
     ("mutate", "field", "words"),
     [
-        (lambda d: d["demand"].update(referrals_per_year=-5), "demand.referrals_per_year",
-         "greater than or equal to 0"),
+        (
+            lambda d: d["demand"].update(referrals_per_year=-5),
+            "demand.referrals_per_year",
+            "greater than or equal to 0",
+        ),
         (lambda d: d["units"][0].update(unit="nowhere"), "units.0.unit", "unknown unit"),
-        (lambda d: d["units"][0]["first_visit"].update(slots_per_week="many"),
-         "units.0.first_visit.slots.slots_per_week", "valid number"),
+        (
+            lambda d: d["units"][0]["first_visit"].update(slots_per_week="many"),
+            "units.0.first_visit.slots.slots_per_week",
+            "valid number",
+        ),
         (lambda d: d.update(colour="red"), "colour", "Extra inputs"),
         (lambda d: d["run"].update(policies=["magic"]), "(top level)", "unknown policy 'magic'"),
         (lambda d: d["backlog"][0].update(unit="u9"), "backlog.0.unit", "not in this scenario"),
-        (lambda d: d["pathway"]["treatment_pools"][0].update(share=0.9), "pathway",
-         "shares must sum to 1"),
-        (lambda d: d["priorities"][0].update(first_visit_days=120),
-         "priorities.0.first_visit_days", "less than or equal to 90"),
+        (
+            lambda d: d["pathway"]["treatment_pools"][0].update(share=0.9),
+            "pathway",
+            "shares must sum to 1",
+        ),
+        (
+            lambda d: d["priorities"][0].update(first_visit_days=120),
+            "priorities.0.first_visit_days",
+            "less than or equal to 90",
+        ),
     ],
 )
-def test_bad_file_names_file_field_and_problem(tmp_path: Path, mutate, field: str,
-                                               words: str) -> None:
+def test_bad_file_names_file_field_and_problem(
+    tmp_path: Path, mutate, field: str, words: str
+) -> None:
     doc = small_scenario()
     mutate(doc)
     path = _write(tmp_path, doc)

@@ -76,8 +76,7 @@ def test_more_slots_means_shorter_waits_in_gallsten() -> None:
 
     _, spec = load_spec("gallsten", Overrides(horizon_days=500, warmup_days=120))
     pools = tuple(
-        replace(p, slots=(p.slots * 13 + 9) // 10) if p.slots is not None else p
-        for p in spec.pools
+        replace(p, slots=(p.slots * 13 + 9) // 10) if p.slots is not None else p for p in spec.pools
     )
     bigger = replace(spec, pools=pools)
     for policy in ("separate", "shared"):
@@ -97,8 +96,6 @@ def test_share_waiting_within_guarantee_matches_erlang_tail() -> None:
     result = run_replication(spec, ["separate"], 21, 0)["separate"]["kpis"]["first_visit"]
     # Everyone waits far less than 90 days at utilisation 0.8.
     assert result["share_completed_within_guarantee"] == 1.0
-    assert result["p90_wait_days"] == pytest.approx(
-        mmc(1.6, 1.0, 2).wait_quantile(0.9), rel=0.25
-    )
+    assert result["p90_wait_days"] == pytest.approx(mmc(1.6, 1.0, 2).wait_quantile(0.9), rel=0.25)
     assert math.isfinite(result["median_wait_days"])
     assert np.isclose(result["band_0_30"], 1.0)
