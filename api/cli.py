@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 import math
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from api import cli_allocate, cli_bench, cli_estimate
-from api.tables import comparison_table
+from api.cli_target import target_command
+from api.tables import comparison_table, paired_table
 from scenarios.loader import (
     LIBRARY_DIR,
     Overrides,
@@ -22,8 +25,11 @@ from scenarios.loader import (
     load_scenario,
     load_spec,
 )
+from scenarios.overrides import OverrideError, load_spec_with
 from scenarios.schema import Scenario
-from simulering.runner import default_workers, simulate
+from simulering.executors import open_executor
+from simulering.runner import run_simulation
+from simulering.spec import ModelSpec
 
 USAGE_ERROR = 2
 
@@ -46,7 +52,7 @@ err = Console(stderr=True)
 
 def fail(message: str) -> None:
     """Print one clear error line and exit with the usage-error code."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(USAGE_ERROR)
 
 
@@ -61,6 +67,21 @@ def _clean(obj: Any) -> Any:
     return obj
 
 
+class ExecutorName(StrEnum):
+    """Where replications run."""
+
+    serial = "serial"
+    process = "process"
+    dask = "dask"
+
+
+class Language(StrEnum):
+    """Report language."""
+
+    sv = "sv"
+    en = "en"
+
+
 @app.command("simulate")
 def simulate_cmd(
     scenario: Annotated[str, typer.Argument(help="Scenario file, or a library scenario name")],
@@ -72,26 +93,49 @@ def simulate_cmd(
     horizon_days: Annotated[int | None, typer.Option(min=1, help="Simulated days")] = None,
     warmup_days: Annotated[int | None, typer.Option(min=0, help="Days before measuring")] = None,
     workers: Annotated[
-        int | None, typer.Option(min=1, help="Processes (default: one per core)")
+        int | None,
+        typer.Option(min=1, help="Worker processes (default: one per core; 1 runs serially)"),
+    ] = None,
+    executor: Annotated[
+        ExecutorName | None,
+        typer.Option(
+            help="Where replications run: serial, process (local pool, the default) or dask"
+        ),
+    ] = None,
+    dask_address: Annotated[
+        str | None,
+        typer.Option(
+            help="Dask scheduler, tcp://HOST:PORT (with --executor dask; default: a "
+            "LocalCluster with --workers workers)"
+        ),
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="Override a scenario field, PATH=VALUE (repeatable): "
+            "units[su_ostra].first_visit.slots_per_week=40, demand.referrals_per_year=+10%",
+        ),
     ] = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write results as JSON")] = None,
     out: Annotated[
         Path | None, typer.Option(help="Folder for per-referral records (referrals.parquet)")
     ] = None,
+    report: Annotated[
+        Path | None, typer.Option(help="Write a self-contained HTML report (Plotly)")
+    ] = None,
+    lang: Annotated[Language, typer.Option(help="Report language: sv or en")] = Language.sv,
 ) -> None:
-    """Simulate a scenario under several policies and compare them with 95 % CIs."""
-    try:
-        sc, spec = load_spec(scenario, Overrides(horizon_days, warmup_days))
-    except ScenarioError as exc:
-        fail(str(exc))
-        return
+    """Simulate a scenario under several policies and compare them with 95 % CIs,
+    paired against the first policy (common random numbers)."""
+    sc, spec = load_or_fail(scenario, set_ or [], Overrides(horizon_days, warmup_days))
     policies = policy or sc.run.policies
     unknown = [p for p in policies if p not in _policy_names()]
     if unknown:
         fail(f"--policy: unknown policy {unknown[0]!r}; known: {', '.join(_policy_names())}")
     reps = replications or sc.run.replications
     root_seed = sc.run.seed if seed is None else seed
-    n_workers = workers or default_workers()
+    kind = resolve_executor(executor, workers, dask_address)
     writer = None
     if out is not None:
         import pyarrow.parquet as pq
@@ -105,7 +149,68 @@ def simulate_cmd(
             writer = pq.ParquetWriter(records_path, table.schema)
         writer.write_table(table)
 
-    with Progress(
+    with progress_bar() as bar:
+        task = bar.add_task(f"{sc.name}: {', '.join(policies)}", total=reps)
+        with open_or_fail(kind, workers, dask_address) as ex:
+            run = run_simulation(
+                spec,
+                policies,
+                root_seed,
+                reps,
+                progress=lambda done: bar.update(task, completed=done),
+                on_records=on_records if out is not None else None,
+                executor=ex,
+            )
+    if writer is not None:
+        writer.close()
+    result = run.policies
+    measured = spec.horizon_days - spec.warmup_days
+    for stage, label in (("first_visit", "First visit"), ("treatment", "Treatment")):
+        if all(p["kpis"][stage]["completed"]["mean"] in (0, None) for p in result.values()):
+            continue
+        title = (
+            f"{sc.title or sc.name} — {label} — {reps} replications, seed {root_seed}, "
+            f"{measured} days measured; mean [95 % CI]"
+        )
+        console.print(comparison_table(title, result, stage))
+        if len(policies) > 1:
+            console.print(
+                paired_table(
+                    f"{label} — paired differences against {policies[0]} (same patients in "
+                    "every replication); better = significant at 95 %",
+                    run.paired,
+                    stage,
+                )
+            )
+    doc = {
+        "scenario": sc.name,
+        "seed": root_seed,
+        "replications": reps,
+        "horizon_days": spec.horizon_days,
+        "warmup_days": spec.warmup_days,
+        "overrides": list(set_ or []),
+        "executor": kind,
+        "policies": result,
+        "paired": run.paired,
+    }
+    if json_path is not None:
+        json_path.write_text(json.dumps(_clean(doc), ensure_ascii=False, indent=1))
+        err.print(f"wrote {json_path}")
+    if out is not None:
+        err.print(f"wrote {out / 'referrals.parquet'}")
+    if report is not None:
+        from api.report_context import report_context
+        from scenarios.loader import load_region, resolve_scenario_path
+        from simulering.report import write_report
+
+        region = load_region(sc, resolve_scenario_path(scenario))
+        write_report(_clean(doc), report_context(sc, region), report, lang.value)
+        err.print(f"wrote {report}")
+
+
+def progress_bar() -> Progress:
+    """The per-replication progress bar on stderr (hidden when not a terminal)."""
+    return Progress(
         "[progress.description]{task.description}",
         BarColumn(),
         MofNCompleteColumn(),
@@ -113,40 +218,47 @@ def simulate_cmd(
         console=err,
         transient=True,
         disable=not err.is_terminal,
-    ) as bar:
-        task = bar.add_task(f"{sc.name}: {', '.join(policies)}", total=reps)
-        result = simulate(
-            spec,
-            policies,
-            root_seed,
-            reps,
-            workers=n_workers,
-            progress=lambda done: bar.update(task, completed=done),
-            on_records=on_records if out is not None else None,
-        )
-    if writer is not None:
-        writer.close()
-    for stage, label in (("first_visit", "First visit"), ("treatment", "Treatment")):
-        if all(p["kpis"][stage]["completed"]["mean"] in (0, None) for p in result.values()):
-            continue
-        title = (
-            f"{sc.title or sc.name} — {label} — {reps} replications, seed {root_seed}, "
-            f"{spec.horizon_days - spec.warmup_days} days measured; mean [95 % CI]"
-        )
-        console.print(comparison_table(title, result, stage))
-    if json_path is not None:
-        doc = {
-            "scenario": sc.name,
-            "seed": root_seed,
-            "replications": reps,
-            "horizon_days": spec.horizon_days,
-            "warmup_days": spec.warmup_days,
-            "policies": result,
-        }
-        json_path.write_text(json.dumps(_clean(doc), ensure_ascii=False, indent=1))
-        err.print(f"wrote {json_path}")
-    if out is not None:
-        err.print(f"wrote {out / 'referrals.parquet'}")
+    )
+
+
+def load_or_fail(
+    scenario: str, assignments: list[str], overrides: Overrides
+) -> tuple[Scenario, ModelSpec]:
+    """Load a scenario with ``--set`` assignments; one error line and exit 2 on failure."""
+    try:
+        return load_spec_with(scenario, assignments, overrides)
+    except (ScenarioError, OverrideError) as exc:
+        fail(str(exc))
+        raise  # unreachable: fail exits
+
+
+def resolve_executor(
+    executor: ExecutorName | str | None, workers: int | None, dask_address: str | None
+) -> str:
+    """The executor name: as given; ``dask`` when only an address is; else ``serial``
+    for ``--workers 1`` and ``process`` otherwise."""
+    if executor is not None:
+        kind = str(executor.value if isinstance(executor, ExecutorName) else executor)
+    elif dask_address:
+        kind = "dask"
+    else:
+        kind = "serial" if workers == 1 else "process"
+    if dask_address and kind != "dask":
+        fail(f"--dask-address needs --executor dask (got --executor {kind})")
+    return kind
+
+
+def open_or_fail(kind: str, workers: int | None, dask_address: str | None) -> Any:
+    """Open the executor; a cluster that cannot be reached is one error line, exit 2."""
+    try:
+        return open_executor(kind, workers, dask_address)
+    except (OSError, TimeoutError, ValueError) as exc:
+        where = f" at {dask_address}" if dask_address else ""
+        fail(f"--executor {kind}: cannot start or reach the executor{where}: {exc}")
+        raise  # unreachable
+
+
+app.command("target")(target_command)
 
 
 def _policy_names() -> list[str]:

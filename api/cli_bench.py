@@ -56,3 +56,60 @@ def allocate(
 
 
 app.command("simulate")(simulate_command)
+
+
+@app.command("replications")
+def replications(
+    replications: Annotated[
+        int, typer.Option(min=1, help="Replications per executor (the issue asks for 100).")
+    ] = 100,
+    policies: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated policies (default: those of separate, shared, optimised, "
+            "patient_choice that exist)."
+        ),
+    ] = None,
+    executors: Annotated[
+        str, typer.Option(help="Comma-separated: serial, process, dask.")
+    ] = "serial,process,dask",
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Workers for process and dask (default: cores).")
+    ] = None,
+    horizon_days: Annotated[
+        int | None, typer.Option(min=30, help="Simulated days (default: the scenario's).")
+    ] = None,
+    write: Annotated[
+        bool, typer.Option("--write/--no-write", help="Write replications.md and .json.")
+    ] = True,
+    results_dir: Annotated[
+        Path, typer.Option(help="Where replications.md and replications.json go.")
+    ] = RESULTS_DIR,
+) -> None:
+    """Wall time of N replications of the gallstone scenario with every policy: serial vs
+    local process pool vs Dask LocalCluster, with speed-ups; results must be identical."""
+    from rich.console import Console
+
+    from benchmarks.replications import EXECUTORS, rich_table, run, write_results
+    from simulering.policies import POLICIES
+
+    pol_list = [p.strip() for p in policies.split(",") if p.strip()] if policies else None
+    unknown = [p for p in pol_list or [] if p not in POLICIES]
+    ex_list = [e.strip() for e in executors.split(",") if e.strip()]
+    bad_ex = [e for e in ex_list if e not in EXECUTORS]
+    if unknown or bad_ex or not ex_list:
+        typer.echo(
+            f"error: unknown --policies {', '.join(unknown)} or --executors "
+            f"{', '.join(bad_ex) or executors!r} (policies: {', '.join(POLICIES)}; "
+            f"executors: {', '.join(EXECUTORS)})",
+            err=True,
+        )
+        raise typer.Exit(2)
+    console = Console()
+    report = run(replications, pol_list, ex_list, workers=workers, horizon_days=horizon_days)
+    console.print(rich_table(report))
+    if write:
+        for path in write_results(report, results_dir):
+            console.print(f"wrote {path}")
+    if not report.identical:
+        raise typer.Exit(1)

@@ -53,3 +53,53 @@ def comparison_table(title: str, policies: dict[str, Any], stage: str) -> Table:
     for key, label, kind in SUMMARY_KPIS:
         table.add_row(label, *(cell(p["kpis"][stage][key], kind) for p in policies.values()))
     return table
+
+
+def _signed(x: float | None, kind: str) -> str:
+    if x is None:
+        return "–"
+    if kind == "share":
+        return f"{100 * x:+.1f}"
+    if kind == "count":
+        return f"{x:+,.0f}".replace(",", " ")
+    return f"{x:+.1f}"
+
+
+def paired_table(title: str, paired: dict[str, Any], stage: str) -> Table:
+    """Paired differences against the baseline: one row per KPI, for each other policy
+    ``policy − baseline`` with its 95 % CI (shares in percentage points, pp) and which
+    policy is better.
+
+    The verdict column says ``<policy> better`` when the difference is significant (its
+    CI excludes 0) and the KPI has a direction, ``differs`` when it is significant but
+    neither way is better, and ``n.s.`` (not significant) otherwise.
+    """
+    base = paired["baseline"]
+    table = Table(title=title, title_justify="left")
+    table.add_column("KPI")
+    for name in paired["comparisons"]:
+        table.add_column(f"{name} − {base} [95 % CI]", justify="right")
+        table.add_column("verdict")
+    for key, label, kind in SUMMARY_KPIS:
+        row = [label]
+        for comp in paired["comparisons"].values():
+            c = comp.get(stage, {}).get(key)
+            if c is None or c["difference"]["mean"] is None:
+                row += ["–", ""]
+                continue
+            mean, (lo, hi) = c["difference"]["mean"], c["difference"]["ci95"]
+            unit = " pp" if kind == "share" else ""
+            if lo is None or lo == hi:
+                row.append(_signed(mean, kind) + unit)
+            else:
+                row.append(
+                    f"{_signed(mean, kind)} [{_signed(lo, kind)}, {_signed(hi, kind)}]{unit}"
+                )
+            if c["better"] is not None:
+                row.append(f"[green]{c['better']} better[/]")
+            elif c["significant"]:
+                row.append("differs")
+            else:
+                row.append("[dim]n.s.[/]")
+        table.add_row(*row)
+    return table

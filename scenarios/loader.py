@@ -22,7 +22,7 @@ from scenarios.schema import (
     Servers,
     SlotCalendar,
 )
-from simulering.spec import Backlog, Behaviour, Distribution, ModelSpec, Pool
+from simulering.spec import Backlog, Behaviour, Distribution, ModelSpec, PolicyOptions, Pool
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -343,6 +343,7 @@ def compile_scenario(
             guarantee.limit(Stage.TREATMENT),
         ),
         offer_scan_limit=s.offer_scan_limit,
+        policy_options=PolicyOptions(**s.policy_options.model_dump()),
     )
 
 

@@ -24,8 +24,15 @@ from pydantic import (
 )
 
 from allokering.domain import GUARANTEE_DAYS
+from allokering.solve import SOLVERS
 
-KNOWN_POLICIES = ("separate", "shared", "shared_within_subregion")
+KNOWN_POLICIES = (
+    "separate",
+    "shared",
+    "shared_within_subregion",
+    "optimised",
+    "patient_choice",
+)
 
 
 class Strict(BaseModel):
@@ -357,6 +364,37 @@ class BacklogSpec(Strict):
         return self
 
 
+class PolicyOptionsSpec(Strict):
+    """Settings of the ``optimised`` and ``patient_choice`` routing policies."""
+
+    planning_period_days: int = Field(
+        7, ge=1, le=365, description="optimised: re-plan every this many days"
+    )
+    planning_horizon_weeks: int = Field(
+        12, ge=1, le=104, description="optimised: weeks of capacity each plan looks ahead"
+    )
+    solver: str = Field("flow", description=f"optimised: allocation solver ({', '.join(SOLVERS)})")
+    solver_time_limit_seconds: float = Field(
+        2.0, gt=0, le=3600, description="optimised: time limit per plan (CP-SAT only)"
+    )
+    travel_days_per_km: float = Field(
+        0.2,
+        ge=0,
+        description="patient_choice: days of published wait a patient trades for one "
+        "km of extra travel beyond the home unit",
+    )
+    choice_refresh_days: int = Field(
+        30, ge=1, le=365, description="patient_choice: refresh of the published median waits"
+    )
+
+    @field_validator("solver")
+    @classmethod
+    def _known_solver(cls, v: str) -> str:
+        if v not in SOLVERS:
+            raise ValueError(f"unknown solver {v!r}; known: {', '.join(SOLVERS)}")
+        return v
+
+
 class RunSpec(Strict):
     """Run settings."""
 
@@ -397,6 +435,10 @@ class Scenario(Strict):
     backlog: list[BacklogSpec] = Field(default_factory=list)
     offer_scan_limit: int = Field(
         5, ge=1, description="Offers a coordinator makes per freed slot (shared lists)"
+    )
+    policy_options: PolicyOptionsSpec = Field(
+        default_factory=PolicyOptionsSpec,
+        description="Settings of the optimised and patient_choice policies",
     )
     run: RunSpec = Field(default_factory=RunSpec)
 

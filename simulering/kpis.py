@@ -21,6 +21,11 @@ Definitions (SKR, "Väntetider i vården"; DESIGN.md):
 - counts in the period: ``arrived`` (clock started), ``completed``, ``withdrawn``,
   ``patient_chosen_waits`` (PVV began), ``no_shows``.
 
+Monthly series (``series[stage]``, every month end of the run, warm-up included):
+``queue_length`` and ``share_waiting_within_guarantee`` per unit, and ``region`` with
+both for the whole region keyed by month-end day, one scalar per replication, so that
+the replication summary gives each month a mean and a 95 % CI (the report's bands).
+
 Waiting patients are attributed to their home (catchment) unit, served ones to the
 unit that served them. The guarantee clock of the first visit starts when the referral
 is received and keeps running through assessment and return for completion; that of
@@ -155,6 +160,22 @@ def _monthly_series(
     return np.stack([shares, lengths])
 
 
+def _region_series(v: StageView, days: list[int], limit: int) -> dict[str, dict[str, float]]:
+    """Region-level monthly series keyed by month-end day (as a string).
+
+    Each month is a scalar per replication, so the replication summary gives every month
+    its own mean and 95 % CI (``{day: {mean, ci95}}``), which the report draws as bands.
+    """
+    zeros = np.zeros(v.start.shape[0], dtype=np.int64)
+    region = _monthly_series(v, days, zeros, 1, limit)
+    return {
+        "share_waiting_within_guarantee": {
+            str(d): float(x) for d, x in zip(days, region[0][:, 0], strict=True)
+        },
+        "queue_length": {str(d): float(x) for d, x in zip(days, region[1][:, 0], strict=True)},
+    }
+
+
 def _group_kpis(
     spec: ModelSpec,
     v: StageView,
@@ -285,6 +306,7 @@ def replication_kpis(spec: ModelSpec, pts: Patients, rec: Records) -> dict[str, 
             "queue_length": {
                 uid: unit_series[1][:, u].tolist() for u, uid in enumerate(spec.unit_ids)
             },
+            "region": _region_series(v, all_days, spec.guarantee_days[s]),
         }
     out["series"] = series
     return out

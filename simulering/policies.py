@@ -3,6 +3,10 @@
 A policy is an object behind the small :class:`RoutingPolicy` protocol. The model tells
 it when a referral joins the waiting list of a pool and asks it, when a unit has freed
 capacity, which referrals take it. The model does not know which policy it runs.
+
+``separate``, ``shared`` and ``shared_within_subregion`` live here; ``optimised``
+(rolling-horizon allocation with ``allokering``) in :mod:`simulering.policy_optimised`
+and ``patient_choice`` (published waits plus travel) in :mod:`simulering.policy_choice`.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ class QueueContext(Protocol):
     """home[pool][area]: the unit that owns an area's patients in a pool (catchment)."""
     first_visit_unit: list[int]
     """The unit of each referral's first visit (-1 before it)."""
+    clock_start: list[list[float]]
+    """clock_start[stage][ref]: when the referral's guarantee clock started (NaN: not yet)."""
 
     def deadline(self, ref: int, stage: int) -> float:
         """Day the referral's guarantee limit runs out in ``stage`` (priority limit)."""
@@ -241,12 +247,26 @@ def _subregion_groups(spec: ModelSpec) -> list[int]:
     return groups
 
 
+def _optimised(spec: ModelSpec) -> RoutingPolicy:
+    from simulering.policy_optimised import OptimisedPolicy  # imports this module
+
+    return OptimisedPolicy(spec.policy_options)
+
+
+def _patient_choice(spec: ModelSpec) -> RoutingPolicy:
+    from simulering.policy_choice import PatientChoice  # imports this module
+
+    return PatientChoice(spec.policy_options)
+
+
 POLICIES: dict[str, PolicyFactory] = {
     "separate": lambda spec: SeparateLists(),
     "shared": lambda spec: SharedList(),
     "shared_within_subregion": lambda spec: _named(
         SharedList(_subregion_groups(spec)), "shared_within_subregion"
     ),
+    "optimised": _optimised,
+    "patient_choice": _patient_choice,
 }
 
 

@@ -3,24 +3,32 @@
 Replication ``i`` draws its patients from stream ``SeedSequence(seed).spawn(n)[i]`` and
 runs every requested policy on them (common random numbers), so its results do not
 depend on which process runs it or in which order: serial and parallel runs are
-bit-identical.
+bit-identical. One runner serves every executor (:mod:`simulering.executors`: serial,
+local process pool, Dask cluster); results come back in replication order.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 from scipy import stats
 
+from simulering.executors import (
+    Executor,
+    ProcessExecutor,
+    SerialExecutor,
+    default_workers,
+    open_executor,
+)
 from simulering.kpis import replication_kpis
 from simulering.model import Model, Records
+from simulering.paired import compare
 from simulering.patients import Patients, draw_patients
 from simulering.policies import make_policy
 from simulering.records_table import records_table
@@ -28,6 +36,19 @@ from simulering.spec import ModelSpec
 from simulering.streams import replication_stream
 
 Progress = Callable[[int], None]
+
+__all__ = [
+    "Progress",
+    "SimulationResult",
+    "default_workers",
+    "iter_replications",
+    "run_policy",
+    "run_replication",
+    "run_simulation",
+    "simulate",
+    "summarise",
+    "summarise_replications",
+]
 
 
 def run_policy(
@@ -60,15 +81,25 @@ def run_replication(
     return result
 
 
-Job = tuple[ModelSpec, tuple[str, ...], int, int, bool]
+JobSpec = tuple[tuple[str, ...], int, int, bool]
+"""(policies, seed, replication, keep records)"""
 JobResult = tuple[dict[str, dict[str, Any]], list[pa.Table]]
 
 
-def _job(args: Job) -> JobResult:
-    spec, policies, seed, replication, keep = args
+def _run_job(spec: ModelSpec, job: JobSpec) -> JobResult:
+    policies, seed, replication, keep = job
     tables: list[pa.Table] = []
     kpis = run_replication(spec, policies, seed, replication, tables if keep else None)
     return kpis, tables
+
+
+def _resolve(executor: Executor | str | None, workers: int) -> tuple[Executor, bool]:
+    """The executor to use and whether this call owns (and must close) it."""
+    if executor is None:
+        return (SerialExecutor() if workers <= 1 else ProcessExecutor(workers)), True
+    if isinstance(executor, str):
+        return open_executor(executor, workers if workers > 1 else None), True
+    return executor, False
 
 
 def iter_replications(
@@ -78,22 +109,31 @@ def iter_replications(
     replications: int,
     workers: int = 1,
     keep_records: bool = False,
+    executor: Executor | str | None = None,
+    progress: Progress | None = None,
 ) -> Iterator[JobResult]:
-    """Per-replication KPIs (and records) in replication order, serially or on a
-    process pool."""
-    jobs = [(spec, tuple(policies), seed, i, keep_records) for i in range(replications)]
-    if workers <= 1 or replications <= 1:
-        yield from map(_job, jobs)
-        return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(_job, jobs)
+    """Per-replication KPIs (and records) in replication order, on any executor.
 
-
-def default_workers() -> int:
-    return max(
-        1,
-        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1),
-    )
+    ``progress(done)`` is called as each replication finishes, whatever its order;
+    results are yielded strictly in replication order.
+    """
+    jobs = [(tuple(policies), seed, i, keep_records) for i in range(replications)]
+    if replications <= 1 and executor is None:
+        workers = 1
+    ex, owned = _resolve(executor, workers)
+    try:
+        buffer: dict[int, JobResult] = {}
+        nxt = 0
+        for done, (i, result) in enumerate(ex.imap_unordered(_run_job, spec, jobs), start=1):
+            buffer[i] = result
+            if progress:
+                progress(done)
+            while nxt in buffer:
+                yield buffer.pop(nxt)
+                nxt += 1
+    finally:
+        if owned:
+            ex.close()
 
 
 def summarise(values: Sequence[float]) -> dict[str, Any]:
@@ -141,6 +181,62 @@ def summarise_replications(per_rep: list[dict[str, dict[str, Any]]]) -> dict[str
     return result
 
 
+@dataclass(frozen=True)
+class SimulationResult:
+    """Everything a run produced: summaries, paired comparison, per-replication KPIs."""
+
+    policies: dict[str, Any]
+    """``{policy: {kpis, by_unit, by_area, by_subregion, series}}`` with mean and CI."""
+    paired: dict[str, Any]
+    """Paired differences against the first policy (:func:`simulering.paired.compare`)."""
+    replication_kpis: list[dict[str, dict[str, dict[str, float]]]] = field(repr=False)
+    """``[replication][policy][stage][kpi]``: the overall KPIs of every replication."""
+
+
+def run_simulation(
+    spec: ModelSpec,
+    policies: Sequence[str],
+    seed: int,
+    replications: int,
+    workers: int = 1,
+    progress: Progress | None = None,
+    on_records: Callable[[pa.Table], None] | None = None,
+    executor: Executor | str | None = None,
+) -> SimulationResult:
+    """Run ``replications`` of every policy on any executor; summarise and compare them.
+
+    ``executor`` is an open :class:`~simulering.executors.Executor` (kept open), or a
+    name (``serial``, ``process``, ``dask``) opened and closed here with ``workers``;
+    without one, ``workers <= 1`` runs serially and more on a local process pool.
+    ``on_records`` receives each policy-replication's per-referral table, in replication
+    order; ``progress(done)`` is called as each replication finishes.
+    """
+    for name in policies:
+        make_policy(name, spec)  # fail fast on an unknown name
+    per_rep = []
+    runs = iter_replications(
+        spec,
+        policies,
+        seed,
+        replications,
+        workers,
+        keep_records=on_records is not None,
+        executor=executor,
+        progress=progress,
+    )
+    for rep, tables in runs:
+        per_rep.append(rep)
+        for table in tables:
+            if on_records is not None:
+                on_records(table)
+    overall = [{name: r[name]["kpis"] for name in policies} for r in per_rep]
+    return SimulationResult(
+        policies=summarise_replications(per_rep),
+        paired=compare(overall, list(policies)),
+        replication_kpis=overall,
+    )
+
+
 def simulate(
     spec: ModelSpec,
     policies: Sequence[str],
@@ -149,20 +245,13 @@ def simulate(
     workers: int = 1,
     progress: Progress | None = None,
     on_records: Callable[[pa.Table], None] | None = None,
+    executor: Executor | str | None = None,
 ) -> dict[str, Any]:
-    """Run ``replications`` of every policy and summarise them.
+    """Run ``replications`` of every policy and summarise them:
+    ``{policy: {kpis, by_unit, by_area, by_subregion, series}}``.
 
-    ``on_records`` receives each policy-replication's per-referral table as it arrives.
+    The summaries of :func:`run_simulation` (which also gives the paired comparison).
     """
-    for name in policies:
-        make_policy(name, spec)  # fail fast on an unknown name
-    per_rep = []
-    runs = iter_replications(spec, policies, seed, replications, workers, on_records is not None)
-    for i, (rep, tables) in enumerate(runs):
-        per_rep.append(rep)
-        for table in tables:
-            if on_records is not None:
-                on_records(table)
-        if progress:
-            progress(i + 1)
-    return summarise_replications(per_rep)
+    return run_simulation(
+        spec, policies, seed, replications, workers, progress, on_records, executor
+    ).policies

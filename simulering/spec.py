@@ -97,6 +97,24 @@ class Backlog:
 
 
 @dataclass(frozen=True)
+class PolicyOptions:
+    """Settings of the ``optimised`` and ``patient_choice`` routing policies."""
+
+    planning_period_days: int = 7
+    """``optimised``: re-plan every this many days (the near weeks of a plan are served)."""
+    planning_horizon_weeks: int = 12
+    """``optimised``: weeks of capacity each plan looks ahead (H of the allocation problem)."""
+    solver: str = "flow"
+    """``optimised``: the allocation solver by name (``allokering.solve.SOLVERS``)."""
+    solver_time_limit_seconds: float = 2.0
+    """``optimised``: time limit per plan for solvers that take one (CP-SAT)."""
+    travel_days_per_km: float = 0.2
+    """``patient_choice``: days of published wait a patient trades for one extra km."""
+    choice_refresh_days: int = 30
+    """``patient_choice``: how often the published median waits are refreshed (days)."""
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """Everything one replication needs, compiled from a scenario."""
 
@@ -133,6 +151,8 @@ class ModelSpec:
     guarantee_days: tuple[int, int] = (GUARANTEE_DAYS, GUARANTEE_DAYS)
     """The guarantee limit of the first visit and of treatment (SKR measures use these)."""
     offer_scan_limit: int = 5
+    policy_options: PolicyOptions = field(default_factory=PolicyOptions)
+    """Settings of the optimised and patient-choice policies."""
 
     @property
     def n_areas(self) -> int:

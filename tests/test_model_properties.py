@@ -46,7 +46,9 @@ scenario_params = st.fixed_dictionaries(
         "withdraw": st.sampled_from([0.0, 0.3]),
         "limit_km": st.sampled_from([0.0, 30.0, 1000.0]),
         "seed": st.integers(0, 2**31),
-        "policy": st.sampled_from(["separate", "shared", "shared_within_subregion"]),
+        "policy": st.sampled_from(
+            ["separate", "shared", "shared_within_subregion", "optimised", "patient_choice"]
+        ),
     }
 )
 
@@ -124,7 +126,9 @@ def test_invariants(p: dict[str, Any]) -> None:
 
 
 @settings(max_examples=15, deadline=None)
-@given(st.integers(0, 2**31), st.sampled_from(["separate", "shared"]))
+@given(
+    st.integers(0, 2**31), st.sampled_from(["separate", "shared", "optimised", "patient_choice"])
+)
 def test_server_mode_no_shows_are_rebooked(seed: int, policy_name: str) -> None:
     from scenarios.loader import Overrides, load_spec
 

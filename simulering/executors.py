@@ -1,0 +1,191 @@
+"""Where replications run: serially, on a local process pool, or on a Dask cluster.
+
+Every executor maps one function over a list of jobs that share one (large, read-only)
+argument, the :class:`~simulering.spec.ModelSpec`, and yields ``(index, result)`` pairs
+*as they complete*, so a progress bar can move with every replication. The runner puts
+the results back in job order. A job's result depends only on the job (its seed and
+replication number), never on which worker ran it or when, so every executor gives
+bit-identical results.
+
+- ``serial``: in this process, one after the other.
+- ``process`` (default): a local :class:`~concurrent.futures.ProcessPoolExecutor`, one
+  worker per core unless told otherwise.
+- ``dask``: a ``distributed`` cluster at ``address`` (``tcp://HOST:PORT``; its workers
+  need ``remiss`` installed), or, without an address, a ``LocalCluster`` started here
+  (one single-threaded worker process per core) and closed on exit. The shared argument
+  is scattered to the workers once.
+
+Open an executor once and reuse it for many runs (the capacity search does)::
+
+    with open_executor("dask", workers=4) as ex:
+        simulate(spec, ["separate", "shared"], seed, 100, executor=ex)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from types import TracebackType
+from typing import Any, Final, Literal, Protocol, Self, TypeVar
+
+S = TypeVar("S")
+J = TypeVar("J")
+R = TypeVar("R")
+
+ExecutorKind = Literal["serial", "process", "dask"]
+EXECUTOR_KINDS: Final[tuple[str, ...]] = ("serial", "process", "dask")
+
+
+def default_workers() -> int:
+    """Cores this process may use."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+class Executor(Protocol):
+    """Runs ``fn(shared, job)`` for every job; yields ``(index, result)`` as they finish."""
+
+    name: str
+    workers: int
+
+    def imap_unordered(
+        self, fn: Callable[[S, J], R], shared: S, jobs: Sequence[J]
+    ) -> Iterator[tuple[int, R]]: ...
+
+    def close(self) -> None: ...
+
+
+class _Base:
+    name = "base"
+    workers = 1
+
+    def close(self) -> None:
+        """Release workers (no-op by default)."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class SerialExecutor(_Base):
+    """In this process, in job order."""
+
+    name = "serial"
+
+    def imap_unordered(
+        self, fn: Callable[[S, J], R], shared: S, jobs: Sequence[J]
+    ) -> Iterator[tuple[int, R]]:
+        for i, job in enumerate(jobs):
+            yield i, fn(shared, job)
+
+
+class ProcessExecutor(_Base):
+    """A local process pool, created on first use and kept until :meth:`close`."""
+
+    name = "process"
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers or default_workers()
+        self._pool: ProcessPoolExecutor | None = None
+
+    def imap_unordered(
+        self, fn: Callable[[S, J], R], shared: S, jobs: Sequence[J]
+    ) -> Iterator[tuple[int, R]]:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.workers)
+        # Keep at most 2 jobs per worker in flight: the spec is pickled per job, and a
+        # bounded window keeps memory flat for thousands of replications.
+        window = 2 * self.workers
+        pending: dict[Future[R], int] = {}
+        nxt = 0
+        try:
+            while nxt < len(jobs) or pending:
+                while nxt < len(jobs) and len(pending) < window:
+                    pending[self._pool.submit(fn, shared, jobs[nxt])] = nxt
+                    nxt += 1
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in sorted(done, key=pending.__getitem__):
+                    yield pending.pop(fut), fut.result()
+        finally:
+            for fut in pending:
+                fut.cancel()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+
+class DaskExecutor(_Base):
+    """A Dask ``distributed`` cluster: the one at ``address``, or a LocalCluster."""
+
+    name = "dask"
+
+    def __init__(
+        self,
+        address: str | None = None,
+        workers: int | None = None,
+        processes: bool = True,
+    ) -> None:
+        from distributed import Client, LocalCluster
+
+        self.address = address
+        self._cluster: Any = None
+        if address:
+            self._client: Any = Client(address, set_as_default=False)  # type: ignore[no-untyped-call]
+            info = self._client.scheduler_info()
+            self.workers = max(1, sum(w.get("nthreads", 1) for w in info["workers"].values()))
+        else:
+            self.workers = workers or default_workers()
+            self._cluster = LocalCluster(  # type: ignore[no-untyped-call]
+                n_workers=self.workers,
+                threads_per_worker=1,
+                processes=processes,
+                dashboard_address=None,
+            )
+            self._client = Client(self._cluster, set_as_default=False)  # type: ignore[no-untyped-call]
+
+    def imap_unordered(
+        self, fn: Callable[[S, J], R], shared: S, jobs: Sequence[J]
+    ) -> Iterator[tuple[int, R]]:
+        from distributed import as_completed
+
+        shared_f = self._client.scatter(shared, broadcast=True, hash=False)
+        futures = [self._client.submit(fn, shared_f, job, pure=False) for job in jobs]
+        index = {f.key: i for i, f in enumerate(futures)}
+        try:
+            for fut in as_completed(futures, loop=self._client.loop):  # type: ignore[no-untyped-call]
+                yield index[fut.key], fut.result()
+        finally:
+            self._client.cancel(futures)
+            del shared_f
+
+    def close(self) -> None:
+        self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def open_executor(
+    kind: str = "process",
+    workers: int | None = None,
+    dask_address: str | None = None,
+    dask_processes: bool = True,
+) -> SerialExecutor | ProcessExecutor | DaskExecutor:
+    """An executor by name; use it as a context manager (it closes its workers)."""
+    if kind == "serial":
+        return SerialExecutor()
+    if kind == "process":
+        return ProcessExecutor(workers)
+    if kind == "dask":
+        return DaskExecutor(dask_address, workers, processes=dask_processes)
+    raise ValueError(f"unknown executor {kind!r}; known: {', '.join(EXECUTOR_KINDS)}")

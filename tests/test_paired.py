@@ -1,0 +1,123 @@
+"""Paired policy comparisons: the t-interval by hand, sign and significance logic, and
+the ``paired`` section of ``remiss simulate --json``."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import app
+from simulering.kpis import KPI_NAMES
+from simulering.paired import KPI_DIRECTION, Direction, compare, compare_kpi, mean_ci, verdict
+
+
+def test_mean_ci_by_hand() -> None:
+    # differences 1, 2, 0, 2: mean 1.25, sample sd sqrt(2.75/3), t(0.975, 3) = 3.182446
+    ci = mean_ci([1.0, 2.0, 0.0, 2.0])
+    half = 3.182446305284263 * math.sqrt(2.75 / 3) / 2
+    assert ci["n"] == 4 and ci["mean"] == pytest.approx(1.25)
+    assert ci["ci95"] == pytest.approx([1.25 - half, 1.25 + half])
+
+
+def test_paired_difference_not_significant_by_hand() -> None:
+    c = compare_kpi([1, 2, 3, 4], [2, 4, 3, 6], "higher", "shared", "separate")
+    assert c["difference"]["mean"] == pytest.approx(1.25)
+    lo, hi = c["difference"]["ci95"]
+    assert lo == pytest.approx(-0.27346, abs=1e-4) and hi == pytest.approx(2.77346, abs=1e-4)
+    assert c["baseline_mean"] == pytest.approx(2.5) and c["policy_mean"] == pytest.approx(3.75)
+    assert not c["significant"] and c["better"] is None
+
+
+def test_pairing_removes_shared_noise() -> None:
+    # huge spread between replications, constant +1 within: significant when paired
+    base = [10.0, 50.0, 90.0, 130.0]
+    c = compare_kpi(base, [b + 1 + 0.01 * i for i, b in enumerate(base)], "higher", "p", "b")
+    assert c["significant"] and c["better"] == "p"
+
+
+@pytest.mark.parametrize(
+    ("direction", "delta", "better"),
+    [("higher", +1, "p"), ("higher", -1, "b"), ("lower", +1, "b"), ("lower", -1, "p")],
+)
+def test_direction_decides_who_is_better(direction: Direction, delta: int, better: str) -> None:
+    base = [1.0, 2.0, 3.0]
+    c = compare_kpi(
+        base, [x + delta * (1 + 0.1 * i) for i, x in enumerate(base)], direction, "p", "b"
+    )
+    assert c["significant"] and c["better"] == better
+
+
+def test_no_direction_no_winner() -> None:
+    c = compare_kpi([1.0, 2.0, 3.0], [3.0, 4.1, 5.2], None, "p", "b")
+    assert c["significant"] and c["better"] is None
+
+
+def test_nan_replications_left_out_and_too_few() -> None:
+    c = compare_kpi([1.0, math.nan, 3.0], [2.0, 5.0, math.nan], "lower", "p", "b")
+    assert c["n"] == 1 and c["difference"]["mean"] == 1.0 and not c["significant"]
+    assert verdict({"mean": None, "ci95": [None, None], "n": 0}, "higher", "p", "b") == (
+        False,
+        None,
+    )
+
+
+def test_directions_cover_every_kpi() -> None:
+    assert set(KPI_DIRECTION) == set(KPI_NAMES)
+    assert KPI_DIRECTION["share_waiting_within_guarantee"] == "higher"
+    assert KPI_DIRECTION["utilisation"] == "higher"
+    for k in ("mean_wait_days", "equity_gap", "mean_travel_km", "withdrawn", "band_366_plus"):
+        assert KPI_DIRECTION[k] == "lower"
+    assert KPI_DIRECTION["arrived"] is None
+
+
+def test_compare_structure() -> None:
+    reps = [
+        {
+            "a": {"first_visit": {"mean_wait_days": 10.0 + i}},
+            "b": {"first_visit": {"mean_wait_days": 5.0 + i + 0.1 * i * i}},
+        }
+        for i in range(5)
+    ]
+    doc = compare(reps, ["a", "b"])
+    assert doc["baseline"] == "a" and set(doc["comparisons"]) == {"b"}
+    c = doc["comparisons"]["b"]["first_visit"]["mean_wait_days"]
+    assert c["difference"]["mean"] < 0 and c["significant"] and c["better"] == "b"
+
+
+def test_cli_prints_and_writes_paired(tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    result = CliRunner().invoke(
+        app,
+        [
+            "simulate",
+            "gallsten",
+            "--replications",
+            "3",
+            "--horizon-days",
+            "150",
+            "--warmup-days",
+            "30",
+            "--executor",
+            "serial",
+            "-p",
+            "separate",
+            "-p",
+            "shared",
+            "--json",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "paired differences against separate" in result.output
+    assert "better" in result.output
+    doc = json.loads(out.read_text())
+    assert set(doc["policies"]) == {"separate", "shared"}
+    paired = doc["paired"]
+    assert paired["baseline"] == "separate" and set(paired["comparisons"]) == {"shared"}
+    c = paired["comparisons"]["shared"]["first_visit"]["share_waiting_within_guarantee"]
+    assert set(c) == {"baseline_mean", "policy_mean", "difference", "n", "significant", "better"}
+    assert c["n"] == 3 and c["better"] in ("separate", "shared", None)
