@@ -113,3 +113,15 @@ def replications(
             console.print(f"wrote {path}")
     if not report.identical:
         raise typer.Exit(1)
+
+
+@app.command("optimised")
+def optimised(
+    scenario: Annotated[str, typer.Option(help="Library scenario or file")] = "gallsten",
+    replications: Annotated[int, typer.Option(min=1, help="Replications (median reported)")] = 3,
+    write: Annotated[bool, typer.Option(help="Write results/optimised_cost.json")] = True,
+) -> None:
+    """Cost of the optimised policy per simulated year vs shared (target ≤ 2×)."""
+    from benchmarks.optimised_cost import main as run_optimised
+
+    run_optimised(scenario, replications, write)
