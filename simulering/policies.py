@@ -70,6 +70,19 @@ def _stage(pool: int) -> int:
     return 0 if pool == 0 else 1
 
 
+def separate_list_unit(
+    ctx: QueueContext, serves: Sequence[Sequence[bool]], ref: int, pool: int
+) -> int:
+    """The unit whose own list a referral joins under separate lists: the home unit for
+    the first visit; for treatment the unit of the first visit when it has the pool,
+    else the home unit for the pool."""
+    if pool > 0:
+        fv = ctx.first_visit_unit[ref]
+        if fv >= 0 and serves[pool][fv]:
+            return fv
+    return ctx.home[pool][ctx.area[ref]]
+
+
 class SeparateLists:
     """``separate``: every unit keeps its own list (catchment), most urgent first.
 
@@ -88,12 +101,7 @@ class SeparateLists:
         self.serves = [list(p.serves()) for p in ctx.spec.pools]
 
     def list_unit(self, ref: int, pool: int) -> int:
-        ctx = self.ctx
-        if pool > 0:
-            fv = ctx.first_visit_unit[ref]
-            if fv >= 0 and self.serves[pool][fv]:
-                return fv
-        return ctx.home[pool][ctx.area[ref]]
+        return separate_list_unit(self.ctx, self.serves, ref, pool)
 
     def join(self, ref: int, pool: int, now: float) -> None:
         ctx = self.ctx

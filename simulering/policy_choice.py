@@ -34,7 +34,7 @@ from __future__ import annotations
 import heapq
 import statistics
 
-from simulering.policies import QueueContext
+from simulering.policies import QueueContext, separate_list_unit
 from simulering.spec import PolicyOptions
 
 Entry = tuple[float, int]
@@ -72,12 +72,7 @@ class PatientChoice:
     # --- the choice ------------------------------------------------------------------
     def home_unit(self, ref: int, pool: int) -> int:
         """The unit ``separate`` would list the referral at."""
-        ctx = self.ctx
-        if pool > 0:
-            fv = ctx.first_visit_unit[ref]
-            if fv >= 0 and self.serves[pool][fv]:
-                return fv
-        return ctx.home[pool][ctx.area[ref]]
+        return separate_list_unit(self.ctx, self.serves, ref, pool)
 
     def choose(self, ref: int, pool: int) -> int:
         """The unit the patient picks from the published waits."""
