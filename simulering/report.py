@@ -458,6 +458,22 @@ class _Report:
         self.figures: list[tuple[str, str, str, go.Figure]] = []  # (anchor, title, note, fig)
 
     # time axis
+    def _ci_bar(
+        self, name: str, xlabels: list[str], summaries: list[Any], kind: str, show_legend: bool
+    ) -> go.Bar:
+        """One policy's bars: means with 95 % CI error bars, the CI in the hover text."""
+        return go.Bar(
+            x=xlabels,
+            y=[_mean_ci(s)[0] for s in summaries],
+            error_y=_error_bars(summaries, clip=kind == "share"),
+            name=self.L.policy(name),
+            legendgroup=name,
+            showlegend=show_legend,
+            marker_color=self.colour[name],
+            customdata=[self.L.cell(s, kind) for s in summaries],
+            hovertemplate=f"{_esc(self.L.policy(name))}<br>%{{x}}: %{{customdata}}<extra></extra>",
+        )
+
     def _x(self, days: Sequence[Any]) -> list[Any]:
         start = self.ctx.start_date
         if start is None:
@@ -703,18 +719,7 @@ class _Report:
             for name, p in self.policies.items():
                 summaries = [_get(p, "by_subregion", sid, stage, key) for sid in sids]
                 fig.add_trace(
-                    go.Bar(
-                        x=xlabels,
-                        y=[_mean_ci(s)[0] for s in summaries],
-                        error_y=_error_bars(summaries, clip=kind == "share"),
-                        name=self.L.policy(name),
-                        legendgroup=name,
-                        showlegend=c == 1,
-                        marker_color=self.colour[name],
-                        customdata=[self.L.cell(s, "share") for s in summaries],
-                        hovertemplate=f"{_esc(self.L.policy(name))}<br>%{{x}}: "
-                        "%{customdata}<extra></extra>",
-                    ),
+                    self._ci_bar(name, xlabels, summaries, kind, show_legend=c == 1),
                     row=1,
                     col=c,
                 )
@@ -833,18 +838,7 @@ class _Report:
             for name, p in self.policies.items():
                 summaries = [_get(p, "kpis", s, key) for s in self.stages]
                 fig.add_trace(
-                    go.Bar(
-                        x=xlabels,
-                        y=[_mean_ci(s)[0] for s in summaries],
-                        error_y=_error_bars(summaries, clip=kind == "share"),
-                        name=self.L.policy(name),
-                        legendgroup=name,
-                        showlegend=c == 1,
-                        marker_color=self.colour[name],
-                        customdata=[self.L.cell(s, kind) for s in summaries],
-                        hovertemplate=f"{_esc(self.L.policy(name))}<br>%{{x}}: "
-                        "%{customdata}<extra></extra>",
-                    ),
+                    self._ci_bar(name, xlabels, summaries, kind, show_legend=c == 1),
                     row=1,
                     col=c,
                 )
@@ -869,18 +863,7 @@ class _Report:
             for name, p in self.policies.items():
                 summaries = [_get(p, "by_unit", u, stage, "utilisation") for u in units]
                 fig.add_trace(
-                    go.Bar(
-                        x=xlabels,
-                        y=[_mean_ci(s)[0] for s in summaries],
-                        error_y=_error_bars(summaries, clip=kind == "share"),
-                        name=self.L.policy(name),
-                        legendgroup=name,
-                        showlegend=r == 1,
-                        marker_color=self.colour[name],
-                        customdata=[self.L.cell(s, "share") for s in summaries],
-                        hovertemplate=f"{_esc(self.L.policy(name))}<br>%{{x}}: "
-                        "%{customdata}<extra></extra>",
-                    ),
+                    self._ci_bar(name, xlabels, summaries, kind, show_legend=r == 1),
                     row=r,
                     col=1,
                 )
