@@ -24,14 +24,16 @@ SUMMARY_KPIS = (
 )
 
 
-def _fmt(x: float | None, kind: str) -> str:
+def _fmt(x: float | None, kind: str, signed: bool = False) -> str:
+    """A number for the terminal; ``signed`` for differences (shares in pp, no %)."""
     if x is None:
         return "–"
+    sign = "+" if signed else ""
     if kind == "share":
-        return f"{100 * x:.1f} %"
+        return f"{100 * x:{sign}.1f}" + ("" if signed else " %")
     if kind == "count":
-        return f"{x:,.0f}".replace(",", " ")
-    return f"{x:.1f}"
+        return f"{x:{sign},.0f}".replace(",", " ")
+    return f"{x:{sign}.1f}"
 
 
 def cell(summary: dict[str, Any], kind: str) -> str:
@@ -53,16 +55,6 @@ def comparison_table(title: str, policies: dict[str, Any], stage: str) -> Table:
     for key, label, kind in SUMMARY_KPIS:
         table.add_row(label, *(cell(p["kpis"][stage][key], kind) for p in policies.values()))
     return table
-
-
-def _signed(x: float | None, kind: str) -> str:
-    if x is None:
-        return "–"
-    if kind == "share":
-        return f"{100 * x:+.1f}"
-    if kind == "count":
-        return f"{x:+,.0f}".replace(",", " ")
-    return f"{x:+.1f}"
 
 
 def paired_table(title: str, paired: dict[str, Any], stage: str) -> Table:
@@ -89,12 +81,12 @@ def paired_table(title: str, paired: dict[str, Any], stage: str) -> Table:
                 continue
             mean, (lo, hi) = c["difference"]["mean"], c["difference"]["ci95"]
             unit = " pp" if kind == "share" else ""
+            diff = _fmt(mean, kind, signed=True)
             if lo is None or lo == hi:
-                row.append(_signed(mean, kind) + unit)
+                row.append(diff + unit)
             else:
-                row.append(
-                    f"{_signed(mean, kind)} [{_signed(lo, kind)}, {_signed(hi, kind)}]{unit}"
-                )
+                ci = f"{_fmt(lo, kind, signed=True)}, {_fmt(hi, kind, signed=True)}"
+                row.append(f"{diff} [{ci}]{unit}")
             if c["better"] is not None:
                 row.append(f"[green]{c['better']} better[/]")
             elif c["significant"]:
