@@ -9,6 +9,7 @@ the week — and ranks the options, in tens of microseconds.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,6 +49,34 @@ class ResidualState:
             if (self.residual < 0).any():
                 raise ValueError("the result exceeds the problem's capacity")
         self.first_free: IntArray = self._first_free()
+
+    @classmethod
+    def of_residual(
+        cls,
+        unit_ids: Sequence[str],
+        area_ids: Sequence[str],
+        km: IntArray,
+        residual: IntArray,
+        weights: Weights,
+    ) -> ResidualState:
+        """A state from slots already known to be left (``residual[unit, week]``) and
+        whole-km distances ``km[area, unit]``, e.g. from a database of bookings."""
+        if residual.ndim != 2 or residual.shape[0] != len(unit_ids):
+            raise ValueError("residual must be units × weeks")
+        if km.shape != (len(area_ids), len(unit_ids)):
+            raise ValueError("km must be areas × units")
+        if (residual < 0).any():
+            raise ValueError("residual slots must be >= 0")
+        state = cls.__new__(cls)
+        state.horizon = int(residual.shape[1])
+        state.weights = weights
+        state.unit_ids = tuple(unit_ids)
+        state._unit_index = {u: j for j, u in enumerate(state.unit_ids)}
+        state._area_index = {a: i for i, a in enumerate(area_ids)}
+        state.km = np.asarray(km, dtype=np.int64)
+        state.residual = np.array(residual, dtype=np.int64)
+        state.first_free = state._first_free()
+        return state
 
     def _first_free(self) -> IntArray:
         room = self.residual > 0

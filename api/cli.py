@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -14,8 +13,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-from api import cli_allocate, cli_bench, cli_estimate
+from api import cli_allocate, cli_bench, cli_estimate, cli_serve
+from api.cli_calibrate import calibrate_command
 from api.cli_target import target_command
+from api.documents import simulation_document
 from api.tables import comparison_table, paired_table
 from scenarios.loader import (
     LIBRARY_DIR,
@@ -45,6 +46,9 @@ app.add_typer(scenarios_app, name="scenarios")
 app.add_typer(cli_estimate.app, name="estimate")
 app.add_typer(cli_allocate.app, name="allocate")
 app.add_typer(cli_bench.app, name="bench")
+app.command("serve")(cli_serve.serve)
+app.add_typer(cli_serve.db_app, name="db")
+app.add_typer(cli_serve.key_app, name="apikey")
 
 console = Console()
 err = Console(stderr=True)
@@ -54,17 +58,6 @@ def fail(message: str) -> None:
     """Print one clear error line and exit with the usage-error code."""
     err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(USAGE_ERROR)
-
-
-def _clean(obj: Any) -> Any:
-    """JSON-safe: NaN and inf become null."""
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
 
 
 class ExecutorName(StrEnum):
@@ -182,19 +175,9 @@ def simulate_cmd(
                     stage,
                 )
             )
-    doc = {
-        "scenario": sc.name,
-        "seed": root_seed,
-        "replications": reps,
-        "horizon_days": spec.horizon_days,
-        "warmup_days": spec.warmup_days,
-        "overrides": list(set_ or []),
-        "executor": kind,
-        "policies": result,
-        "paired": run.paired,
-    }
+    doc = simulation_document(sc.name, spec, root_seed, reps, list(set_ or []), kind, run)
     if json_path is not None:
-        json_path.write_text(json.dumps(_clean(doc), ensure_ascii=False, indent=1))
+        json_path.write_text(json.dumps(doc, ensure_ascii=False, indent=1))
         err.print(f"wrote {json_path}")
     if out is not None:
         err.print(f"wrote {out / 'referrals.parquet'}")
@@ -204,7 +187,7 @@ def simulate_cmd(
         from simulering.report import write_report
 
         region = load_region(sc, resolve_scenario_path(scenario))
-        write_report(_clean(doc), report_context(sc, region), report, lang.value)
+        write_report(doc, report_context(sc, region), report, lang.value)
         err.print(f"wrote {report}")
 
 
@@ -260,6 +243,11 @@ def open_or_fail(kind: str, workers: int | None, dask_address: str | None) -> An
 
 app.command("target")(target_command)
 
+from api.cli_scenario_table import table_command  # noqa: E402  (after scenarios_app)
+
+scenarios_app.command("table")(table_command)
+app.command("calibrate")(calibrate_command)
+
 
 def _policy_names() -> list[str]:
     from simulering.policies import POLICIES
@@ -310,3 +298,7 @@ def scenarios_schema() -> None:
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from api.cli_bench_service import service_command
 from api.cli_bench_simulate import simulate_command
 from benchmarks.allocate import RESULTS_DIR
 
@@ -56,6 +57,7 @@ def allocate(
 
 
 app.command("simulate")(simulate_command)
+app.command("service")(service_command)
 
 
 @app.command("replications")

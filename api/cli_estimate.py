@@ -10,15 +10,14 @@ Three subcommands, each printing a table (quantity, value, unit, formula) or, wi
      "notes": [str, ...]}
 
 Invalid input prints ``Error: ...`` on stderr and exits with code 2 (as a usage
-error), without a traceback. The formulas live in :mod:`simulering.estimate`.
+error), without a traceback. The rows and the document are built in
+:mod:`api.estimates` (shared with the service's ``POST /v1/estimate``); the formulas
+live in :mod:`simulering.estimate`.
 """
 
 from __future__ import annotations
 
 import json
-import math
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -26,7 +25,8 @@ from rich.console import Console
 from rich.table import Table
 
 from allokering.domain import GUARANTEE_DAYS
-from simulering import estimate as est
+from api import estimates
+from api.estimates import Estimate, TimeUnit
 
 app = typer.Typer(
     name="estimate",
@@ -39,28 +39,6 @@ app = typer.Typer(
 )
 
 USAGE_ERROR = 2
-
-
-class TimeUnit(StrEnum):
-    """Time unit for rates ("per …") and durations."""
-
-    day = "day"
-    week = "week"
-
-
-_RELIEF_DEFAULT = {TimeUnit.week: 26.0, TimeUnit.day: 182.0}
-
-
-@dataclass(frozen=True)
-class Row:
-    """One reported quantity."""
-
-    key: str
-    label: str
-    value: float | bool | None
-    unit: str
-    formula: str
-
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
@@ -77,41 +55,21 @@ def _fmt(value: float | bool | None) -> str:
     return f"{value:,.4f}".rstrip("0").rstrip(".")
 
 
-def _emit(
-    model: str,
-    title: str,
-    inputs: dict[str, float | int | str | None],
-    rows: list[Row],
-    notes: list[str],
-    as_json: bool,
-) -> None:
+def _emit(estimate: Estimate, as_json: bool) -> None:
     if as_json:
-        payload = {
-            "model": model,
-            "inputs": inputs,
-            "results": {
-                r.key: {
-                    "label": r.label,
-                    "value": r.value,
-                    "unit": r.unit,
-                    "formula": r.formula,
-                }
-                for r in rows
-            },
-            "notes": notes,
-        }
-        typer.echo(json.dumps(payload, indent=2, ensure_ascii=False, allow_nan=False))
+        doc = estimate.document()
+        typer.echo(json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False))
         return
     console = Console()
-    table = Table(title=title, title_justify="left")
+    table = Table(title=estimate.title, title_justify="left")
     table.add_column("Quantity")
     table.add_column("Value", justify="right")
     table.add_column("Unit")
     table.add_column("Formula", overflow="fold")
-    for r in rows:
+    for r in estimate.rows:
         table.add_row(r.label, _fmt(r.value), r.unit, r.formula)
     console.print(table)
-    for note in notes:
+    for note in estimate.notes:
         console.print(f"• {note}")
 
 
@@ -141,67 +99,10 @@ def mmc_command(
 ) -> None:
     """M/M/c queue (Erlang C): Poisson arrivals, exponential service, c servers, FCFS."""
     try:
-        r = est.mmc(arrival_rate, service_rate, servers)
-        within = r.prob_wait_within(limit_days)
-        over = r.prob_wait_longer_than(limit_days)
-        within_sys = r.prob_time_in_system_within(limit_days)
-        q90 = r.wait_quantile(0.9)
+        e = estimates.mmc_estimate(arrival_rate, service_rate, servers, limit_days)
     except ValueError as exc:
         raise _fail(str(exc)) from None
-    t = f"{limit_days:g}"
-    rows = [
-        Row("offered_load", "Offered load a", r.offered_load, "Erlang", "a = λ/μ"),
-        Row("utilisation", "Utilisation ρ", r.rho, "–", "ρ = λ/(cμ)"),
-        Row("prob_wait", "P(wait > 0)", r.prob_wait, "probability", "C(c,a) (Erlang C)"),
-        Row(
-            "mean_queue_length",
-            "Mean number waiting Lq",
-            r.mean_queue_length,
-            "patients",
-            "Lq = C·ρ/(1−ρ)",
-        ),
-        Row(
-            "mean_in_system", "Mean number in system L", r.mean_in_system, "patients", "L = Lq + a"
-        ),
-        Row("mean_wait", "Mean wait Wq", r.mean_wait, "days", "Wq = C/(cμ−λ) = Lq/λ"),
-        Row(
-            "mean_time_in_system",
-            "Mean time in system W",
-            r.mean_time_in_system,
-            "days",
-            "W = Wq + 1/μ = L/λ",
-        ),
-        Row(
-            "wait_p90",
-            "90th percentile of wait",
-            q90,
-            "days",
-            "ln(C/0.1)/(cμ−λ) if C > 0.1, else 0",
-        ),
-        Row(
-            "prob_wait_within_limit", f"P(Wq ≤ {t} d)", within, "probability", "1 − C·exp(−(cμ−λ)t)"
-        ),
-        Row("prob_wait_over_limit", f"P(Wq > {t} d)", over, "probability", "C·exp(−(cμ−λ)t)"),
-        Row(
-            "prob_time_in_system_within_limit",
-            f"P(W ≤ {t} d)",
-            within_sys,
-            "probability",
-            "1 − e^{−μt}[1 + C(1−e^{−μt(c−1−a)})/(c−1−a)]",
-        ),
-    ]
-    inputs: dict[str, float | int | str | None] = {
-        "arrival_rate": arrival_rate,
-        "service_rate": service_rate,
-        "servers": servers,
-        "limit_days": limit_days,
-        "time_unit": "day",
-    }
-    notes = [
-        "Steady state of an M/M/c queue; times in days, rates per day.",
-        "Wq is the wait before service starts; W adds the service time.",
-    ]
-    _emit("mmc", f"M/M/{servers} queue (Erlang C)", inputs, rows, notes, as_json)
+    _emit(e, as_json)
 
 
 # -------------------------------------------------------------------------- little
@@ -226,48 +127,10 @@ def little_command(
 ) -> None:
     """Little's law L = λ·W: give exactly two of the three, get the third."""
     try:
-        r = est.littles_law(arrival_rate=arrival_rate, mean_time=mean_time, mean_number=mean_number)
+        e = estimates.little_estimate(arrival_rate, mean_time, mean_number, unit)
     except ValueError as exc:
         raise _fail(str(exc)) from None
-    u = unit.value
-    solved = (
-        "mean_number"
-        if mean_number is None
-        else "mean_time"
-        if mean_time is None
-        else "arrival_rate"
-    )
-    rows = [
-        Row(
-            "arrival_rate",
-            "Arrival rate λ",
-            r.arrival_rate,
-            f"per {u}",
-            "λ = L/W" if solved == "arrival_rate" else "given",
-        ),
-        Row(
-            "mean_time",
-            "Mean time in system W",
-            r.mean_time,
-            f"{u}s",
-            "W = L/λ" if solved == "mean_time" else "given",
-        ),
-        Row(
-            "mean_number",
-            "Mean number in system L",
-            r.mean_number,
-            "items",
-            "L = λ·W" if solved == "mean_number" else "given",
-        ),
-    ]
-    inputs: dict[str, float | int | str | None] = {
-        "arrival_rate": arrival_rate,
-        "mean_time": mean_time,
-        "mean_number": mean_number,
-        "time_unit": u,
-    }
-    notes = ["Little's law holds for any stable system in steady state."]
-    _emit("little", "Little's law", inputs, rows, notes, as_json)
+    _emit(e, as_json)
 
 
 # -------------------------------------------------------------------- waiting-list
@@ -326,124 +189,20 @@ def waiting_list_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Waiting-list metrics of Fong et al. (2022): load, targets, capacity, pressure."""
-    u = unit.value
-    ttt = _RELIEF_DEFAULT[unit] if time_to_target is None else time_to_target
     try:
-        if target_share is not None and factor is not None:
-            raise ValueError("give either --target-share or --factor, not both")
-        if not (math.isfinite(ttt) and ttt > 0):
-            raise ValueError(f"time_to_target must be a finite number > 0, got {ttt!r}")
-        f = (
-            est.factor_for_share(target_share)
-            if target_share is not None
-            else est.DEFAULT_FACTOR
-            if factor is None
-            else factor
-        )
-        share = est.share_within_target(f)
-        tmw = est.calc_target_mean_wait(target_wait, f)
-        tqs = est.calc_target_queue_size(demand, target_wait, f)
-        tcap = est.calc_target_capacity(demand, target_wait, f, cv_demand, cv_capacity)
-        load = None if capacity is None else est.calc_queue_load(demand, capacity)
-        relief = ratio = None
-        too_big: bool | None = None
-        if queue_size is not None:
-            relief = est.calc_relief_capacity(demand, queue_size, tqs, ttt)
-            ratio = queue_size / tqs if tqs > 0 else None
-            too_big = queue_size > 2 * tqs
-        pressure = (
-            None if mean_wait is None else est.calc_waiting_list_pressure(mean_wait, target_wait)
+        e = estimates.waiting_list_estimate(
+            demand,
+            target_wait,
+            capacity=capacity,
+            queue_size=queue_size,
+            mean_wait=mean_wait,
+            target_share=target_share,
+            factor=factor,
+            time_to_target=time_to_target,
+            cv_demand=cv_demand,
+            cv_capacity=cv_capacity,
+            unit=unit,
         )
     except ValueError as exc:
         raise _fail(str(exc)) from None
-
-    per = f"patients/{u}"
-    rows = [
-        Row("queue_load", "Queue load", load, "–", "demand / capacity"),
-        Row(
-            "factor",
-            "Factor (target / mean wait)",
-            f,
-            "–",
-            "−ln(1 − share)" if target_share is not None else "given (default 4)",
-        ),
-        Row("share_within_target", "Share within target", share, "fraction", "1 − exp(−factor)"),
-        Row("target_mean_wait", "Target mean wait", tmw, f"{u}s", "target_wait / factor"),
-        Row(
-            "target_queue_size",
-            "Target queue size",
-            tqs,
-            "patients",
-            "demand × target_wait / factor",
-        ),
-        Row(
-            "queue_ratio", "Queue size / target size", ratio, "–", "queue_size / target_queue_size"
-        ),
-        Row(
-            "queue_too_big",
-            "Queue > 2 × target (relief needed)",
-            too_big,
-            "–",
-            "queue_size > 2 × target_queue_size",
-        ),
-        Row(
-            "relief_capacity",
-            f"Relief capacity (over {ttt:g} {u}s)",
-            relief,
-            per,
-            "demand + (queue_size − target_queue_size) / time_to_target",
-        ),
-        Row(
-            "target_capacity",
-            "Target capacity",
-            tcap,
-            per,
-            "demand + ((cv_d² + cv_c²)/2) × factor / target_wait",
-        ),
-        Row(
-            "waiting_list_pressure",
-            "Waiting-list pressure",
-            pressure,
-            "–",
-            "2 × mean_wait / target_wait",
-        ),
-    ]
-    notes: list[str] = []
-    if load is not None and load >= 1:
-        notes.append("Load ≥ 1: demand exceeds capacity, the list grows without bound.")
-    if too_big:
-        notes.append(
-            "The list is more than twice its target size: run the relief capacity "
-            "until it reaches target size, then the target capacity."
-        )
-    if pressure is not None and pressure > 1:
-        notes.append("Pressure > 1: the list will most likely miss its target.")
-    missing = [
-        name
-        for name, value in (
-            ("--capacity (queue load)", capacity),
-            ("--queue-size (relief capacity)", queue_size),
-            ("--mean-wait (pressure)", mean_wait),
-        )
-        if value is None
-    ]
-    if missing:
-        notes.append("Not computed, needs " + ", ".join(missing) + ".")
-    notes.append(
-        "Fong K et al., Understanding Waiting Lists Pressures, medRxiv 2022, "
-        "doi:10.1101/2022.08.23.22279117 (as implemented in R NHSRwaitinglist)."
-    )
-    inputs: dict[str, float | int | str | None] = {
-        "demand": demand,
-        "capacity": capacity,
-        "queue_size": queue_size,
-        "mean_wait": mean_wait,
-        "target_wait": target_wait,
-        "target_share": target_share,
-        "factor": f,
-        "time_to_target": ttt,
-        "cv_demand": cv_demand,
-        "cv_capacity": cv_capacity,
-        "time_unit": u,
-    }
-    _emit("waiting-list", "Waiting list (Fong et al. 2022)", inputs, rows, notes, as_json)
+    _emit(e, as_json)

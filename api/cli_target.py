@@ -97,8 +97,9 @@ def target_command(
     goal: bisection over a capacity multiplier, every step simulated with the same
     seed (common random numbers); printed with the KPI's 95 % CI at the answer and at
     the step below, and beside the analytic estimate (Fong et al. / M/M/c)."""
-    from api.cli import _clean, err, fail, load_or_fail, open_or_fail, progress_bar
+    from api.cli import err, fail, load_or_fail, open_or_fail, progress_bar
     from api.cli import resolve_executor as resolve
+    from api.documents import clean
     from scenarios.loader import Overrides
     from simulering.paired import KPI_DIRECTION
     from simulering.policies import POLICIES
@@ -162,7 +163,7 @@ def target_command(
     console.print(_summary(r, kpi))
     if json_path is not None:
         doc = {"scenario": sc.name, "overrides": list(set_ or []), **r.as_dict()}
-        json_path.write_text(json.dumps(_clean(doc), ensure_ascii=False, indent=1))
+        json_path.write_text(json.dumps(clean(doc), ensure_ascii=False, indent=1))
         err.print(f"wrote {json_path}")
 
 

@@ -15,6 +15,8 @@ SUMMARY_KPIS = (
     ("equity_gap", "Equity gap (sub-regions)", "share"),
     ("mean_travel_km", "Mean travel, km", "km"),
     ("share_outside_home_unit", "Outside home unit", "share"),
+    ("share_other_region", "Treated in another region", "share"),
+    ("cross_region_cost_sek", "Cross-region cost, SEK", "count"),
     ("utilisation", "Utilisation", "share"),
     ("arrived", "Arrived", "count"),
     ("completed", "Completed", "count"),
@@ -22,6 +24,13 @@ SUMMARY_KPIS = (
     ("patient_chosen_waits", "Patient-chosen waits (PVV)", "count"),
     ("no_shows", "No-shows", "count"),
 )
+
+CROSS_REGION_KPIS = frozenset({"share_other_region", "cross_region_cost_sek"})
+"""Rows left out when they are 0 everywhere (a one-region scenario has no cross-region care)."""
+
+
+def _all_zero(values: list[Any]) -> bool:
+    return all(v is None or v == 0 for v in values)
 
 
 def _fmt(x: float | None, kind: str, signed: bool = False) -> str:
@@ -53,7 +62,10 @@ def comparison_table(title: str, policies: dict[str, Any], stage: str) -> Table:
     for name in policies:
         table.add_column(name, justify="right")
     for key, label, kind in SUMMARY_KPIS:
-        table.add_row(label, *(cell(p["kpis"][stage][key], kind) for p in policies.values()))
+        summaries = [p["kpis"][stage][key] for p in policies.values()]
+        if key in CROSS_REGION_KPIS and _all_zero([x["mean"] for x in summaries]):
+            continue
+        table.add_row(label, *(cell(x, kind) for x in summaries))
     return table
 
 
@@ -73,6 +85,10 @@ def paired_table(title: str, paired: dict[str, Any], stage: str) -> Table:
         table.add_column(f"{name} − {base} [95 % CI]", justify="right")
         table.add_column("verdict")
     for key, label, kind in SUMMARY_KPIS:
+        found = [comp.get(stage, {}).get(key) for comp in paired["comparisons"].values()]
+        means = [c.get(m) for c in found if c is not None for m in ("baseline_mean", "policy_mean")]
+        if key in CROSS_REGION_KPIS and _all_zero(means):
+            continue
         row = [label]
         for comp in paired["comparisons"].values():
             c = comp.get(stage, {}).get(key)

@@ -134,6 +134,12 @@ def check_references(s: Scenario, region: RegionSpec, path: Path) -> None:
             need(uid in used, f"reductions.{i}.units.{j}", f"unit {uid!r} is not in this scenario")
         for j, p in enumerate(r.pools or []):
             need(p in pools, f"reductions.{i}.pools.{j}", f"unknown pool {p!r}")
+    prices = s.cross_region.price_per_referral_sek or s.cross_region.price_per_first_visit_sek
+    need(
+        not prices or any(a.region for a in region.areas),
+        "cross_region",
+        f"prices given, but the areas of region {region.id} have no administrative 'region'",
+    )
     fv = [u for u in s.units if u.first_visit is not None]
     need(bool(fv), "units", "no unit has first_visit capacity")
     for name in pools - {"first_visit"}:
@@ -321,6 +327,12 @@ def compile_scenario(
         unit_ids=tuple(u.id for u in units),
         unit_names=tuple(u.name for u in units),
         unit_group=tuple(u.hospital_group for u in units),
+        area_region=tuple(a.region for a in areas),
+        unit_region=tuple(u.region for u in units),
+        cross_region_price_sek=(
+            s.cross_region.price_per_first_visit_sek,
+            s.cross_region.price_per_referral_sek,
+        ),
         km=km,
         home_unit=home,
         daily_arrivals=daily,

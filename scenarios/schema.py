@@ -51,6 +51,12 @@ class AreaSpec(Strict):
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     subregion: str = Field(description="Sub-region (*delregion*), used for equity measures")
+    region: str = Field(
+        "",
+        description="Administrative region (*region*, the county council) paying for its "
+        "residents' care, when a file spans several; compared with the serving unit's "
+        "region for the cross-region KPIs",
+    )
 
 
 class HospitalGroupSpec(Strict):
@@ -91,6 +97,16 @@ class RegionSpec(Strict):
     @model_validator(mode="after")
     def _references(self) -> RegionSpec:
         _unique([a.id for a in self.areas], "areas")
+        if any(a.region for a in self.areas):
+            for i, area in enumerate(self.areas):
+                if not area.region:
+                    raise ValueError(f"areas.{i}.region: missing while other areas have one")
+            for i, unit in enumerate(self.units):
+                if not unit.region:
+                    raise ValueError(
+                        f"units.{i}.region: missing; the areas have administrative regions, "
+                        "so every unit needs one"
+                    )
         _unique([u.id for u in self.units], "units")
         _unique([g.id for g in self.hospital_groups], "hospital_groups")
         area_ids = {a.id for a in self.areas}
@@ -412,6 +428,29 @@ class RunSpec(Strict):
         return self
 
 
+class CrossRegionSpec(Strict):
+    """Prices for care given to residents of another administrative region.
+
+    A unit of one region that treats a patient whose home area belongs to another region
+    bills the patient's region (*utomlänsvård*, within a healthcare region by its price
+    list). The KPI ``cross_region_cost_sek`` counts such patients served in the measured
+    period per stage and multiplies by the stage's price. Needs ``region`` on the areas
+    and units of the region file.
+    """
+
+    price_per_referral_sek: float = Field(
+        0.0,
+        ge=0,
+        description="Price (SEK) per referral whose treatment is carried out at a unit of "
+        "another administrative region than the patient's home area",
+    )
+    price_per_first_visit_sek: float = Field(
+        0.0,
+        ge=0,
+        description="Price (SEK) per first visit at a unit of another administrative region",
+    )
+
+
 class Scenario(Strict):
     """A concept-test scenario."""
 
@@ -439,6 +478,11 @@ class Scenario(Strict):
     policy_options: PolicyOptionsSpec = Field(
         default_factory=PolicyOptionsSpec,
         description="Settings of the optimised and patient_choice policies",
+    )
+    cross_region: CrossRegionSpec = Field(
+        default_factory=CrossRegionSpec,
+        description="Prices per referral served in another administrative region "
+        "(default none: the cross-region cost KPI is 0)",
     )
     run: RunSpec = Field(default_factory=RunSpec)
 

@@ -23,6 +23,7 @@ Open an executor once and reuse it for many runs (the capacity search does)::
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -93,15 +94,19 @@ class ProcessExecutor(_Base):
 
     name = "process"
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, start_method: str | None = None) -> None:
+        """``start_method`` ``"spawn"`` suits a multi-threaded parent (the service),
+        where forking could copy a lock another thread holds."""
         self.workers = workers or default_workers()
+        self.start_method = start_method
         self._pool: ProcessPoolExecutor | None = None
 
     def imap_unordered(
         self, fn: Callable[[S, J], R], shared: S, jobs: Sequence[J]
     ) -> Iterator[tuple[int, R]]:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers)
+            ctx = multiprocessing.get_context(self.start_method) if self.start_method else None
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
         # Keep at most 2 jobs per worker in flight: the spec is pickled per job, and a
         # bounded window keeps memory flat for thousands of replications.
         window = 2 * self.workers
@@ -180,12 +185,13 @@ def open_executor(
     workers: int | None = None,
     dask_address: str | None = None,
     dask_processes: bool = True,
+    start_method: str | None = None,
 ) -> SerialExecutor | ProcessExecutor | DaskExecutor:
     """An executor by name; use it as a context manager (it closes its workers)."""
     if kind == "serial":
         return SerialExecutor()
     if kind == "process":
-        return ProcessExecutor(workers)
+        return ProcessExecutor(workers, start_method)
     if kind == "dask":
         return DaskExecutor(dask_address, workers, processes=dask_processes)
     raise ValueError(f"unknown executor {kind!r}; known: {', '.join(EXECUTOR_KINDS)}")

@@ -16,6 +16,13 @@ Definitions (SKR, "Väntetider i vården"; DESIGN.md):
   pooled over the month ends: 0–30, 31–60, 61–90, 91–120, 121–180, 181–365, 366+ days.
 - ``equity_gap``: max − min across sub-regions of ``share_waiting_within_guarantee``.
 - ``mean_travel_km``, ``share_outside_home_unit``: of those served in the period.
+- ``share_other_region``: of those served in the period, the share served at a unit of
+  another administrative region (county council) than that of their home area
+  (*utomlänsvård*); 0 when the areas have no administrative region (a one-region file).
+- ``cross_region_cost_sek``: the number of those patients × the scenario's price per
+  referral for the stage (``cross_region``), over the measured period (after warm-up),
+  per replication. By unit it is what the unit bills other regions, by area and
+  sub-region what the home region pays.
 - ``utilisation``: capacity used / capacity offered in the period (slots, or server
   time); a no-show wastes its slot.
 - counts in the period: ``arrived`` (clock started), ``completed``, ``withdrawn``,
@@ -58,6 +65,8 @@ KPI_NAMES = (
     "equity_gap",
     "mean_travel_km",
     "share_outside_home_unit",
+    "share_other_region",
+    "cross_region_cost_sek",
     "utilisation",
     "arrived",
     "completed",
@@ -83,6 +92,8 @@ class StageView:
     area: IntArray
     subregion: IntArray
     completed: npt.NDArray[np.bool_]
+    other_region: npt.NDArray[np.bool_]
+    """Served at a unit of another administrative region than the home area's."""
     wait: FloatArray
     calendar_wait: FloatArray
     snapshots: dict[int, tuple[IntArray, FloatArray]] = field(
@@ -105,19 +116,38 @@ def _view(spec: ModelSpec, pts: Patients, rec: Records, s: int) -> StageView:
     sub_index = np.array(
         [spec.subregions.index(spec.area_subregion[a]) for a in range(spec.n_areas)]
     )
+    unit = rec.unit[s]
     return StageView(
         start=start,
         served=served,
         end=end,
         pvv=pvv,
-        unit=rec.unit[s],
+        unit=unit,
         home=home,
         area=pts.area,
         subregion=sub_index[pts.area],
         completed=completed,
+        other_region=other_region(spec, pts.area, unit),
         wait=served - start,
         calendar_wait=np.floor(served) - np.floor(start),
     )
+
+
+def other_region(spec: ModelSpec, area: IntArray, unit: IntArray) -> npt.NDArray[np.bool_]:
+    """Which patients were served (``unit`` ≥ 0) at a unit of another administrative
+    region than their home ``area``'s. Areas or units without a region never count."""
+    if not any(spec.area_region) or not any(spec.unit_region):
+        return np.zeros(area.shape[0], dtype=bool)
+    names = sorted(set(spec.area_region) | set(spec.unit_region))
+    code = {r: i for i, r in enumerate(names)}
+    none = code.get("", -1)
+    area_code = np.array([code[r] for r in spec.area_region], dtype=np.int64)[area]
+    # index -1 (not served) picks the appended "no region" code
+    unit_code = np.array([code[r] for r in spec.unit_region] + [none], dtype=np.int64)[unit]
+    other: npt.NDArray[np.bool_] = (
+        (unit >= 0) & (area_code != none) & (unit_code != none) & (area_code != unit_code)
+    )
+    return other
 
 
 def _snapshots(spec: ModelSpec) -> list[int]:
@@ -220,6 +250,8 @@ def _group_kpis(
     km = spec.km[v.area[done], v.unit[done]]
     outside = v.unit[done] != v.home[done]
     n_done = np.bincount(dg, minlength=n).astype(float)
+    n_other = np.bincount(dg, weights=v.other_region[done], minlength=n)
+    price = spec.cross_region_price_sek[s]
     n_np = np.bincount(dg[not_pvv], minlength=n).astype(float)
 
     def ratio(num: npt.NDArray[Any], den: FloatArray) -> FloatArray:
@@ -230,6 +262,7 @@ def _group_kpis(
     mean_wait = ratio(np.bincount(dg, weights=waits, minlength=n), n_done)
     mean_km = ratio(np.bincount(dg, weights=km, minlength=n), n_done)
     share_outside = ratio(np.bincount(dg, weights=outside, minlength=n), n_done)
+    share_other = ratio(n_other, n_done)
     order = np.lexsort((waits, dg))
     bounds = np.searchsorted(dg[order], np.arange(n + 1))
     lo, hi = spec.warmup_days, spec.horizon_days
@@ -256,6 +289,8 @@ def _group_kpis(
         k["equity_gap"] = np.nan
         k["mean_travel_km"] = float(mean_km[g])
         k["share_outside_home_unit"] = float(share_outside[g])
+        k["share_other_region"] = float(share_other[g])
+        k["cross_region_cost_sek"] = float(n_other[g] * price)
         k["utilisation"] = np.nan
         if unit_columns is not None and unit_columns[g]:
             offered = rec.offered_slots[stage_pools][:, unit_columns[g]].sum()

@@ -62,8 +62,10 @@ KPI_DIRECTION: Final[dict[str, Direction]] = {
 }
 """Which way is better for each KPI. ``None`` (no verdict): ``arrived`` (demand, the
 same under every policy), ``patient_chosen_waits`` (a declined offer is the patient's
-choice, neither good nor bad for the region) and the bands within 90 days (a shift
-between them is not better or worse by itself)."""
+choice, neither good nor bad for the region), the bands within 90 days (a shift
+between them is not better or worse by itself), and ``share_other_region`` and
+``cross_region_cost_sek`` (care bought from a neighbouring region is a transfer between
+regions and the point of sharing capacity, not a loss by itself)."""
 
 
 def mean_ci(values: Sequence[float] | np.ndarray, confidence: float = CONFIDENCE) -> dict[str, Any]:

@@ -153,6 +153,12 @@ class ModelSpec:
     offer_scan_limit: int = 5
     policy_options: PolicyOptions = field(default_factory=PolicyOptions)
     """Settings of the optimised and patient-choice policies."""
+    area_region: tuple[str, ...] = ()
+    """Administrative region of each area ("" or empty: none, as in a one-region file)."""
+    unit_region: tuple[str, ...] = ()
+    """Administrative region of each unit ("" or empty: none)."""
+    cross_region_price_sek: tuple[float, float] = (0.0, 0.0)
+    """Price per patient served in another administrative region: first visit, treatment."""
 
     @property
     def n_areas(self) -> int:

@@ -1,0 +1,215 @@
+"""``remiss calibrate``: fit a scenario's capacities (and demand) to observed figures.
+
+Register with ``app.command("calibrate")(calibrate_command)``. The fitting lives in
+:mod:`scenarios.calibrate`.
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from scenarios.calibrate import CalibrationResult, Iteration
+
+console = Console()
+
+NOT_CONVERGED = 1
+"""Exit code when the fit does not reach the tolerance."""
+
+
+def command_line(
+    scenario: str,
+    observed: Path,
+    out: Path | None,
+    replications: int | None,
+    seed: int | None,
+    tolerance_pp: float,
+    tolerance_queue: float,
+    max_iterations: int,
+    fit_demand: bool,
+) -> str:
+    """The command that reproduces a calibration (options that change the result)."""
+    parts = ["remiss", "calibrate", scenario, "--observed", str(observed)]
+    if out is not None:
+        parts += ["--out", str(out)]
+    if replications is not None:
+        parts += ["--replications", str(replications)]
+    if seed is not None:
+        parts += ["--seed", str(seed)]
+    if tolerance_pp != 1.0:
+        parts += ["--tolerance-pp", f"{tolerance_pp:g}"]
+    if tolerance_queue != 0.05:
+        parts += ["--tolerance-queue", f"{tolerance_queue:g}"]
+    if max_iterations != 30:
+        parts += ["--max-iterations", str(max_iterations)]
+    if not fit_demand:
+        parts.append("--no-fit-demand")
+    return shlex.join(parts)
+
+
+def fit_table(result: CalibrationResult) -> Table:
+    """Observed vs simulated per row, as a terminal table."""
+    dates = ", ".join(str(d) for d in result.observation_dates())
+    table = Table(
+        title=f"{result.scenario} — calibration of `separate` at {dates}: "
+        f"{result.replications} replications, seed {result.seed}; mean [95 % CI]",
+        title_justify="left",
+    )
+    for col, justify in (
+        ("row", "left"),
+        ("observed ≤ 90 d", "right"),
+        ("simulated ≤ 90 d", "right"),
+        ("diff pp", "right"),
+        ("observed waiting", "right"),
+        ("simulated waiting", "right"),
+        ("slots/week", "right"),
+        ("demand ×", "right"),
+        ("ok", "left"),
+    ):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for r in result.rows:
+        obs, m = r.target.observation, r.measured
+        lo, hi = m.share_ci95
+        wlo, whi = m.waiting_ci95
+        table.add_row(
+            r.target.label,
+            f"{100 * obs.share:.1f} %",
+            f"{100 * m.share:.1f} % [{100 * lo:.1f} – {100 * hi:.1f}]",
+            f"{r.share_difference_pp:+.1f}",
+            "–" if obs.waiting is None else f"{obs.waiting:,.0f}",
+            f"{m.waiting:,.0f} [{wlo:,.0f} – {whi:,.0f}]",
+            f"{sum(r.capacity_before.values()):.1f} → {sum(r.capacity_after.values()):.1f}",
+            f"{r.demand_factor:.3f}" if r.target.fit_demand else "–",
+            "[green]yes[/]" if r.within else "[red]NO[/]",
+        )
+    return table
+
+
+def calibrate_command(
+    scenario: Annotated[
+        str, typer.Argument(help="The start scenario: a file, or a library scenario name")
+    ],
+    observed: Annotated[
+        Path,
+        typer.Option(
+            help="CSV of observed figures: unit,stage,share_within_90[,waiting][,observed_on]"
+            "[,note]; unit is a unit id or a hospital-group id"
+        ),
+    ],
+    out: Annotated[
+        Path | None, typer.Option(help="Write the calibrated scenario YAML here")
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option(help="Write the fit report (Markdown) here")
+    ] = None,
+    replications: Annotated[
+        int | None, typer.Option(min=1, help="Replications per iteration (default: the file's)")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(min=0, help="Root seed, the same every iteration")
+    ] = None,
+    tolerance_pp: Annotated[
+        float,
+        typer.Option(min=0.01, help="Largest accepted |simulated − observed| share, in pp"),
+    ] = 1.0,
+    tolerance_queue: Annotated[
+        float,
+        typer.Option(
+            min=0.001, help="Largest accepted relative error of the number waiting (0.05 = 5 %)"
+        ),
+    ] = 0.05,
+    max_iterations: Annotated[
+        int, typer.Option(min=1, help="Most simulations before giving up")
+    ] = 30,
+    fit_demand: Annotated[
+        bool,
+        typer.Option(
+            help="Fit each first-visit row's catchment demand to its observed number waiting "
+            "(rows with a waiting figure); --no-fit-demand fits capacity only"
+        ),
+    ] = True,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="Worker processes (default: one per core; 1 runs serially)"),
+    ] = None,
+) -> None:
+    """Fit unit capacities (first-visit or treatment slots per week) and, with waiting
+    figures, catchment demand, so that the `separate` policy reproduces the observed
+    share waiting within 90 days and number waiting per unit or hospital group at the
+    observation date. Exit 2 on bad input, 1 when it does not converge."""
+    from api.cli import err, fail, open_or_fail, resolve_executor
+    from scenarios.calibrate import ObservedFileError, calibrate, calibrated_yaml, fit_report
+    from scenarios.loader import ScenarioError
+
+    kind = resolve_executor(None, workers, None)
+    cmd = command_line(
+        scenario,
+        observed,
+        out,
+        replications,
+        seed,
+        tolerance_pp,
+        tolerance_queue,
+        max_iterations,
+        fit_demand,
+    )
+
+    def step(it: Iteration) -> None:
+        err.print(
+            f"iteration {it.number} (epoch {it.epoch}): "
+            + ", ".join(f"{100 * m.share:.1f} %/{m.waiting:,.0f}" for m in it.measured),
+            highlight=False,
+        )
+
+    with open_or_fail(kind, workers, None) as ex:
+        try:
+            result = calibrate(
+                scenario,
+                observed,
+                replications=replications,
+                seed=seed,
+                tolerance_pp=tolerance_pp,
+                tolerance_queue=tolerance_queue,
+                max_iterations=max_iterations,
+                fit_demand=fit_demand,
+                executor=ex,
+                on_iteration=step,
+            )
+        except (ObservedFileError, ScenarioError) as exc:
+            fail(str(exc))
+            return
+    console.print(fit_table(result))
+    if report is not None:
+        report.write_text(fit_report(result, cmd), encoding="utf-8")
+        err.print(f"wrote {report}")
+    if not result.converged:
+        err.print(
+            f"[bold red]not converged[/] after {len(result.iterations)} iterations "
+            f"(tolerance {tolerance_pp:g} pp"
+            + (f", {100 * tolerance_queue:g} % waiting" if fit_demand else "")
+            + "):",
+            highlight=False,
+        )
+        for line in result.failures():
+            err.print(f"  {line}", highlight=False, markup=False)
+        if out is not None:
+            err.print(f"{out} not written.")
+        raise typer.Exit(NOT_CONVERGED)
+    console.print(
+        f"[green]converged[/] in {len(result.iterations)} iterations: every row within "
+        f"{tolerance_pp:g} pp"
+        + (
+            f" and {100 * tolerance_queue:g} % of the number waiting"
+            if any(r.target.fit_demand for r in result.rows)
+            else ""
+        )
+        + "."
+    )
+    if out is not None:
+        out.write_text(calibrated_yaml(result, cmd), encoding="utf-8")
+        err.print(f"wrote {out}")

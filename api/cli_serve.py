@@ -1,0 +1,143 @@
+"""``remiss serve``, ``remiss db upgrade`` and ``remiss apikey create|list|revoke``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+
+from api.service import db
+from api.service.keys import Role, create_key, roles_of
+from api.service.settings import Settings
+from api.service.tables import ApiKeyRow, AuditRow, utcnow
+
+err = Console(stderr=True)
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="SQLAlchemy URL (default: REMISS_DATABASE_URL, else sqlite:///remiss.db)",
+    ),
+]
+
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+key_app = typer.Typer(help="API keys (stored hashed) and their roles.", no_args_is_help=True)
+
+
+def _settings(url: str | None) -> Settings:
+    return Settings(database_url=url) if url else Settings()
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port")] = 8000,
+    database_url: DatabaseUrl = None,
+    workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes")] = 1,
+) -> None:
+    """Start the service (uvicorn). The database is created and migrated on start."""
+    import os
+
+    import uvicorn
+
+    settings = _settings(database_url)
+    os.environ["REMISS_DATABASE_URL"] = settings.database_url
+    uvicorn.run(
+        "api.service.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        log_config=None,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    database_url: DatabaseUrl = None,
+    revision: Annotated[str, typer.Option(help="Target revision")] = "head",
+) -> None:
+    """Create or migrate the schema to the newest revision."""
+    settings = _settings(database_url)
+    try:
+        db.upgrade(settings.database_url, revision)
+    except OperationalError as exc:
+        err.print(f"[red]Error:[/] cannot reach the database: {exc.orig}")
+        raise typer.Exit(1) from None
+    engine = db.make_engine(settings.database_url, pool_size=1)
+    err.print(f"database at revision {db.current_revision(engine)}")
+    engine.dispose()
+
+
+@key_app.command("create")
+def apikey_create(
+    role: Annotated[
+        list[Role], typer.Option("--role", help="portal, planner or admin (repeatable)")
+    ],
+    name: Annotated[str, typer.Option(help="Who or what uses the key")] = "",
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create a key and print it once (only its hash is stored)."""
+    settings = _settings(database_url)
+    db.upgrade(settings.database_url)
+    engine = db.make_engine(settings.database_url, pool_size=1)
+    with db.session_factory(engine).begin() as s:
+        row, key = create_key(s, list(role), name)
+        s.add(
+            AuditRow(
+                at=utcnow(),
+                actor="cli",
+                action="key.create",
+                entity="api_key",
+                entity_id=row.id,
+                detail={"roles": row.roles, "name": name},
+            )
+        )
+    engine.dispose()
+    err.print(f"key {row.id} with roles {row.roles}; store it now, it is not shown again:")
+    typer.echo(key)
+
+
+@key_app.command("list")
+def apikey_list(database_url: DatabaseUrl = None) -> None:
+    """List keys (ids, names, roles; never the keys)."""
+    settings = _settings(database_url)
+    engine = db.make_engine(settings.database_url, pool_size=1)
+    table = Table("id", "name", "roles", "created", "revoked")
+    with db.session_factory(engine)() as s:
+        for r in s.scalars(select(ApiKeyRow).order_by(ApiKeyRow.created_at)):
+            table.add_row(
+                r.id,
+                r.name,
+                ",".join(sorted(x.value for x in roles_of(r))),
+                r.created_at.isoformat(timespec="seconds"),
+                r.revoked_at.isoformat(timespec="seconds") if r.revoked_at else "",
+            )
+    engine.dispose()
+    Console().print(table)
+
+
+@key_app.command("revoke")
+def apikey_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key's id")], database_url: DatabaseUrl = None
+) -> None:
+    """Revoke a key; it stops working at once."""
+    settings = _settings(database_url)
+    engine = db.make_engine(settings.database_url, pool_size=1)
+    with db.session_factory(engine).begin() as s:
+        row = s.get(ApiKeyRow, key_id)
+        if row is None:
+            err.print(f"[red]Error:[/] key_id: no key {key_id!r}")
+            raise typer.Exit(2)
+        row.revoked_at = row.revoked_at or utcnow()
+        s.add(
+            AuditRow(
+                at=utcnow(), actor="cli", action="key.revoke", entity="api_key", entity_id=key_id
+            )
+        )
+    engine.dispose()
+    err.print(f"key {key_id} revoked")

@@ -1,0 +1,208 @@
+"""Allocation runs: optimise the waiting queue with allokering, then accept the plan.
+
+A run takes the referrals that are ``waiting`` (one specialty, or each specialty in
+turn — specialties never share capacity), the residual capacity per unit and week
+(capacity minus times already offered or booked) and solves one
+:class:`~allokering.problem.AllocationProblem` per specialty. The plan is stored;
+``accept`` books each placement with the same guarded slot update as a single booking,
+so a plan accepted after the queue moved on never overbooks: stale lines are skipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+
+from allokering.problem import AllocationProblem, AreaRef, Referral, UnitCapacity
+from allokering.solve import solve
+from allokering.validate import validate
+from api.service import queue
+from api.service.deps import State
+from api.service.keys import Caller
+from api.service.problems import Problem
+from api.service.schemas import AllocationRunIn, AllocationRunOut, PlannedBooking, StageName
+from api.service.tables import AllocationRunRow, ReferralRow, utcnow
+
+
+def create(st: State, body: AllocationRunIn, caller: Caller, request_id: str) -> AllocationRunOut:
+    weeks = body.horizon_weeks or st.settings.horizon_weeks
+    first = queue.monday(queue.today())
+    plan: list[dict[str, Any]] = []
+    summary: dict[str, Any] = {"specialties": {}, "referrals": 0, "placed": 0, "on_time": 0}
+    with st.sessions() as s:
+        stmt = select(ReferralRow).where(
+            ReferralRow.status == "waiting", ReferralRow.stage == body.stage.value
+        )
+        if body.specialty is not None:
+            stmt = stmt.where(ReferralRow.specialty == body.specialty)
+        waiting = list(s.scalars(stmt.order_by(ReferralRow.specialty, ReferralRow.id)))
+        by_specialty: dict[str, list[ReferralRow]] = {}
+        for r in waiting:
+            by_specialty.setdefault(r.specialty, []).append(r)
+        for specialty, rows in by_specialty.items():
+            res = queue.residual(s, specialty, body.stage.value, first, weeks)
+            part = _solve(st, specialty, rows, res, first, weeks, body)
+            summary["specialties"][specialty] = part["summary"]
+            plan.extend(part["plan"])
+    summary["referrals"] = len(waiting)
+    summary["placed"] = len(plan)
+    summary["on_time"] = sum(1 for p in plan if p["on_time"])
+    row = AllocationRunRow(
+        id=str(uuid.uuid4()),
+        created_at=utcnow(),
+        actor=caller.key_id,
+        specialty=body.specialty,
+        stage=body.stage.value,
+        first_week=first,
+        status="planned",
+        summary=summary,
+        plan=plan,
+    )
+    with st.sessions.begin() as s:
+        s.add(row)
+        queue.audit(
+            s,
+            caller,
+            request_id,
+            "allocation_run.create",
+            "allocation_run",
+            row.id,
+            {"specialty": body.specialty, "stage": body.stage.value, "summary": summary},
+        )
+    return out(row)
+
+
+def _solve(
+    st: State,
+    specialty: str,
+    rows: list[ReferralRow],
+    res: queue.Residual,
+    first: dt.date,
+    weeks: int,
+    body: AllocationRunIn,
+) -> dict[str, Any]:
+    if not res.units:
+        return {
+            "summary": {"referrals": len(rows), "placed": 0, "status": "no capacity"},
+            "plan": [],
+        }
+    area_ids = sorted({r.area for r in rows})
+    geo = st.geography.areas
+    problem = AllocationProblem(
+        horizon_weeks=weeks,
+        units=[
+            UnitCapacity(id=u.id, name=u.name, capacity=res.slots[j].tolist(), lat=u.lat, lon=u.lon)
+            for j, u in enumerate(res.units)
+        ],
+        areas=[AreaRef(id=a, name=geo[a][0], lat=geo[a][1], lon=geo[a][2]) for a in area_ids],
+        referrals=[
+            Referral(
+                id=r.id,
+                area=r.area,
+                deadline_day=max(-100_000, min(100_000, queue.deadline_day(r, first))),
+                max_travel_km=r.max_travel_km,
+            )
+            for r in rows
+        ],
+    )
+    result = solve(problem, body.solver, body.time_limit_seconds, reasons=False)
+    if result.status in ("infeasible", "error"):
+        raise Problem(409, "Conflict", f"solver {result.solver}: {result.status} {result.message}")
+    check = validate(problem, result)
+    if not check.ok:  # never hand the portal a plan the independent check refuses
+        raise Problem(500, "Internal error", f"plan failed validation: {check.errors[0]}")
+    km = queue.km_matrix(st.geography, area_ids, res.units)
+    a_index = {a: i for i, a in enumerate(area_ids)}
+    u_index = {u.id: j for j, u in enumerate(res.units)}
+    area_of = {r.id: r.area for r in rows}
+    plan = [
+        {
+            "referral_id": a.referral,
+            "specialty": specialty,
+            "unit": a.unit,
+            "week": (first + dt.timedelta(weeks=a.week)).isoformat(),
+            "on_time": a.on_time,
+            "km": int(km[a_index[area_of[a.referral]], u_index[a.unit]]),
+        }
+        for a in result.assignments
+    ]
+    return {
+        "summary": {
+            "referrals": len(rows),
+            "placed": len(plan),
+            "on_time": sum(1 for p in plan if p["on_time"]),
+            "status": str(result.status),
+            "solver": result.solver,
+            "cost": result.cost,
+            "solve_seconds": round(result.solve_seconds, 4),
+        },
+        "plan": plan,
+    }
+
+
+def out(row: AllocationRunRow) -> AllocationRunOut:
+    return AllocationRunOut(
+        id=row.id,
+        status="accepted" if row.status == "accepted" else "planned",
+        created_at=row.created_at,
+        stage=StageName(row.stage),
+        specialty=row.specialty,
+        summary=row.summary,
+        plan=[PlannedBooking.model_validate(p) for p in row.plan],
+        accepted=row.accepted,
+    )
+
+
+def accept(st: State, run_id: str, caller: Caller, request_id: str) -> AllocationRunOut:
+    with st.sessions.begin() as s:
+        run = s.scalar(
+            select(AllocationRunRow).where(AllocationRunRow.id == run_id).with_for_update()
+        )
+        if run is None:
+            raise Problem(404, "Not found", "no allocation run with this id")
+        if run.status == "accepted":
+            raise Problem(409, "Conflict", "the plan is already accepted")
+        booked: list[str] = []
+        skipped: list[dict[str, str]] = []
+        for line in run.plan:
+            ref = s.scalar(
+                select(ReferralRow).where(ReferralRow.id == line["referral_id"]).with_for_update()
+            )
+            if ref is None or ref.status != "waiting":
+                skipped.append({"referral_id": line["referral_id"], "reason": "no longer waiting"})
+                continue
+            week = dt.date.fromisoformat(line["week"])
+            if week < queue.monday(queue.today()) or not queue.hold_slot(
+                s, line["unit"], ref.specialty, ref.stage, week
+            ):
+                skipped.append({"referral_id": ref.id, "reason": "slot no longer free"})
+                continue
+            ref.unit_id, ref.week, ref.status = line["unit"], week, "booked"
+            ref.patient_chosen = False
+            ref.version += 1
+            ref.updated_at = utcnow()
+            booked.append(ref.id)
+            queue.audit(
+                s,
+                caller,
+                request_id,
+                "referral.booked",
+                "referral",
+                ref.id,
+                {"allocation_run": run.id, "unit": line["unit"], "week": line["week"]},
+            )
+        run.status = "accepted"
+        run.accepted = {"booked": len(booked), "skipped": skipped, "by": caller.key_id}
+        queue.audit(
+            s,
+            caller,
+            request_id,
+            "allocation_run.accept",
+            "allocation_run",
+            run.id,
+            {"booked": len(booked), "skipped": len(skipped)},
+        )
+        return out(run)

@@ -1,0 +1,90 @@
+"""The remiss service: ``create_app(settings)`` builds the FastAPI application.
+
+On start-up it migrates the database (Alembic), loads the region's municipalities,
+and marks simulation jobs left over from a previous process as failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from asgi_correlation_id import CorrelationIdMiddleware
+from fastapi import FastAPI
+from prometheus_fastapi_instrumentator import Instrumentator
+from sqlalchemy import text
+
+from api.service import (
+    db,
+    logs,
+    problems,
+    routes_admin,
+    routes_estimate,
+    routes_planner,
+    routes_queue,
+)
+from api.service.deps import State
+from api.service.jobs import JobRunner
+from api.service.queue import Geography
+from api.service.settings import Settings
+from scenarios.loader import REGION_DIR, ScenarioError, _read_yaml, _validate
+from scenarios.schema import RegionSpec
+
+VERSION = "1"
+
+
+def load_geography(region: str) -> Geography:
+    path = REGION_DIR / f"{region}.yaml"
+    spec = _validate(RegionSpec, _read_yaml(path), path)
+    return Geography({a.id: (a.name, a.lat, a.lon) for a in spec.areas})
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    logs.configure(settings.log_level)
+    try:
+        geography = load_geography(settings.region)
+    except ScenarioError as exc:
+        raise SystemExit(f"REMISS_REGION: {exc}") from None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db.upgrade(settings.database_url)
+        engine = db.make_engine(
+            settings.database_url,
+            synchronous=settings.sqlite_synchronous,
+            pool_size=settings.pool_size,
+        )
+        sessions = db.session_factory(engine)
+        jobs = JobRunner(sessions, settings)
+        jobs.recover()
+        app.state.remiss = State(settings, sessions, geography, jobs)
+        app.state.sessions = sessions
+        yield
+        jobs.close()
+        engine.dispose()
+
+    app = FastAPI(
+        title="remiss",
+        version=VERSION,
+        summary="Shared referral queues for Västra Götalandsregionen: allocation "
+        "suggestions for the portal, the durable shared queue, simulations for planners.",
+        lifespan=lifespan,
+    )
+    problems.install(app)
+    app.middleware("http")(logs.log_requests)
+    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
+    for r in (routes_queue, routes_admin, routes_planner, routes_estimate):
+        app.include_router(r.router)
+    Instrumentator(excluded_handlers=["/metrics"]).instrument(app).expose(
+        app, include_in_schema=False
+    )
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, str]:
+        """Liveness and database reachability."""
+        with app.state.remiss.sessions() as s:
+            s.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    return app

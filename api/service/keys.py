@@ -1,0 +1,92 @@
+"""API keys with roles. Only a key's SHA-256 is stored; the key is shown once.
+
+A key is ``rmk_<id>_<secret>`` with a 256-bit random secret, so a fast hash is safe
+(no password stretching is needed for random keys). Roles:
+
+- ``portal``: referrals, suggestions, allocation runs, stateless allocation;
+- ``planner``: scenarios, simulations, estimates, stateless allocation, queue status;
+- ``admin``: units, capacity, keys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.service.problems import Problem
+from api.service.tables import ApiKeyRow, utcnow
+
+
+class Role(StrEnum):
+    portal = "portal"
+    planner = "planner"
+    admin = "admin"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: the key's id (the audit log's actor) and its roles."""
+
+    key_id: str
+    roles: frozenset[Role]
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_key(session: Session, roles: list[Role], name: str = "") -> tuple[ApiKeyRow, str]:
+    """A new key row (added to ``session``) and the key itself, shown only once."""
+    if not roles:
+        raise ValueError("a key needs at least one role")
+    key_id = secrets.token_hex(6)
+    key = f"rmk_{key_id}_{secrets.token_urlsafe(32)}"
+    row = ApiKeyRow(
+        id=key_id,
+        name=name,
+        roles=",".join(sorted({r.value for r in roles})),
+        key_hash=hash_key(key),
+        created_at=utcnow(),
+    )
+    session.add(row)
+    return row, key
+
+
+def roles_of(row: ApiKeyRow) -> frozenset[Role]:
+    return frozenset(Role(r) for r in row.roles.split(",") if r)
+
+
+header = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="An API key from `remiss apikey create`"
+)
+
+
+def require(*allowed: Role) -> Callable[..., Caller]:
+    """A dependency: the caller's key must exist, be live and hold one of ``allowed``."""
+
+    def check(request: Request, key: str | None = Depends(header)) -> Caller:
+        if not key:
+            raise Problem(401, "Unauthorized", "send an API key in the X-API-Key header")
+        factory = request.app.state.sessions
+        with factory() as session:
+            row = session.scalar(select(ApiKeyRow).where(ApiKeyRow.key_hash == hash_key(key)))
+        if row is None or row.revoked_at is not None:
+            raise Problem(401, "Unauthorized", "unknown or revoked API key")
+        roles = roles_of(row)
+        if not roles & set(allowed):
+            need = " or ".join(r.value for r in allowed)
+            raise Problem(403, "Forbidden", f"this route needs the role {need}")
+        caller = Caller(row.id, roles)
+        request.state.caller = caller
+        return caller
+
+    check.allowed = allowed  # type: ignore[attr-defined]
+    return check

@@ -1,0 +1,212 @@
+"""Request and response bodies of the service (pydantic). Unknown fields are refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from allokering.domain import GUARANTEE_DAYS
+from api.service.pseudonym import PseudonymousId
+
+Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_]*$")]
+"""A specialty code such as ``gallsten`` or ``ogon``."""
+AreaCode = Annotated[str, Field(min_length=1, max_length=16, pattern=r"^[0-9A-Za-z_]+$")]
+
+
+def _iso_date(value: object) -> object:
+    if isinstance(value, dt.date) or (
+        isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)
+    ):
+        return value
+    raise ValueError("must be a date written YYYY-MM-DD")
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date), Field(strict=False)]
+"""A calendar date as ISO 8601 ``YYYY-MM-DD`` (not a number of seconds)."""
+
+
+class Body(BaseModel):
+    """An input body: unknown fields refused, no coercion (``"1"`` is not a number,
+    ``0`` not a boolean); dates are ISO strings."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class StageName(StrEnum):
+    first_visit = "first_visit"
+    treatment = "treatment"
+
+
+class Status(StrEnum):
+    waiting = "waiting"
+    offered = "offered"
+    booked = "booked"
+    completed = "completed"
+    withdrawn = "withdrawn"
+
+
+# --- units and capacity ----------------------------------------------------------------
+class UnitIn(Body):
+    name: str = Field(min_length=1, max_length=200)
+    hospital_group: str = Field("", max_length=64)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    private: bool = False
+
+
+class CapacityIn(Body):
+    specialty: Code
+    stage: Annotated[StageName, Field(strict=False)]
+    from_week: IsoDate = Field(description="Any day of the first week; stored as its Monday")
+    slots_per_week: int = Field(ge=0, le=100_000)
+
+
+class CapacityOut(BaseModel):
+    specialty: str
+    stage: Annotated[StageName, Field(strict=False)]
+    from_week: dt.date
+    slots_per_week: int
+
+
+class UnitOut(UnitIn):
+    id: str
+    capacity: list[CapacityOut]
+
+
+# --- referrals -------------------------------------------------------------------------
+class ReferralIn(Body):
+    referral_id: PseudonymousId = Field(description="The client's pseudonymous id (idempotency)")
+    specialty: Code
+    stage: Annotated[StageName, Field(strict=False)] = StageName.first_visit
+    area: AreaCode = Field(description="Home municipality code (kommunkod), e.g. 1480")
+    priority: str = Field("standard", min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_]+$")
+    limit_days: int = Field(
+        GUARANTEE_DAYS, ge=1, le=GUARANTEE_DAYS, description="Care-guarantee limit (days)"
+    )
+    clock_start: IsoDate = Field(
+        description="Referral received (first visit) or decision to treat (treatment)"
+    )
+    home_unit: PseudonymousId | None = None
+    max_travel_km: float | None = Field(None, ge=0, le=5_000)
+
+
+class ReferralOut(BaseModel):
+    referral_id: str
+    specialty: str
+    stage: StageName
+    area: str
+    priority: str
+    limit_days: int
+    clock_start: dt.date
+    home_unit: str | None
+    max_travel_km: float | None
+    status: Status
+    unit: str | None
+    week: dt.date | None
+    patient_chosen: bool
+    completed_on: dt.date | None
+    version: int
+    waited_days: int
+    created_at: dt.datetime
+
+
+class ReferralPatch(Body):
+    """A life-cycle step. ``offered``/``booked`` need ``unit`` and ``week`` (except
+    ``offered → booked``, which confirms the offered time); ``waiting`` releases a held
+    time, ``declined: true`` when the patient said no (patient-chosen waiting if the
+    offered week was within the limit)."""
+
+    status: Annotated[Status, Field(strict=False)]
+    unit: PseudonymousId | None = None
+    week: IsoDate | None = Field(None, description="Any day of the week; stored as its Monday")
+    declined: bool = False
+    completed_on: IsoDate | None = None
+    version: int | None = Field(None, ge=1, description="Refuse (409) unless still at this")
+
+
+class Option(BaseModel):
+    rank: int
+    unit: str
+    unit_name: str
+    earliest_week: dt.date
+    iso_week: str
+    on_time: bool
+    km: int
+    cost: int
+
+
+class Suggestions(BaseModel):
+    referral_id: str
+    current_week: dt.date
+    options: list[Option]
+
+
+# --- allocation runs -------------------------------------------------------------------
+class AllocationRunIn(Body):
+    specialty: Code | None = Field(None, description="One specialty, or every specialty")
+    stage: Annotated[StageName, Field(strict=False)] = StageName.first_visit
+    horizon_weeks: int | None = Field(None, ge=1, le=104)
+    solver: Literal["flow", "cpsat", "greedy", "greedy_home", "greedy_edd", "auto"] = "flow"
+    time_limit_seconds: float = Field(10.0, gt=0, le=300)
+
+
+class PlannedBooking(BaseModel):
+    referral_id: str
+    specialty: str
+    unit: str
+    week: dt.date
+    on_time: bool
+    km: int
+
+
+class AllocationRunOut(BaseModel):
+    id: str
+    status: Literal["planned", "accepted"]
+    created_at: dt.datetime
+    stage: StageName
+    specialty: str | None
+    summary: dict[str, Any]
+    plan: list[PlannedBooking]
+    accepted: dict[str, Any] | None = None
+
+
+# --- queue status ----------------------------------------------------------------------
+class StatusRow(BaseModel):
+    specialty: str
+    stage: StageName
+    unit: str
+    waiting: int = Field(description="Waiting now, patient-chosen waits included")
+    patient_chosen: int = Field(description="Patient-chosen waiting (PVV), excluded below")
+    within_guarantee: int
+    share_waiting_within_guarantee: float | None = Field(
+        description="Of those waiting (PVV excluded), the share who have waited no longer "
+        "than their limit (SKR: andel väntande inom 90 dagar)"
+    )
+
+
+class QueueStatus(BaseModel):
+    as_of: dt.date
+    units: list[StatusRow]
+    specialties: list[StatusRow] = Field(description="Per specialty and stage (unit '*')")
+
+
+# --- keys ------------------------------------------------------------------------------
+class KeyIn(Body):
+    roles: list[Literal["portal", "planner", "admin"]] = Field(min_length=1)
+    name: str = Field("", max_length=200)
+
+
+class KeyOut(BaseModel):
+    id: str
+    name: str
+    roles: list[str]
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
+class NewKey(KeyOut):
+    key: str = Field(description="Shown once; only its hash is stored")

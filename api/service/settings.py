@@ -1,0 +1,40 @@
+"""Service settings from the environment (``REMISS_*``), via pydantic-settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_FILE = "remiss.db"
+
+
+class Settings(BaseSettings):
+    """Everything the service reads from its environment.
+
+    ``REMISS_DATABASE_URL`` selects the database: unset, an SQLite file
+    (``remiss.db`` in the working folder, WAL mode) created and migrated on first start;
+    ``postgresql+psycopg://user@host/db`` uses PostgreSQL with the same code.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="REMISS_", extra="ignore")
+
+    database_url: str = Field(
+        f"sqlite:///{DEFAULT_DATABASE_FILE}",
+        description="SQLAlchemy URL; default an SQLite file in the working folder",
+    )
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = Field(
+        "FULL", description="SQLite synchronous pragma: FULL also survives power loss"
+    )
+    region: str = Field(
+        "vgr", description="Region file (scenarios/regioner) whose municipalities are areas"
+    )
+    horizon_weeks: int = Field(26, ge=1, le=104, description="Weeks of capacity the queue sees")
+    sim_workers: int = Field(0, ge=0, description="Processes per simulation job (0 = cores)")
+    dask_address: str | None = Field(None, description="Run simulation jobs on this Dask cluster")
+    max_replications: int = Field(200, ge=1, description="Largest replications per job")
+    job_folder: Path = Field(Path("remiss-jobs"), description="Where simulation reports go")
+    log_level: str = Field("INFO")
+    pool_size: int = Field(20, ge=1, description="Database connections kept open (PostgreSQL)")

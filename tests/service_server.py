@@ -1,0 +1,138 @@
+"""A real remiss server in a subprocess, for end-to-end tests over HTTP.
+
+``start_server(tmp_path)`` migrates a fresh database (SQLite in ``tmp_path``, or the
+PostgreSQL at ``database_url``), creates one key per role plus an all-roles key, starts
+``remiss serve`` on a free port and waits for ``/healthz``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROLES = ("portal", "planner", "admin")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def remiss(*args: str, env: dict[str, str] | None = None) -> str:
+    out = subprocess.run(
+        [sys.executable, "-m", "api.cli", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    return out.stdout.strip()
+
+
+@dataclass
+class Server:
+    url: str
+    database_url: str
+    keys: dict[str, str]
+    workdir: Path
+    proc: subprocess.Popen[bytes] | None = None
+    port: int = 0
+    env: dict[str, str] = field(default_factory=dict)
+
+    def client(self, role: str = "all", timeout: float = 30.0) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.url, headers={"X-API-Key": self.keys[role]}, timeout=timeout
+        )
+
+    def start(self) -> None:
+        log = (self.workdir / "server.log").open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "serve", "--port", str(self.port)],
+            cwd=self.workdir,
+            env=self.env,
+            stdout=log,
+            stderr=log,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {(self.workdir / 'server.log').read_text()}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("server did not start within 60 s")
+
+    def kill(self) -> None:
+        """Hard kill (SIGKILL): no shutdown code runs."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def make_keys(url: str) -> dict[str, str]:
+    """Migrate the database and make a key per role and one with every role."""
+    from api.service import db
+    from api.service.keys import Role, create_key
+
+    db.upgrade(url)
+    engine = db.make_engine(url, pool_size=1)
+    keys = {}
+    with db.session_factory(engine).begin() as s:
+        for role in ROLES:
+            keys[role] = create_key(s, [Role(role)], f"test {role}")[1]
+        keys["all"] = create_key(s, [Role(r) for r in ROLES], "test all")[1]
+    engine.dispose()
+    return keys
+
+
+def reset_postgres(url: str) -> None:
+    """Drop every table of the test database (a fresh schema for each server)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def start_server(workdir: Path, database_url: str | None = None, **env: str) -> Server:
+    url = database_url or f"sqlite:///{workdir / 'remiss.db'}"
+    if url.startswith("postgresql"):
+        reset_postgres(url)
+    full_env = {
+        **os.environ,
+        "REMISS_DATABASE_URL": url,
+        "REMISS_SIM_WORKERS": "1",
+        "REMISS_JOB_FOLDER": str(workdir / "jobs"),
+        **env,
+    }
+    keys = make_keys(url)
+    port = free_port()
+    server = Server(f"http://127.0.0.1:{port}", url, keys, workdir, port=port, env=full_env)
+    server.start()
+    return server
+
+
+def postgres_url() -> str | None:
+    return os.environ.get("REMISS_TEST_POSTGRES_URL")
