@@ -322,9 +322,15 @@ class Server:
 
 @contextmanager
 def running_server(
-    database: str, workers: int, postgres_url: str | None, workdir: Path
+    database: str,
+    workers: int,
+    postgres_url: str | None,
+    workdir: Path,
+    serve: Sequence[str] = ("-m", "api.cli", "serve"),
 ) -> Iterator[Server]:
-    """Start ``remiss serve`` on a free port with a fresh database; stop it after."""
+    """Start ``remiss serve`` on a free port with a fresh database; stop it after.
+    ``serve``: the Python arguments that start the server (another entry point with
+    the same ``--port``/``--workers`` options can be measured the same way)."""
     if database == "sqlite":
         url = f"sqlite:///{workdir / 'remiss.db'}"
     elif postgres_url:
@@ -344,7 +350,7 @@ def running_server(
     )
     port = free_port()
     log = workdir / f"server-{database}-{workers}.log"
-    command = [sys.executable, "-m", "api.cli", "serve", "--port", str(port)]
+    command = [sys.executable, *serve, "--port", str(port)]
     with log.open("ab") as fh:
         proc = subprocess.Popen(
             [*command, "--workers", str(workers)],

@@ -134,9 +134,10 @@ class Model:
             return False
         return True
 
-    def accepts(self, ref: int, unit: int) -> bool:
+    def accepts(self, ref: int, unit: int, pool: int = 0) -> bool:
         # home_fv[ref] is home[0][area[ref]], km_of[ref] is km_rows[area[ref]]
-        return unit == self.home_fv[ref] or self.km_of[ref][unit] <= self.tolerance[ref]
+        home = self.home_fv[ref] if pool == 0 else self.home[pool][self.area[ref]]
+        return unit == home or self.km_of[ref][unit] <= self.tolerance[ref]
 
     def decline(self, ref: int, stage: int, now: float) -> None:
         pvv = self.pvv[stage]

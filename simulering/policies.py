@@ -39,8 +39,9 @@ class QueueContext(Protocol):
         """Is the referral still on the list of ``stage`` (not served, not withdrawn)?"""
         ...
 
-    def accepts(self, ref: int, unit: int) -> bool:
-        """Would the patient accept an appointment at ``unit``?"""
+    def accepts(self, ref: int, unit: int, pool: int = 0) -> bool:
+        """Would the patient accept an appointment at ``unit`` of ``pool``? The pool's
+        home unit always; another within the patient's travel tolerance."""
         ...
 
     def decline(self, ref: int, stage: int, now: float) -> None:
@@ -187,7 +188,7 @@ class SharedList:
             if ref in chosen or not waiting(ref, stage, now):
                 continue
             offers += 1
-            if accepts(ref, unit):
+            if accepts(ref, unit, pool):
                 taken.append(ref)
                 chosen.add(ref)
                 n_taken += 1
@@ -222,7 +223,7 @@ class SharedList:
             if not waiting(ref, stage, now):
                 continue
             offers += 1
-            if ctx.accepts(ref, unit):
+            if ctx.accepts(ref, unit, pool):
                 if held:
                     held.reverse()
                     front.extend(held)

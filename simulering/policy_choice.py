@@ -82,7 +82,7 @@ class PatientChoice:
         base, wait, per_km = row[home], self.published[pool], self.per_km
         best, best_key = home, (wait[home], row[home], 0, home)
         for u in self.units[pool]:
-            if u == home or not ctx.accepts(ref, u):
+            if u == home or not ctx.accepts(ref, u, pool):
                 continue
             key = (wait[u] + per_km * max(0.0, row[u] - base), row[u], 1, u)
             if key < best_key:

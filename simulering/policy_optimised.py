@@ -6,7 +6,12 @@ first visit, each treatment pool) and solves it with :func:`allokering.solve.sol
 (``flow`` by default, any solver by name):
 
 - **referrals**: everyone on the pool's shared list at the planning moment, with
-  ``deadline_day`` = the guarantee deadline − now (whole days, rounded down);
+  ``deadline_day`` = the guarantee deadline − now (whole days, rounded down) and a
+  ``weight`` that grows by one for every full week a patient is already past the
+  limit (:func:`overdue_weight`). Without it the breach cost is sunk once a patient is
+  late, and the optimiser keeps the already-late waiting to keep new patients on time
+  (in ``mvo_spridning`` 39 % of those waiting had waited over a year); with it, the
+  longer someone is late, the more each further week costs, so they are served;
 - **capacity**: the next ``planning_horizon_weeks`` weeks of each unit that serves the
   pool, summed from the pool's daily slot calendar. Week ``w`` is days
   ``t + 7w … t + 7w + 6`` from the planning day ``t``; nothing of them has been used
@@ -67,6 +72,14 @@ Entry = tuple[float, int]
 
 DEADLINE_BOUND = 100_000
 """``Referral.deadline_day`` accepts −100 000 … 100 000."""
+
+MAX_WEIGHT = 1_000
+"""``Referral.weight`` accepts 1 … 1 000."""
+
+
+def overdue_weight(deadline_day: int) -> int:
+    """1, plus one per full week already past the limit (``deadline_day`` < 0)."""
+    return 1 if deadline_day >= 0 else min(MAX_WEIGHT, 1 + (-deadline_day) // 7)
 
 
 def zero_acceptance_km(spec: ModelSpec) -> float:
@@ -186,7 +199,7 @@ class OptimisedPolicy:
             booked.discard(ref)
             if not waiting(ref, stage, now):
                 continue
-            if ctx.accepts(ref, unit):
+            if ctx.accepts(ref, unit, pool):
                 taken.append(ref)
             else:  # declined the booked unit: back to the list for the next plan
                 self._declined(ref, unit, stage, now)
@@ -214,7 +227,7 @@ class OptimisedPolicy:
             if ref in chosen or ref in booked or not waiting(ref, stage, now):
                 continue  # a booked referral has its own heap entry and slot
             offers += 1
-            if ctx.accepts(ref, unit):
+            if ctx.accepts(ref, unit, pool):
                 taken.append(ref)
                 chosen.add(ref)
             else:
@@ -250,7 +263,7 @@ class OptimisedPolicy:
 
     def _allowed(self, pool: int, area: int, limit: float) -> list[str] | None:
         """Units of the pool nearer than ``limit`` km, and the home unit."""
-        home, row, ids = self.ctx.home[0][area], self.km_rows[area], self.ctx.spec.unit_ids
+        home, row, ids = self.ctx.home[pool][area], self.km_rows[area], self.ctx.spec.unit_ids
         units = self.units[pool]
         allowed = [ids[u] for u in units if u == home or row[u] < limit]
         return None if len(allowed) == len(units) else allowed
@@ -294,6 +307,7 @@ class OptimisedPolicy:
                     str(ref),
                     area_ids[area],
                     max(-DEADLINE_BOUND, min(DEADLINE_BOUND, deadline)),
+                    weight=overdue_weight(deadline),
                     eligible_units=eligible,
                     booked=booking,
                 )

@@ -41,14 +41,21 @@ def test_tiny_run_reports_throughput_and_no_errors(database: str, tmp_path: Path
     result = CliRunner().invoke(
         _cli(),
         [
-            "--database", database,
-            "--clients", "8",
-            "--requests", str(REQUESTS),
-            "--warmup", "0.3",
-            "--referrals", "120",
-            "--units", "6",
-            "--results-dir", str(tmp_path),
-        ],  # fmt: skip
+            "--database",
+            database,
+            "--clients",
+            "8",
+            "--requests",
+            str(REQUESTS),
+            "--warmup",
+            "0.3",
+            "--referrals",
+            "120",
+            "--units",
+            "6",
+            "--results-dir",
+            str(tmp_path),
+        ],
     )
     assert result.exit_code == 0, result.output
     data = json.loads((tmp_path / "service_load.json").read_text())
@@ -82,9 +89,11 @@ def test_tiny_run_reports_throughput_and_no_errors(database: str, tmp_path: Path
     [
         (["--workers", "two"], "--workers"),
         (["--workers", "0"], "--workers"),
-        (["--database", "postgres", "--postgres-url", "postgresql+psycopg://x@127.0.0.1:1/x"],
-         "no PostgreSQL answers"),
-    ],  # fmt: skip
+        (
+            ["--database", "postgres", "--postgres-url", "postgresql+psycopg://x@127.0.0.1:1/x"],
+            "no PostgreSQL answers",
+        ),
+    ],
 )
 def test_bad_options_exit_2(args: list[str], message: str) -> None:
     result = CliRunner().invoke(_cli(), ["--no-write", *args])

@@ -73,8 +73,13 @@ def _finite(
     return Field(description=description, ge=ge, gt=gt, lt=lt, allow_inf_nan=False)
 
 
+Unit = Literal["day", "week"]
+
+
 class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Strict, as the schema says: no unknown fields, no ``"8"`` or ``true`` for a number."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class MmcIn(_In):
@@ -84,8 +89,8 @@ class MmcIn(_In):
     arrival_rate: Annotated[float, _finite("λ: referrals arriving per day", ge=0)]
     service_rate: Annotated[float, _finite("μ: patients one server completes per day", gt=0)]
     servers: int = Field(ge=1, le=estimates.MAX_SERVERS, description="c: parallel servers")
-    limit_days: Annotated[float, _finite("Waiting-time limit in days (care guarantee)", ge=0)] = (
-        float(GUARANTEE_DAYS)
+    limit_days: Annotated[float, _finite("Care-guarantee limit in days", ge=0)] = float(
+        GUARANTEE_DAYS
     )
 
 
@@ -96,7 +101,7 @@ class LittleIn(_In):
     arrival_rate: Annotated[float | None, _finite("λ: arrivals per time unit", ge=0)] = None
     mean_time: Annotated[float | None, _finite("W: mean time in the system", ge=0)] = None
     mean_number: Annotated[float | None, _finite("L: mean number in the system", ge=0)] = None
-    unit: estimates.TimeUnit = estimates.TimeUnit.day
+    unit: Unit = Field("day", description="Time unit of rates and times")
 
 
 class WaitingListIn(_In):
@@ -105,9 +110,7 @@ class WaitingListIn(_In):
     model: Literal["waiting-list"]
     demand: Annotated[float, _finite("Referrals added to the list per time unit", ge=0)]
     target_wait: Annotated[float, _finite("Waiting-time target in time units", gt=0)]
-    capacity: Annotated[float | None, _finite("Patients removed (served) per time unit", gt=0)] = (
-        None
-    )
+    capacity: Annotated[float | None, _finite("Patients served per time unit", gt=0)] = None
     queue_size: Annotated[float | None, _finite("Patients on the list now", ge=0)] = None
     mean_wait: Annotated[
         float | None, _finite("Observed mean wait of the list, in time units", ge=0)
@@ -125,13 +128,15 @@ class WaitingListIn(_In):
     ] = None
     cv_demand: Annotated[float, _finite("CV of the time between referrals", ge=0)] = 1.0
     cv_capacity: Annotated[float, _finite("CV of removals (service)", ge=0)] = 1.0
-    unit: estimates.TimeUnit = estimates.TimeUnit.week
+    unit: Unit = Field("week", description="Time unit of rates and waits")
 
 
 EstimateIn = Annotated[MmcIn | LittleIn | WaitingListIn, Body(discriminator="model")]
 
 
 class ResultOut(BaseModel):
+    """One reported quantity."""
+
     label: str
     value: bool | float | None = Field(
         description="null when it needs an input not given, or is not finite"
@@ -141,6 +146,8 @@ class ResultOut(BaseModel):
 
 
 class EstimateOut(BaseModel):
+    """The document ``remiss estimate … --json`` prints."""
+
     model: Literal["mmc", "little", "waiting-list"]
     inputs: dict[str, int | float | str | None]
     results: dict[str, ResultOut]
