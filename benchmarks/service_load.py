@@ -166,6 +166,8 @@ class ServiceLoadReport:
     seed: int
     uptime_start: str
     uptime_end: str = ""
+    server_settings: dict[str, str] = field(default_factory=dict)
+    """``REMISS_*`` settings the servers inherited from the environment (URLs left out)."""
     setups: list[SetupResult] = field(default_factory=list)
     phases: list[PhaseResult] = field(default_factory=list)
 
@@ -447,8 +449,13 @@ class _Samples:
 
 
 def new_client(url: str, key: str, clients: int, timeout: float = 60.0) -> httpx.AsyncClient:
-    """An async client whose keep-alive pool holds a connection per concurrent client."""
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    """An async client whose keep-alive pool holds a connection per concurrent client.
+    Connections idle for 2 s are not reused: uvicorn closes idle ones after 5 s, and a
+    request sent on a connection the server is closing fails (a client-side race that
+    shows up when this process is starved of CPU on a loaded machine)."""
+    limits = httpx.Limits(
+        max_connections=clients, max_keepalive_connections=clients, keepalive_expiry=2.0
+    )
     return httpx.AsyncClient(
         base_url=url,
         headers={"X-API-Key": key},
@@ -855,6 +862,11 @@ def run(
         specialty=SPECIALTY,
         seed=seed,
         uptime_start=uptime(),
+        server_settings={
+            k: v
+            for k, v in sorted(os.environ.items())
+            if k.startswith("REMISS_") and "URL" not in k
+        },
     )
     say = (console or Console(quiet=True)).print
     for database in databases:
@@ -954,7 +966,10 @@ def markdown(r: ServiceLoadReport) -> str:
         "",
         f"Machine: {r.cores} cores, {r.machine}, Python {r.python}, {r.date}; the load "
         "generator runs on the same cores as the server. Load at the start: "
-        f"`{r.uptime_start}`; at the end: `{r.uptime_end}`.",
+        f"`{r.uptime_start}`; at the end: `{r.uptime_end}`. Server settings from the "
+        "environment: "
+        + (", ".join(f"`{k}={v}`" for k, v in r.server_settings.items()) or "none (defaults)")
+        + ".",
         "",
         "| database | workers | phase | requests | errors | req/s | p50 ms | p90 ms | p99 ms "
         "| max ms | server p50 / p99 ms | CPU ms/request server / client "

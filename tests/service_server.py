@@ -87,6 +87,8 @@ class Server:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.kill()
+        if self.database_url.startswith("postgresql"):
+            drop_postgres(self.database_url)
 
 
 def make_keys(url: str) -> dict[str, str]:
@@ -105,21 +107,37 @@ def make_keys(url: str) -> dict[str, str]:
     return keys
 
 
-def reset_postgres(url: str) -> None:
-    """Drop every table of the test database (a fresh schema for each server)."""
-    from sqlalchemy import create_engine, text
+def fresh_postgres(url: str) -> str:
+    """A new, empty database on the server of ``url`` (tests in parallel workers must
+    not share one); its URL. :func:`drop_postgres` removes it."""
+    import uuid
 
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"remiss_test_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgres(url: str) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = make_url(url).database
+    engine = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     engine.dispose()
 
 
 def start_server(workdir: Path, database_url: str | None = None, **env: str) -> Server:
     url = database_url or f"sqlite:///{workdir / 'remiss.db'}"
     if url.startswith("postgresql"):
-        reset_postgres(url)
+        url = fresh_postgres(url)
     full_env = {
         **os.environ,
         "REMISS_DATABASE_URL": url,
