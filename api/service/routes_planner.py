@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, status
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from allokering.problem import AllocationProblem, AllocationResult
 from allokering.solve import SOLVERS, solve
@@ -117,12 +118,17 @@ def start_simulation(body: SimulationIn, caller: Planner, st: St) -> SimulationO
     return SimulationOut(id=job_id, state="queued", progress=0.0, request=request)
 
 
+def _job(s: Session, job_id: str) -> SimulationJobRow:
+    job = s.get(SimulationJobRow, job_id)
+    if job is None:
+        raise Problem(404, "Not found", "no simulation job with this id")
+    return job
+
+
 @router.get("/simulations/{job_id}", response_model=SimulationOut, tags=["planner"])
 def get_simulation(job_id: JobId, caller: Planner, st: St) -> SimulationOut:
     with st.sessions() as s:
-        job = s.get(SimulationJobRow, job_id)
-        if job is None:
-            raise Problem(404, "Not found", "no simulation job with this id")
+        job = _job(s, job_id)
         return SimulationOut(
             id=job.id,
             state=job.state,
@@ -143,9 +149,7 @@ def get_simulation(job_id: JobId, caller: Planner, st: St) -> SimulationOut:
 def simulation_report(job_id: JobId, caller: Planner, st: St) -> HTMLResponse:
     """The self-contained HTML report (Plotly) of a finished job."""
     with st.sessions() as s:
-        job = s.get(SimulationJobRow, job_id)
-        if job is None:
-            raise Problem(404, "Not found", "no simulation job with this id")
+        job = _job(s, job_id)
         if job.state != "done" or job.report is None:
             raise Problem(409, "Conflict", f"the job is {job.state}; the report comes when done")
         return HTMLResponse(job.report)
