@@ -32,7 +32,7 @@ def create(st: State, body: AllocationRunIn, caller: Caller, request_id: str) ->
     first = queue.monday(queue.today())
     plan: list[dict[str, Any]] = []
     summary: dict[str, Any] = {"specialties": {}, "referrals": 0, "placed": 0, "on_time": 0}
-    with st.sessions() as s:
+    with st.readers() as s:
         stmt = select(ReferralRow).where(
             ReferralRow.status == "waiting", ReferralRow.stage == body.stage.value
         )

@@ -23,9 +23,11 @@ from api.service import (
     routes_planner,
     routes_queue,
 )
+from api.service.audit_writer import AuditWriter
 from api.service.deps import State
 from api.service.jobs import JobRunner
-from api.service.queue import Geography
+from api.service.keys import KeyCache
+from api.service.queue import Geography, SuggestionCache
 from api.service.settings import Settings
 from scenarios.loader import REGION_DIR, ScenarioError, _read_yaml, _validate
 from scenarios.schema import RegionSpec
@@ -55,14 +57,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             synchronous=settings.sqlite_synchronous,
             pool_size=settings.pool_size,
         )
-        sessions = db.session_factory(engine)
+        reader = db.make_engine(settings.database_url, pool_size=settings.pool_size, read_only=True)
+        sessions, readers = db.session_factory(engine), db.session_factory(reader)
         jobs = JobRunner(sessions, settings)
         jobs.recover()
-        app.state.remiss = State(settings, sessions, geography, jobs)
-        app.state.sessions = sessions
+        cache = SuggestionCache(geography, settings.suggestion_cache_seconds)
+        audit = AuditWriter(sessions)
+        app.state.remiss = State(settings, sessions, geography, jobs, cache, readers, audit)
+        app.state.sessions, app.state.readers = sessions, readers
+        app.state.keys = KeyCache()
         yield
         jobs.close()
+        audit.close()
         engine.dispose()
+        reader.dispose()
 
     app = FastAPI(
         title="remiss",
@@ -72,7 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     problems.install(app)
-    app.middleware("http")(logs.log_requests)
+    app.add_middleware(logs.RequestLog)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     for r in (routes_queue, routes_admin, routes_planner, routes_estimate):
         app.include_router(r.router)
@@ -83,7 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:
         """Liveness and database reachability."""
-        with app.state.remiss.sessions() as s:
+        with app.state.remiss.readers() as s:
             s.execute(text("SELECT 1"))
         return {"status": "ok"}
 

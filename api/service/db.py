@@ -10,6 +10,7 @@ statements (``UPDATE … WHERE booked < capacity``) that are atomic on both.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,16 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def make_engine(url: str, *, synchronous: str = "FULL", pool_size: int = 20) -> Engine:
-    """An engine for ``url`` with the settings the queue's guarantees rely on."""
+def make_engine(
+    url: str, *, synchronous: str = "FULL", pool_size: int = 20, read_only: bool = False
+) -> Engine:
+    """An engine for ``url`` with the settings the queue's guarantees rely on.
+
+    On SQLite a ``read_only`` engine begins deferred transactions on ``query_only``
+    connections (WAL readers never wait for the writer); the writing engine begins
+    ``IMMEDIATE`` and queues its threads on a lock first, so that writers wait their
+    turn in order instead of in SQLite's sleeping busy handler (which gives long tails).
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -43,12 +52,42 @@ def make_engine(url: str, *, synchronous: str = "FULL", pool_size: int = 20) -> 
             cur.execute(f"PRAGMA synchronous={synchronous}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
+            if read_only:
+                cur.execute("PRAGMA query_only=ON")
             cur.close()
+
+        if read_only:
+
+            @event.listens_for(engine, "begin")
+            def _begin_read(conn: Any) -> None:
+                conn.exec_driver_sql("BEGIN")
+
+            return engine
+
+        lock = threading.Lock()
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            lock.acquire()
+            conn.info["remiss_write_lock"] = True
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                _end(conn)
+                raise
 
+        def _end(conn: Any, finish: str | None = None) -> None:
+            # Finish the transaction here, then let the next writer in: SQLAlchemy's own
+            # commit/rollback that follows finds no open transaction (a no-op in sqlite3).
+            try:
+                if finish is not None and conn.info.get("remiss_write_lock"):
+                    getattr(conn.connection.dbapi_connection, finish)()
+            finally:
+                if conn.info.pop("remiss_write_lock", False):
+                    lock.release()
+
+        event.listen(engine, "commit", lambda conn: _end(conn, "commit"))
+        event.listen(engine, "rollback", lambda conn: _end(conn, "rollback"))
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 

@@ -9,9 +9,10 @@ from fastapi import Request
 from fastapi.dependencies.models import Dependant
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.service.audit_writer import AuditWriter
 from api.service.jobs import JobRunner
 from api.service.problems import Problem
-from api.service.queue import Geography
+from api.service.queue import Geography, SuggestionCache
 from api.service.settings import Settings
 
 
@@ -21,6 +22,10 @@ class State:
     sessions: sessionmaker[Session]
     geography: Geography
     jobs: JobRunner
+    suggestions: SuggestionCache
+    readers: sessionmaker[Session]
+    """Read-only sessions (SQLite: deferred transactions that never wait for a writer)."""
+    audit: AuditWriter
 
 
 def state(request: Request) -> State:

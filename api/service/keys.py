@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -64,6 +66,40 @@ def roles_of(row: ApiKeyRow) -> frozenset[Role]:
     return frozenset(Role(r) for r in row.roles.split(",") if r)
 
 
+KEY_CACHE_SECONDS = 5.0
+"""How long a process trusts a key it has looked up. A revocation takes effect at once
+in the process that made it and within this many seconds in other worker processes."""
+
+
+class KeyCache:
+    """Key hash → (key id, roles, revoked) for :data:`KEY_CACHE_SECONDS`."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[float, str, frozenset[Role], bool]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key_hash: str) -> tuple[str, frozenset[Role], bool] | None:
+        hit = self._entries.get(key_hash)
+        if hit is None or hit[0] < time.monotonic():
+            return None
+        return hit[1], hit[2], hit[3]
+
+    def put(self, key_hash: str, key_id: str, roles: frozenset[Role], revoked: bool) -> None:
+        with self._lock:
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            self._entries[key_hash] = (
+                time.monotonic() + KEY_CACHE_SECONDS,
+                key_id,
+                roles,
+                revoked,
+            )
+
+    def forget(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
 header = APIKeyHeader(
     name="X-API-Key", auto_error=False, description="An API key from `remiss apikey create`"
 )
@@ -75,16 +111,23 @@ def require(*allowed: Role) -> Callable[..., Caller]:
     def check(request: Request, key: str | None = Depends(header)) -> Caller:
         if not key:
             raise Problem(401, "Unauthorized", "send an API key in the X-API-Key header")
-        factory = request.app.state.sessions
-        with factory() as session:
-            row = session.scalar(select(ApiKeyRow).where(ApiKeyRow.key_hash == hash_key(key)))
-        if row is None or row.revoked_at is not None:
+        digest = hash_key(key)
+        cache: KeyCache = request.app.state.keys
+        hit = cache.get(digest)
+        if hit is None:
+            with request.app.state.readers() as session:
+                row = session.scalar(select(ApiKeyRow).where(ApiKeyRow.key_hash == digest))
+            if row is None:
+                raise Problem(401, "Unauthorized", "unknown or revoked API key")
+            hit = (row.id, roles_of(row), row.revoked_at is not None)
+            cache.put(digest, *hit)
+        key_id, roles, revoked = hit
+        if revoked:
             raise Problem(401, "Unauthorized", "unknown or revoked API key")
-        roles = roles_of(row)
         if not roles & set(allowed):
             need = " or ".join(r.value for r in allowed)
             raise Problem(403, "Forbidden", f"this route needs the role {need}")
-        caller = Caller(row.id, roles)
+        caller = Caller(key_id, roles)
         request.state.caller = caller
         return caller
 

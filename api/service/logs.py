@@ -9,12 +9,10 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from collections.abc import Awaitable, Callable
 
 from asgi_correlation_id import CorrelationIdFilter
 from pythonjsonlogger.json import JsonFormatter
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 access = logging.getLogger("remiss.access")
 
@@ -39,22 +37,37 @@ def configure(level: str = "INFO") -> None:
     logging.getLogger("uvicorn.access").disabled = True  # it would log raw paths
 
 
-async def log_requests(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    """Middleware: one JSON line per request (method, route template, status, ms, actor)."""
-    start = time.perf_counter()
-    response = await call_next(request)
-    route = request.scope.get("route")
-    caller = getattr(request.state, "caller", None)
-    access.info(
-        "request",
-        extra={
-            "method": request.method,
-            "route": getattr(route, "path", "(unmatched)"),
-            "status": response.status_code,
-            "ms": round(1000 * (time.perf_counter() - start), 2),
-            "actor": getattr(caller, "key_id", None),
-        },
-    )
-    return response
+class RequestLog:
+    """ASGI middleware: one JSON line per request (method, route template, status, ms,
+    actor). Plain ASGI rather than ``BaseHTTPMiddleware``, which costs a task per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = [500]
+
+        async def send_status(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            route = scope.get("route")
+            caller = scope.get("state", {}).get("caller")
+            access.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "route": getattr(route, "path", "(unmatched)"),
+                    "status": status[0],
+                    "ms": round(1000 * (time.perf_counter() - start), 2),
+                    "actor": getattr(caller, "key_id", None),
+                },
+            )

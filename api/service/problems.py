@@ -54,6 +54,7 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     404: _documented("No such resource"),
     409: _documented("Conflict with the current state (full week, wrong status, ...)"),
     422: _documented("Invalid input; `errors` names each field"),
+    503: _documented("The audit log cannot be written; nothing was answered"),
 }
 """Error responses every /v1 route documents in the OpenAPI schema."""
 

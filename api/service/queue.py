@@ -10,6 +10,8 @@ taken with one guarded statement, ``UPDATE week_load SET booked = booked + 1 WHE
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -448,26 +450,79 @@ def deadline_day(row: ReferralRow, first_week: dt.date) -> int:
     return (row.clock_start + dt.timedelta(days=row.limit_days) - first_week).days
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """What suggestions need of one specialty and stage: residual slots and km."""
+
+    residual: Residual
+    km: np.ndarray[Any, np.dtype[np.int64]]
+    """Whole road km, every area of the geography × the residual's units."""
+
+
+class SuggestionCache:
+    """Residual capacity per specialty and stage, reused for ``seconds``.
+
+    Suggestions are read-only advice; a booking is always checked against the database.
+    Reusing the residual for a second saves three queries per suggestion; writes in this
+    process clear it at once (:meth:`invalidate`), other worker processes see them within
+    ``seconds``. Distances are cached per set of units (they change only with a unit).
+    """
+
+    def __init__(self, geo: Geography, seconds: float) -> None:
+        self.geo, self.seconds = geo, seconds
+        self.area_row = {a: i for i, a in enumerate(geo.areas)}
+        self._snapshots: dict[tuple[str, str, dt.date, int], tuple[float, Snapshot]] = {}
+        self._km: dict[tuple[tuple[str, float, float], ...], np.ndarray[Any, Any]] = {}
+        self._lock = threading.Lock()
+
+    def snapshot(
+        self, session: Session, specialty: str, stage: str, first: dt.date, weeks: int
+    ) -> Snapshot:
+        key = (specialty, stage, first, weeks)
+        hit = self._snapshots.get(key)
+        now = time.monotonic()
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        res = residual(session, specialty, stage, first, weeks)
+        units = tuple((u.id, u.lat, u.lon) for u in res.units)
+        km = self._km.get(units)
+        if km is None:
+            km = km_matrix(self.geo, list(self.geo.areas), res.units)
+            with self._lock:
+                self._km[units] = km
+        snap = Snapshot(res, km)
+        if self.seconds > 0:
+            with self._lock:
+                self._snapshots[key] = (now + self.seconds, snap)
+        return snap
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._snapshots.clear()
+
+
 def suggestions_for(
     session: Session,
-    geo: Geography,
+    cache: SuggestionCache,
     referral_id: str,
     weeks: int,
     limit: int,
     caller: Caller,
     request_id: str,
-) -> Suggestions:
+) -> tuple[Suggestions, dict[str, Any]]:
     """Ranked units with their earliest week, on-time flag and km, from the residual
-    capacity of the referral's specialty and stage; the suggestion is audited."""
+    capacity of the referral's specialty and stage, and the audit row to write."""
     row = find(session, referral_id)
     first = monday(today())
-    res = residual(session, row.specialty, row.stage, first, weeks)
+    snap = cache.snapshot(session, row.specialty, row.stage, first, weeks)
+    res = snap.residual
     options: list[Option] = []
     if res.units:
+        a = cache.area_row[row.area]
         state = ResidualState.of_residual(
             unit_ids=[u.id for u in res.units],
             area_ids=[row.area],
-            km=km_matrix(geo, [row.area], res.units),
+            km=snap.km[a : a + 1],
             residual=res.slots,
             weights=Weights(),
         )
@@ -492,16 +547,16 @@ def suggestions_for(
                     cost=o.cost,
                 )
             )
-    audit(
-        session,
-        caller,
-        request_id,
-        "referral.suggest",
-        "referral",
-        row.id,
-        {"options": [[o.unit, o.earliest_week.isoformat()] for o in options]},
-    )
-    return Suggestions(referral_id=row.id, current_week=first, options=options)
+    record = {
+        "at": utcnow(),
+        "actor": caller.key_id,
+        "action": "referral.suggest",
+        "entity": "referral",
+        "entity_id": row.id,
+        "request_id": request_id,
+        "detail": {"options": [[o.unit, o.earliest_week.isoformat()] for o in options]},
+    }
+    return Suggestions(referral_id=row.id, current_week=first, options=options), record
 
 
 # --- queue status ----------------------------------------------------------------------

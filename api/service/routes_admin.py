@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response, status
+from fastapi import APIRouter, Depends, Path, Request, Response, status
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -93,7 +93,9 @@ def put_unit(unit_id: UnitId, body: UnitIn, caller: Admin, st: St, response: Res
             {"before": before, "after": body.model_dump()},
         )
         s.flush()
-        return _unit_out(row, _capacity(s, unit_id))
+        out = _unit_out(row, _capacity(s, unit_id))
+    st.suggestions.invalidate()
+    return out
 
 
 @router.put("/units/{unit_id}/capacity", response_model=UnitOut)
@@ -105,7 +107,9 @@ def put_capacity(unit_id: UnitId, body: CapacityIn, caller: Admin, st: St) -> Un
             raise Problem(404, "Not found", "no unit with this id")
         queue.set_capacity(s, unit_id, body, caller, request_id())
         s.flush()
-        return _unit_out(row, _capacity(s, unit_id))
+        out = _unit_out(row, _capacity(s, unit_id))
+    st.suggestions.invalidate()
+    return out
 
 
 @router.get("/units", response_model=list[UnitOut])
@@ -113,7 +117,7 @@ def list_units(
     caller: Annotated[Caller, Depends(require(Role.admin, Role.portal, Role.planner))], st: St
 ) -> list[UnitOut]:
     """Every unit with its capacity settings."""
-    with st.sessions() as s:
+    with st.readers() as s:
         units = list(s.scalars(select(UnitRow).order_by(UnitRow.id)))
         return [_unit_out(u, _capacity(s, u.id)) for u in units]
 
@@ -140,15 +144,19 @@ def create_api_key(body: KeyIn, caller: Admin, st: St) -> NewKey:
 
 @router.get("/keys", response_model=list[KeyOut])
 def list_api_keys(caller: Admin, st: St) -> list[KeyOut]:
-    with st.sessions() as s:
+    with st.readers() as s:
         return [_key_out(r) for r in s.scalars(select(ApiKeyRow).order_by(ApiKeyRow.created_at))]
 
 
 @router.delete("/keys/{key_id}", response_model=KeyOut)
 def revoke_api_key(
-    key_id: Annotated[str, Path(max_length=32, pattern=r"^[0-9a-f]+$")], caller: Admin, st: St
+    request: Request,
+    key_id: Annotated[str, Path(max_length=32, pattern=r"^[0-9a-f]+$")],
+    caller: Admin,
+    st: St,
 ) -> KeyOut:
-    """Revoke a key (it stops working at once; the row stays for the audit trail)."""
+    """Revoke a key: it stops working at once in this process and within
+    ``KEY_CACHE_SECONDS`` (5 s) in other worker processes; the row stays for the audit."""
     with st.sessions.begin() as s:
         row = s.get(ApiKeyRow, key_id)
         if row is None:
@@ -156,4 +164,6 @@ def revoke_api_key(
         if row.revoked_at is None:
             row.revoked_at = utcnow()
             queue.audit(s, caller, request_id(), "key.revoke", "api_key", row.id)
-        return _key_out(row)
+        out = _key_out(row)
+    request.app.state.keys.forget()  # after the commit, so no one re-caches the live row
+    return out

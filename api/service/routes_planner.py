@@ -127,7 +127,7 @@ def _job(s: Session, job_id: str) -> SimulationJobRow:
 
 @router.get("/simulations/{job_id}", response_model=SimulationOut, tags=["planner"])
 def get_simulation(job_id: JobId, caller: Planner, st: St) -> SimulationOut:
-    with st.sessions() as s:
+    with st.readers() as s:
         job = _job(s, job_id)
         return SimulationOut(
             id=job.id,
@@ -148,7 +148,7 @@ def get_simulation(job_id: JobId, caller: Planner, st: St) -> SimulationOut:
 )
 def simulation_report(job_id: JobId, caller: Planner, st: St) -> HTMLResponse:
     """The self-contained HTML report (Plotly) of a finished job."""
-    with st.sessions() as s:
+    with st.readers() as s:
         job = _job(s, job_id)
         if job.state != "done" or job.report is None:
             raise Problem(409, "Conflict", f"the job is {job.state}; the report comes when done")

@@ -57,7 +57,7 @@ def register_referral(body: ReferralIn, caller: Portal, st: St, response: Respon
 
 @router.get("/referrals/{referral_id}", response_model=ReferralOut, tags=["queue"])
 def get_referral(referral_id: ReferralId, caller: Portal, st: St) -> ReferralOut:
-    with st.sessions() as s:
+    with st.readers() as s:
         return queue.referral_out(queue.find(s, referral_id))
 
 
@@ -70,7 +70,9 @@ def update_referral(
     the offered week was within the limit). Slots are taken atomically: 409 when full."""
     with st.sessions.begin() as s:
         row = queue.transition(s, referral_id, body, caller, request_id())
-        return queue.referral_out(row)
+        out = queue.referral_out(row)
+    st.suggestions.invalidate()
+    return out
 
 
 @router.get("/referrals/{referral_id}/suggestions", response_model=Suggestions, tags=["queue"])
@@ -82,10 +84,12 @@ def referral_suggestions(
 ) -> Suggestions:
     """Ranked units with their earliest week with room, on-time flag and km, from the
     residual capacity (capacity minus times held). Nothing is booked."""
-    with st.sessions.begin() as s:
-        return queue.suggestions_for(
-            s, st.geography, referral_id, st.settings.horizon_weeks, limit, caller, request_id()
+    with st.readers() as s:
+        out, record = queue.suggestions_for(
+            s, st.suggestions, referral_id, st.settings.horizon_weeks, limit, caller, request_id()
         )
+    st.audit.write(record)  # answered once the audit row is committed
+    return out
 
 
 @router.post(
@@ -106,7 +110,9 @@ def accept_allocation_run(
 ) -> AllocationRunOut:
     """Turn the plan into bookings, each taken atomically; referrals no longer waiting
     or whose slot has gone are skipped and listed."""
-    return allocation_runs.accept(st, run_id, caller, request_id())
+    out = allocation_runs.accept(st, run_id, caller, request_id())
+    st.suggestions.invalidate()
+    return out
 
 
 @router.get("/queue/status", response_model=QueueStatus, tags=["queue"])
@@ -117,6 +123,6 @@ def queue_status(
 ) -> QueueStatus:
     """Waiting now per unit and specialty and the share within the guarantee (SKR)."""
     day = as_of or queue.today()
-    with st.sessions() as s:
+    with st.readers() as s:
         units, specialties = queue.queue_status(s, day)
     return QueueStatus(as_of=day, units=units, specialties=specialties)

@@ -36,5 +36,8 @@ class Settings(BaseSettings):
     dask_address: str | None = Field(None, description="Run simulation jobs on this Dask cluster")
     max_replications: int = Field(200, ge=1, description="Largest replications per job")
     job_folder: Path = Field(Path("remiss-jobs"), description="Where simulation reports go")
+    suggestion_cache_seconds: float = Field(
+        1.0, ge=0, le=60, description="Reuse residual capacity for suggestions this long"
+    )
     log_level: str = Field("INFO")
     pool_size: int = Field(20, ge=1, description="Database connections kept open (PostgreSQL)")
