@@ -28,7 +28,7 @@ class State:
     audit: AuditWriter
 
 
-def state(request: Request) -> State:
+async def state(request: Request) -> State:
     st: State = request.app.state.remiss
     return st
 
@@ -47,7 +47,7 @@ def _query_names(dependant: Dependant) -> set[str]:
     return names
 
 
-def no_unknown_query(request: Request) -> None:
+async def no_unknown_query(request: Request) -> None:
     """Refuse query parameters a route does not declare: a misspelt ``as_of`` must not
     be silently ignored. The names are not echoed (they could hold anything)."""
     route = request.scope.get("route")

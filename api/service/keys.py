@@ -14,7 +14,7 @@ import hashlib
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -105,10 +105,11 @@ header = APIKeyHeader(
 )
 
 
-def require(*allowed: Role) -> Callable[..., Caller]:
+def require(*allowed: Role) -> Callable[..., Awaitable[Caller]]:
     """A dependency: the caller's key must exist, be live and hold one of ``allowed``."""
 
-    def check(request: Request, key: str | None = Depends(header)) -> Caller:
+    async def check(request: Request, key: str | None = Depends(header)) -> Caller:
+        # async: a cache hit needs no thread; a miss is one indexed read (well under 1 ms)
         if not key:
             raise Problem(401, "Unauthorized", "send an API key in the X-API-Key header")
         digest = hash_key(key)
