@@ -17,7 +17,7 @@ RESULTS_DIR = Path(__file__).resolve().parent.parent / "benchmarks" / "results"
 
 class Client(StrEnum):
     httpx = "httpx"
-    raw = "raw"
+    aiohttp = "aiohttp"
 
 
 class Database(StrEnum):
@@ -67,7 +67,7 @@ def service_command(
         Client,
         typer.Option(
             help="Load generator's client in the timed phases: httpx (httpx.AsyncClient) or "
-            "raw (a minimal HTTP/1.1 client on httptools, far less CPU per request)."
+            "aiohttp (aiohttp.ClientSession, far less CPU per request)."
         ),
     ] = Client.httpx,
     seed: Annotated[int, typer.Option(help="Seed of the data and request mix.")] = 20260501,
@@ -75,7 +75,7 @@ def service_command(
         bool,
         typer.Option(
             "--write/--no-write",
-            help="Write service_load.md and .json (service_load_raw.* with --client raw).",
+            help="Write service_load.md and .json (service_load_aiohttp.* with --client aiohttp).",
         ),
     ] = True,
     results_dir: Annotated[

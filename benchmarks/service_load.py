@@ -1,8 +1,8 @@
 """Service load: the portal's hot paths against a real ``remiss serve`` (issue 5).
 
 One asyncio process with one ``httpx.AsyncClient`` (a keep-alive pool as large as the
-number of clients; or, with ``client="raw"``, a minimal HTTP/1.1 client on the httptools
-parser that costs far less CPU per request) drives a server that the benchmark starts
+number of clients; or, with ``client="aiohttp"``, an ``aiohttp.ClientSession`` whose C
+parser costs far less CPU per request) drives a server that the benchmark starts
 itself, on a free port, with a fresh database (an SQLite file in a temporary folder, or
 a PostgreSQL database whose schema is dropped and recreated). Setup goes through the API
 like a real deployment: an admin key creates 40 units at VGR sites
@@ -33,7 +33,6 @@ import asyncio
 import datetime as dt
 import itertools
 import json
-import json as _json
 import math
 import os
 import platform
@@ -49,10 +48,10 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-import httptools
+import aiohttp
 import httpx
 import numpy as np
 import psutil  # type: ignore[import-untyped]
@@ -170,7 +169,7 @@ class ServiceLoadReport:
     python: str
     clients: int
     client: str
-    """The load generator's HTTP client in the timed phases: httpx or raw."""
+    """The load generator's HTTP client in the timed phases: httpx or aiohttp."""
     rate: float
     """Offered rate of the paced suggestions phase (requests/s)."""
     seconds: float | None
@@ -479,7 +478,7 @@ class Referrals:
 
 # --- the load generator ------------------------------------------------------------------
 class Reply(Protocol):
-    """What the load loop reads of a response (``httpx.Response`` or :class:`RawReply`)."""
+    """What the load loop reads of a response (``httpx.Response`` or :class:`AiohttpReply`)."""
 
     @property
     def status_code(self) -> int: ...
@@ -489,7 +488,7 @@ class Reply(Protocol):
 
 
 class LoadClient(Protocol):
-    """What the timed phases need of a client (``httpx.AsyncClient`` or :class:`RawClient`)."""
+    """What the timed phases need of a client (``httpx.AsyncClient`` or :class:`AiohttpClient`)."""
 
     async def get(self, url: str, *, headers: dict[str, str]) -> Reply: ...
 
@@ -498,15 +497,11 @@ class LoadClient(Protocol):
 
 Request = Callable[[LoadClient, int, dict[str, str]], Awaitable[Reply]]
 """Send request number ``n`` with these extra headers."""
-CLIENTS = ("httpx", "raw")
-
-
-class RawTransportError(ConnectionError):
-    """The raw client's connection broke before a whole response arrived."""
+CLIENTS = ("httpx", "aiohttp")
 
 
 @dataclass(frozen=True)
-class RawReply:
+class AiohttpReply:
     status_code: int
     body: bytes
 
@@ -515,124 +510,41 @@ class RawReply:
         return self.body.decode(errors="replace")
 
 
-class _RawConnection(asyncio.Protocol):
-    """One keep-alive HTTP/1.1 connection; responses parsed by httptools (C)."""
+class AiohttpClient:
+    """The timed phases' client on aiohttp (its C HTTP parser costs a fraction of
+    httpx's CPU per request, so the load generator leaves the server more of the cores
+    they share). A keep-alive pool with a connection per concurrent client."""
 
-    def __init__(self) -> None:
-        self.transport: asyncio.Transport | None = None
-        self.closed = False
-        self.last_used = time.monotonic()
-        self._parser: httptools.HttpResponseParser | None = None
-        self._body: list[bytes] = []
-        self._waiter: asyncio.Future[RawReply] | None = None
-        self._keep_alive = True
+    def __init__(self, url: str, key: str, clients: int, timeout: float = 60.0):
+        self.url, self.key, self.clients, self.timeout = url.rstrip("/"), key, clients, timeout
+        self._session: aiohttp.ClientSession | None = None
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+    async def _request(
+        self, method: str, url: str, headers: dict[str, str], json: Any = None
+    ) -> AiohttpReply:
+        assert self._session is not None
+        async with self._session.request(
+            method, self.url + url, headers=headers, json=json
+        ) as resp:
+            return AiohttpReply(resp.status, await resp.read())
 
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.closed = True
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_exception(RawTransportError(f"connection lost: {exc or 'closed'}"))
+    async def get(self, url: str, *, headers: dict[str, str]) -> AiohttpReply:
+        return await self._request("GET", url, headers)
 
-    def data_received(self, data: bytes) -> None:
-        if self._parser is None:
-            return
-        try:
-            self._parser.feed_data(data)
-        except httptools.HttpParserError as exc:
-            if self._waiter is not None and not self._waiter.done():
-                self._waiter.set_exception(RawTransportError(f"bad response: {exc}"))
+    async def post(self, url: str, *, json: Any, headers: dict[str, str]) -> AiohttpReply:
+        return await self._request("POST", url, headers, json)
 
-    def on_body(self, body: bytes) -> None:
-        self._body.append(body)
-
-    def on_message_complete(self) -> None:
-        assert self._parser is not None
-        self._keep_alive = self._parser.should_keep_alive()
-        reply = RawReply(self._parser.get_status_code(), b"".join(self._body))
-        self._parser = None
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(reply)
-
-    async def send(self, data: bytes) -> RawReply:
-        assert self.transport is not None
-        self._waiter = asyncio.get_running_loop().create_future()
-        self._parser = httptools.HttpResponseParser(self)
-        self._body = []
-        self.transport.write(data)
-        try:
-            return await self._waiter
-        finally:
-            self._waiter = None
-            self.last_used = time.monotonic()
-            if not self._keep_alive:
-                self.close()
-
-    def close(self) -> None:
-        self.closed = True
-        if self.transport is not None:
-            self.transport.close()
-
-
-class RawClient:
-    """A minimal HTTP/1.1 keep-alive client (asyncio protocol + the httptools parser that
-    uvicorn uses), a fraction of httpx's CPU per request: with ``--client raw`` the load
-    generator takes less of the cores the server shares. Only what the phases send."""
-
-    def __init__(self, url: str, key: str, clients: int, keepalive_expiry: float = 2.0):
-        parsed = httpx.URL(url)
-        self.host, self.port = parsed.host, parsed.port or 80
-        self.keepalive_expiry = keepalive_expiry
-        self._head = f"Host: {self.host}:{self.port}\r\nX-API-Key: {key}\r\n"
-        self._idle: list[_RawConnection] = []
-        self._slots = asyncio.Semaphore(clients)
-        self._all: list[_RawConnection] = []
-
-    async def _connection(self) -> _RawConnection:
-        now = time.monotonic()
-        while self._idle:
-            conn = self._idle.pop()
-            if not conn.closed and now - conn.last_used < self.keepalive_expiry:
-                return conn
-            conn.close()
-        loop = asyncio.get_running_loop()
-        _, conn = await loop.create_connection(_RawConnection, self.host, self.port)
-        self._all.append(conn)
-        return conn
-
-    async def request(
-        self, method: str, url: str, body: bytes, headers: dict[str, str]
-    ) -> RawReply:
-        extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-        if body:
-            extra += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-        data = f"{method} {url} HTTP/1.1\r\n{self._head}{extra}\r\n".encode() + body
-        async with self._slots:
-            conn = await self._connection()
-            try:
-                reply = await conn.send(data)
-            except BaseException:
-                conn.close()
-                raise
-            if not conn.closed:
-                self._idle.append(conn)
-            return reply
-
-    async def get(self, url: str, *, headers: dict[str, str]) -> RawReply:
-        return await self.request("GET", url, b"", headers)
-
-    async def post(self, url: str, *, json: Any, headers: dict[str, str]) -> RawReply:
-        return await self.request("POST", url, _json.dumps(json).encode(), headers)
-
-    async def __aenter__(self) -> RawClient:
+    async def __aenter__(self) -> AiohttpClient:
+        self._session = aiohttp.ClientSession(
+            headers={"X-API-Key": self.key},
+            connector=aiohttp.TCPConnector(limit=self.clients, keepalive_timeout=2.0),
+            timeout=aiohttp.ClientTimeout(total=self.timeout),
+        )
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        for conn in self._all:
-            conn.close()
-        self._all.clear()
-        self._idle.clear()
+        if self._session is not None:
+            await self._session.close()
 
 
 @dataclass
@@ -665,8 +577,8 @@ def new_client(url: str, key: str, clients: int, timeout: float = 60.0) -> httpx
 
 
 def open_client(kind: str, url: str, key: str, clients: int) -> AbstractAsyncContextManager[Any]:
-    """The timed phases' client: ``httpx`` (an ``httpx.AsyncClient``) or ``raw``."""
-    return RawClient(url, key, clients) if kind == "raw" else new_client(url, key, clients)
+    """The timed phases' client: ``httpx`` (an ``httpx.AsyncClient``) or ``aiohttp``."""
+    return AiohttpClient(url, key, clients) if kind == "aiohttp" else new_client(url, key, clients)
 
 
 async def _drive(
@@ -727,7 +639,7 @@ async def _drive(
                 ok = 200 <= code < 300
                 if not ok and len(s.error_samples) < 5:
                     s.error_samples.append(f"{code} {resp.text[:200]}")
-            except (httpx.HTTPError, OSError) as exc:  # RawTransportError is an OSError
+            except (httpx.HTTPError, aiohttp.ClientError, OSError, TimeoutError) as exc:
                 ok = False
                 if len(s.error_samples) < 5:
                     s.error_samples.append(f"{type(exc).__name__}: {exc}"[:200])
@@ -1209,7 +1121,7 @@ def markdown(r: ServiceLoadReport) -> str:
         + (
             "`httpx.AsyncClient`"
             if r.client == "httpx"
-            else "a minimal HTTP/1.1 client on the httptools parser (`--client raw`)"
+            else "`aiohttp.ClientSession` (`--client aiohttp`)"
         )
         + ", a keep-alive connection "
         f"per client) against a server started by the benchmark on a fresh database: "
@@ -1277,7 +1189,7 @@ def markdown(r: ServiceLoadReport) -> str:
         "server's (or load generator's) CPU time over the requests served, so 1000 / that "
         "is what one fully available core could serve. Reproduce with "
         "`remiss bench service` (options: `--database sqlite|postgres|both`, `--clients`, "
-        "`--seconds` or `--requests`, `--rate`, `--workers 1,2`, `--client httpx|raw`).",
+        "`--seconds` or `--requests`, `--rate`, `--workers 1,2`, `--client httpx|aiohttp`).",
         "",
     ]
     return "\n".join(lines)

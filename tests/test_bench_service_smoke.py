@@ -35,7 +35,7 @@ def _cli() -> typer.Typer:
 
 
 def _cases() -> list[tuple[str, str]]:
-    cases = [("sqlite", "httpx"), ("sqlite", "raw")]
+    cases = [("sqlite", "httpx"), ("sqlite", "aiohttp")]
     if os.environ.get("REMISS_BENCH_POSTGRES_URL"):
         cases.append(("postgres", "httpx"))
     return cases
@@ -69,7 +69,7 @@ def test_tiny_run_reports_throughput_and_no_errors(
         ],
     )
     assert result.exit_code == 0, result.output
-    stem = "service_load" if client == "httpx" else "service_load_raw"
+    stem = "service_load" if client == "httpx" else "service_load_aiohttp"
     data = json.loads((tmp_path / f"{stem}.json").read_text())
     assert data["client"] == client
     phases = [p for p in data["phases"] if p["database"] == database]
