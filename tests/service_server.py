@@ -142,7 +142,6 @@ def start_server(workdir: Path, database_url: str | None = None, **env: str) -> 
         **os.environ,
         "REMISS_DATABASE_URL": url,
         "REMISS_SIM_WORKERS": "1",
-        "REMISS_JOB_FOLDER": str(workdir / "jobs"),
         **env,
     }
     keys = make_keys(url)

@@ -13,7 +13,6 @@ import json
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -48,7 +47,7 @@ class Service:
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     tmp = tmp_path_factory.mktemp("estimate")
-    app = create_app(Settings(database_url=f"sqlite:///{tmp}/t.db", job_folder=Path(tmp / "jobs")))
+    app = create_app(Settings(database_url=f"sqlite:///{tmp}/t.db"))
     with TestClient(app) as client:
         keys = {}
         with app.state.remiss.sessions.begin() as s:

@@ -4,6 +4,7 @@ the documented schema, status codes and content types."""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,7 +30,7 @@ def _app(folder: Path) -> tuple[FastAPI, str]:
     return app, keys["all"]
 
 
-_folder = Path(__import__("tempfile").mkdtemp(prefix="remiss-schemathesis-"))
+_folder = Path(tempfile.mkdtemp(prefix="remiss-schemathesis-"))
 APP, KEY = _app(_folder)
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 

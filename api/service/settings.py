@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
@@ -35,7 +34,6 @@ class Settings(BaseSettings):
     sim_workers: int = Field(0, ge=0, description="Processes per simulation job (0 = cores)")
     dask_address: str | None = Field(None, description="Run simulation jobs on this Dask cluster")
     max_replications: int = Field(200, ge=1, description="Largest replications per job")
-    job_folder: Path = Field(Path("remiss-jobs"), description="Where simulation reports go")
     suggestion_cache_seconds: float = Field(
         1.0, ge=0, le=60, description="Reuse residual capacity for suggestions this long"
     )
