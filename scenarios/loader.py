@@ -355,6 +355,7 @@ def compile_scenario(
             guarantee.limit(Stage.TREATMENT),
         ),
         offer_scan_limit=s.offer_scan_limit,
+        priority_rule=s.priority_rule,
         policy_options=PolicyOptions(**s.policy_options.model_dump()),
     )
 

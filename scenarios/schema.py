@@ -400,7 +400,25 @@ class PolicyOptionsSpec(Strict):
         "km of extra travel beyond the home unit",
     )
     choice_refresh_days: int = Field(
-        30, ge=1, le=365, description="patient_choice: refresh of the published median waits"
+        7,
+        ge=1,
+        le=365,
+        description="patient_choice: days between refreshes of the published expected "
+        "waits (patients waiting ÷ capacity per day over the next 4 weeks)",
+    )
+    choice_share: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        description="patient_choice: share of patients who consider another unit than "
+        "their home unit (the rest stay, as under separate)",
+    )
+    rechoice_threshold_days: float = Field(
+        14.0,
+        ge=0,
+        description="patient_choice: a waiting patient who considers switching chooses "
+        "again when the published wait of their unit or of the best alternative moved by "
+        "more than this many days since their last choice",
     )
 
     @field_validator("solver")
@@ -474,6 +492,14 @@ class Scenario(Strict):
     backlog: list[BacklogSpec] = Field(default_factory=list)
     offer_scan_limit: int = Field(
         5, ge=1, description="Offers a coordinator makes per freed slot (shared lists)"
+    )
+    priority_rule: Literal["strict", "deadline"] = Field(
+        "strict",
+        description="The turn order of every list: 'strict' serves a higher priority group "
+        "(shorter limit) before any lower one, within a group the oldest clock first, "
+        "overdue included; 'deadline' serves the earliest guarantee deadline first (a "
+        "weighted rule: a group whose limit is L days shorter goes as if it had waited "
+        "L days longer)",
     )
     policy_options: PolicyOptionsSpec = Field(
         default_factory=PolicyOptionsSpec,

@@ -26,7 +26,19 @@ Definitions (SKR, "Väntetider i vården"; DESIGN.md):
 - ``utilisation``: capacity used / capacity offered in the period (slots, or server
   time); a no-show wastes its slot.
 - counts in the period: ``arrived`` (clock started), ``completed``, ``withdrawn``,
-  ``patient_chosen_waits`` (PVV began), ``no_shows``.
+  ``patient_chosen_waits`` (PVV began), ``no_shows``; ``share_patient_chosen``: of the
+  referrals that arrived in the period, the share whose PVV began before the horizon.
+- ``waiting_at_horizon``: referrals still waiting (not served, not withdrawn, PVV
+  included) at the end of the last day — not served within the horizon.
+- ``share_waiting_within_guarantee_incl_pvv``, ``share_completed_within_guarantee_incl_pvv``:
+  the two official shares with PVV *included* (everyone counted), shown beside them.
+- ``by_priority`` (``kpis[stage]["by_priority"][group]``): every KPI above for one
+  priority group, with the shares measured against the group's *own* limit (a P1
+  group with 30 days: waiting/completed within 30 days); utilisation is not split.
+
+A no-show that restarts the clock (``no_show_restarts_clock``) counts the wait from the
+restart from then on; before it the patient is waiting on their first clock, so the
+month ends before the restart still count them (and ``arrived`` counts them once).
 
 Monthly series (``series[stage]``, every month end of the run, warm-up included):
 ``queue_length`` and ``share_waiting_within_guarantee`` per unit, and ``region`` with
@@ -72,7 +84,11 @@ KPI_NAMES = (
     "completed",
     "withdrawn",
     "patient_chosen_waits",
+    "share_patient_chosen",
     "no_shows",
+    "waiting_at_horizon",
+    "share_waiting_within_guarantee_incl_pvv",
+    "share_completed_within_guarantee_incl_pvv",
 )
 """Every KPI, in report order."""
 
@@ -84,6 +100,11 @@ class StageView:
     """One stage's columns with the period masks derived once."""
 
     start: FloatArray
+    """The clock start that counts at the end (the restart after a no-show, if any)."""
+    first_start: FloatArray
+    """The first clock start (entering the stage)."""
+    restart: FloatArray
+    """The last clock restart (NaN: none)."""
     served: FloatArray
     end: FloatArray
     pvv: FloatArray
@@ -103,7 +124,9 @@ class StageView:
 
 
 def _view(spec: ModelSpec, pts: Patients, rec: Records, s: int) -> StageView:
-    start, served, pvv = rec.clock_start[s], rec.served[s], rec.pvv[s]
+    first_start, restart = rec.clock_start[s], rec.clock_restart[s]
+    start = np.where(np.isnan(restart), first_start, restart)
+    served, pvv = rec.served[s], rec.pvv[s]
     served_or_inf = np.where(np.isnan(served), np.inf, served)
     end = np.minimum(served_or_inf, rec.withdraw[s])
     lo, hi = spec.warmup_days, spec.horizon_days
@@ -119,6 +142,8 @@ def _view(spec: ModelSpec, pts: Patients, rec: Records, s: int) -> StageView:
     unit = rec.unit[s]
     return StageView(
         start=start,
+        first_start=first_start,
+        restart=restart,
         served=served,
         end=end,
         pvv=pvv,
@@ -155,20 +180,30 @@ def _snapshots(spec: ModelSpec) -> list[int]:
     return [int(d) for d in spec.month_ends if spec.warmup_days <= d < spec.horizon_days]
 
 
-def waiting_at(v: StageView, day: int) -> tuple[npt.NDArray[np.bool_], FloatArray]:
-    """Who is waiting at the end of ``day`` (PVV excluded) and their calendar waits."""
+def waiting_at(
+    v: StageView, day: int, include_pvv: bool = False
+) -> tuple[npt.NDArray[np.bool_], FloatArray]:
+    """Who is waiting at the end of ``day`` (PVV excluded unless ``include_pvv``) and
+    their calendar waits, counted from the clock start valid on that day (the first one
+    until a no-show restarted it)."""
     t = day + 1.0
-    waiting = (v.start < t) & (v.end >= t) & ~(v.pvv < t)
-    return waiting, day - np.floor(v.start)
+    waiting = (v.first_start < t) & (v.end >= t)
+    if not include_pvv:
+        waiting &= ~(v.pvv < t)
+    start = np.where(v.restart < t, v.restart, v.first_start)
+    return waiting, day - np.floor(start)
 
 
-def _waiting_rows(v: StageView, day: int) -> tuple[IntArray, FloatArray]:
+def _waiting_rows(
+    v: StageView, day: int, include_pvv: bool = False
+) -> tuple[IntArray, FloatArray]:
     """:func:`waiting_at` as row indices and their calendar waits, computed once per day."""
-    hit = v.snapshots.get(day)
+    key = -day - 1 if include_pvv else day
+    hit = v.snapshots.get(key)
     if hit is None:
-        waiting, w = waiting_at(v, day)
+        waiting, w = waiting_at(v, day, include_pvv)
         rows = np.flatnonzero(waiting)
-        hit = v.snapshots[day] = (rows, w[rows])
+        hit = v.snapshots[key] = (rows, w[rows])
     return hit
 
 
@@ -215,38 +250,49 @@ def _group_kpis(
     done_group: IntArray,
     n: int,
     unit_columns: list[list[int]] | None,
+    limits: IntArray | None = None,
 ) -> list[Kpis]:
     """All KPIs of one stage for ``n`` groups at once (bincount, one pass per month end).
 
     ``wait_group`` places waiting patients and arrivals, ``done_group`` served ones;
-    ``unit_columns[g]`` lists the units whose capacity counts for group ``g``.
+    ``unit_columns[g]`` lists the units whose capacity counts for group ``g``;
+    ``limits[g]`` is the limit the shares of group ``g`` are measured against (default
+    the stage's guarantee, as SKR measures; a priority group's own limit by priority).
     """
-    limit = spec.guarantee_days[s]
+    limit = np.full(n, spec.guarantee_days[s]) if limits is None else limits
     days = _snapshots(spec)
     nb = len(BANDS)
     edges = np.array([lo for lo, _ in BANDS[1:]], dtype=float)
-    monthly = np.full((len(days), n), np.nan)
+
+    def month_end_share(include_pvv: bool) -> FloatArray:
+        monthly = np.full((len(days), n), np.nan)
+        for i, day in enumerate(days):
+            rows, ww = _waiting_rows(v, day, include_pvv)
+            grp = wait_group[rows]
+            count = np.bincount(grp, minlength=n)
+            within = np.bincount(grp[ww <= limit[grp]], minlength=n)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                monthly[i] = np.where(count > 0, within / np.maximum(count, 1), np.nan)
+        share = np.full(n, np.nan)
+        has = ~np.all(np.isnan(monthly), axis=0) if days else np.zeros(n, dtype=bool)
+        if has.any():
+            share[has] = np.nanmean(monthly[:, has], axis=0)
+        return share
+
     bands = np.zeros((n, nb))
-    for i, day in enumerate(days):
+    for day in days:
         rows, ww = _waiting_rows(v, day)
         grp = wait_group[rows]
-        count = np.bincount(grp, minlength=n)
-        within = np.bincount(grp[ww <= limit], minlength=n)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            monthly[i] = np.where(count > 0, within / np.maximum(count, 1), np.nan)
         band = np.searchsorted(edges, ww, side="right")
         bands += np.bincount(grp * nb + band, minlength=n * nb).reshape(n, nb)
-    with np.errstate(invalid="ignore"):
-        has = ~np.all(np.isnan(monthly), axis=0) if days else np.zeros(n, dtype=bool)
-        share_waiting = np.full(n, np.nan)
-        if has.any():
-            share_waiting[has] = np.nanmean(monthly[:, has], axis=0)
+    share_waiting = month_end_share(include_pvv=False)
+    share_waiting_all = month_end_share(include_pvv=True)
 
     done = v.completed
     dg = done_group[done]
     waits = v.wait[done]
     not_pvv = ~(v.pvv[done] <= v.served[done])
-    on_time = v.calendar_wait[done] <= limit
+    on_time = v.calendar_wait[done] <= limit[dg]
     km = spec.km[v.area[done], v.unit[done]]
     outside = v.unit[done] != v.home[done]
     n_done = np.bincount(dg, minlength=n).astype(float)
@@ -259,6 +305,7 @@ def _group_kpis(
             return np.where(den > 0, num / np.maximum(den, 1), np.nan)
 
     share_completed = ratio(np.bincount(dg[not_pvv & on_time], minlength=n), n_np)
+    share_completed_all = ratio(np.bincount(dg[on_time], minlength=n), n_done)
     mean_wait = ratio(np.bincount(dg, weights=waits, minlength=n), n_done)
     mean_km = ratio(np.bincount(dg, weights=km, minlength=n), n_done)
     share_outside = ratio(np.bincount(dg, weights=outside, minlength=n), n_done)
@@ -266,12 +313,15 @@ def _group_kpis(
     order = np.lexsort((waits, dg))
     bounds = np.searchsorted(dg[order], np.arange(n + 1))
     lo, hi = spec.warmup_days, spec.horizon_days
-    in_period = (v.start >= lo) & (v.start < hi)
+    in_period = (v.first_start >= lo) & (v.first_start < hi)
     arrived = np.bincount(wait_group[in_period], minlength=n)
     withdrawn_mask = (v.end == rec.withdraw[s]) & (v.end >= lo) & (v.end < hi)
     withdrawn_mask &= ~(v.served <= v.end)
     withdrawn = np.bincount(wait_group[withdrawn_mask], minlength=n)
     pvv = np.bincount(wait_group[(v.pvv >= lo) & (v.pvv < hi)], minlength=n)
+    pvv_of_arrived = np.bincount(wait_group[in_period & (v.pvv < hi)], minlength=n)
+    horizon_rows, _ = _waiting_rows(v, hi - 1, include_pvv=True)
+    at_horizon = np.bincount(wait_group[horizon_rows], minlength=n)
     stage_pools = [0] if s == 0 else list(range(1, len(spec.pools)))
 
     result: list[Kpis] = []
@@ -300,7 +350,11 @@ def _group_kpis(
         k["completed"] = float(n_done[g])
         k["withdrawn"] = float(withdrawn[g])
         k["patient_chosen_waits"] = float(pvv[g])
+        k["share_patient_chosen"] = float(pvv_of_arrived[g] / arrived[g]) if arrived[g] else np.nan
         k["no_shows"] = float(rec.no_shows[s]) if n == 1 else np.nan
+        k["waiting_at_horizon"] = float(at_horizon[g])
+        k["share_waiting_within_guarantee_incl_pvv"] = float(share_waiting_all[g])
+        k["share_completed_within_guarantee_incl_pvv"] = float(share_completed_all[g])
         result.append(k)
     return result
 
@@ -321,6 +375,18 @@ def replication_kpis(spec: ModelSpec, pts: Patients, rec: Records) -> dict[str, 
         if np.count_nonzero(~np.isnan(shares)) >= 2:
             overall["equity_gap"] = float(np.nanmax(shares) - np.nanmin(shares))
         out["kpis"][stage.value] = overall
+        overall["by_priority"] = dict(  # type: ignore[assignment]
+            zip(
+                spec.priority_names,
+                _group_kpis(
+                    spec, v, rec, s, pts.priority, pts.priority, len(spec.priority_names),
+                    [all_units] * len(spec.priority_names), spec.priority_limit[:, s],
+                ),
+                strict=True,
+            )
+        )
+        for k in overall["by_priority"].values():  # type: ignore[union-attr]
+            k["utilisation"] = np.nan  # capacity is not split by priority
         unit_done = np.where(v.unit >= 0, v.unit, 0)
         by_unit = _group_kpis(
             spec, v, rec, s, v.home, unit_done, spec.n_units, [[u] for u in all_units]

@@ -22,13 +22,35 @@ from simulering.spec import FloatArray, IntArray, ModelSpec
 
 NAN = math.nan
 
+TURN_SPACING = 1e7
+"""Turn keys of two priority groups are this far apart: more than any clock start."""
+
+
+def priority_ranks(spec: ModelSpec) -> IntArray:
+    """rank[group, stage]: the turn-order part of each priority group.
+
+    0 for the most urgent group (shortest limit; ties in file order), 1 for the next,
+    and so on.
+    """
+    limits = spec.priority_limit
+    n = limits.shape[0]
+    rank = np.zeros((n, 2), dtype=np.int64)
+    for s in (0, 1):
+        order = sorted(range(n), key=lambda g: (int(limits[g, s]), g))
+        for r, g in enumerate(order):
+            rank[g, s] = r
+    return rank
+
 
 @dataclass(frozen=True)
 class Records:
     """What happened to every referral in one run (arrays indexed [stage, referral])."""
 
     clock_start: FloatArray
-    """When the guarantee clock started per stage (NaN: never entered the stage)."""
+    """When the guarantee clock first started per stage (NaN: never entered the stage)."""
+    clock_restart: FloatArray
+    """When the clock last restarted after a no-show (``no_show_restarts_clock``; NaN:
+    never). The patient waits from ``clock_start`` until then and from here on."""
     served: FloatArray
     """When the visit/treatment took place (NaN: not by the horizon)."""
     unit: IntArray
@@ -89,6 +111,14 @@ class Model:
         self.first_visit_unit: list[int] = [-1] * n
         lim = spec.priority_limit[patients.priority]
         self.limit: list[list[int]] = [lim[:, 0].tolist(), lim[:, 1].tolist()]
+        if spec.priority_rule == "deadline":  # earliest deadline first (weighted)
+            self.turn_base: list[list[float]] = [
+                lim[:, s].astype(float).tolist() for s in (0, 1)
+            ]
+        else:  # strict: the whole of a higher group before any of a lower one
+            rank = priority_ranks(spec)[patients.priority]
+            self.turn_base = [(rank[:, s] * TURN_SPACING).astype(float).tolist() for s in (0, 1)]
+        """Per stage: the priority part of each referral's turn key (see :meth:`turn_key`)."""
         self.clock_start: list[list[float]] = [patients.arrival.tolist(), [NAN] * n]
         self.served: list[list[float]] = [[NAN] * n, [NAN] * n]
         self.unit: list[list[int]] = [[-1] * n, [-1] * n]
@@ -119,11 +149,20 @@ class Model:
         ]
         self.no_show_share = spec.behaviour.no_show_share
         self.restart_clock = spec.behaviour.no_show_restarts_clock
+        self.first_start: list[dict[int, float]] = [{}, {}]
+        """Per stage: the original clock start of referrals whose clock restarted."""
         policy.initialise(self)
 
     # --- the QueueContext protocol -------------------------------------------------
     def deadline(self, ref: int, stage: int) -> float:
         return self.clock_start[stage][ref] + self.limit[stage][ref]
+
+    def turn_key(self, ref: int, stage: int) -> float:
+        """The region's turn order (smaller first). ``strict``: priority group, then
+        the oldest clock start, overdue included; ``deadline``: the earliest deadline
+        (clock start + the group's limit), so a group with a limit L days shorter goes
+        as if it had waited L days longer."""
+        return self.turn_base[stage][ref] + self.clock_start[stage][ref]
 
     def waiting(self, ref: int, stage: int, now: float) -> bool:
         queued = self.queued[stage]
@@ -173,16 +212,16 @@ class Model:
             if not taken:
                 break
             ref = taken[0]
+            idle[unit] -= 1  # a no-show's missed visit occupies the server as well
+            duration = self.service[stage][ref]
             if self._attends(ref, stage, now):
-                idle[unit] -= 1
-                duration = self.service[stage][ref]
                 if now >= spec.warmup_days:
                     self.used[pool][unit] += min(duration, spec.horizon_days - now)
                 self._serve(ref, unit, stage, now)
-                done = self.env.timeout(duration, (unit, pool))
-                done.callbacks.append(self._service_done)
             else:
                 rebook.append(ref)
+            done = self.env.timeout(duration, (unit, pool))
+            done.callbacks.append(self._service_done)
         for ref in rebook:  # no-shows go back on the list, as in slot mode
             self._rebook(ref, pool, now)
 
@@ -216,6 +255,7 @@ class Model:
     def _rebook(self, ref: int, pool: int, now: float) -> None:
         stage = 0 if pool == 0 else 1
         if self.restart_clock:
+            self.first_start[stage].setdefault(ref, self.clock_start[stage][ref])
             self.clock_start[stage][ref] = now
         self._join(ref, pool, now)
 
@@ -298,8 +338,16 @@ class Model:
             else:
                 assert pool.servers is not None
                 offered[p] = pool.servers * period
+        clock_start = np.array(self.clock_start)
+        clock_restart = np.full_like(clock_start, NAN)
+        for s, firsts in enumerate(self.first_start):
+            if firsts:
+                refs = np.fromiter(firsts, np.int64, len(firsts))
+                clock_restart[s, refs] = clock_start[s, refs]
+                clock_start[s, refs] = np.fromiter(firsts.values(), float, len(firsts))
         return Records(
-            clock_start=np.array(self.clock_start),
+            clock_start=clock_start,
+            clock_restart=clock_restart,
             served=np.array(self.served),
             unit=np.array(self.unit, dtype=np.int64),
             pvv=np.array(self.pvv),

@@ -149,17 +149,43 @@ def compare(
     for name in policies:
         if name == base:
             continue
-        by_stage: dict[str, Any] = {}
-        for stage in stages:
-            by_kpi: dict[str, Any] = {}
-            for kpi in replications[0][base][stage]:
-                by_kpi[kpi] = compare_kpi(
-                    [r[base][stage][kpi] for r in replications],
-                    [r[name][stage][kpi] for r in replications],
-                    KPI_DIRECTION.get(kpi),
+        doc["comparisons"][name] = {
+            stage: _compare_kpis(
+                [r[base][stage] for r in replications],
+                [r[name][stage] for r in replications],
+                name,
+                base,
+            )
+            for stage in stages
+        }
+    return doc
+
+
+def _compare_kpis(
+    base_reps: Sequence[dict[str, Any]],
+    policy_reps: Sequence[dict[str, Any]],
+    name: str,
+    base: str,
+) -> dict[str, Any]:
+    """``{kpi: comparison}`` for one stage; nested groups (``by_priority``) likewise."""
+    out: dict[str, Any] = {}
+    for kpi, first in base_reps[0].items():
+        if isinstance(first, dict):
+            out[kpi] = {
+                group: _compare_kpis(
+                    [r[kpi][group] for r in base_reps],
+                    [r[kpi][group] for r in policy_reps],
                     name,
                     base,
                 )
-            by_stage[stage] = by_kpi
-        doc["comparisons"][name] = by_stage
-    return doc
+                for group in first
+            }
+            continue
+        out[kpi] = compare_kpi(
+            [r[kpi] for r in base_reps],
+            [r[kpi] for r in policy_reps],
+            KPI_DIRECTION.get(kpi),
+            name,
+            base,
+        )
+    return out

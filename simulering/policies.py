@@ -35,6 +35,13 @@ class QueueContext(Protocol):
         """Day the referral's guarantee limit runs out in ``stage`` (priority limit)."""
         ...
 
+    def turn_key(self, ref: int, stage: int) -> float:
+        """The referral's place in the region's turn order in ``stage``: smaller is
+        served first (a higher priority group first, then the oldest clock start,
+        overdue included; or the earliest deadline under ``priority_rule: deadline``).
+        Every list of every policy is ordered by it."""
+        ...
+
     def waiting(self, ref: int, stage: int, now: float) -> bool:
         """Is the referral still on the list of ``stage`` (not served, not withdrawn)?"""
         ...
@@ -107,9 +114,9 @@ class SeparateLists:
     def join(self, ref: int, pool: int, now: float) -> None:
         ctx = self.ctx
         if pool == 0:  # list_unit(ref, 0), inlined: this runs once per referral
-            key, unit = ctx.deadline(ref, 0), ctx.home[0][ctx.area[ref]]
+            key, unit = ctx.turn_key(ref, 0), ctx.home[0][ctx.area[ref]]
         else:
-            key, unit = ctx.deadline(ref, 1), self.list_unit(ref, pool)
+            key, unit = ctx.turn_key(ref, 1), self.list_unit(ref, pool)
         heapq.heappush(self.lists[pool][unit], (key, ref))
 
     def offer(self, unit: int, pool: int, now: float, slots: int) -> list[int]:
@@ -165,7 +172,7 @@ class SharedList:
 
     def join(self, ref: int, pool: int, now: float) -> None:
         ctx = self.ctx
-        key = (ctx.deadline(ref, _stage(pool)), ref)
+        key = (ctx.turn_key(ref, _stage(pool)), ref)
         home = ctx.home[pool][ctx.area[ref]]
         heapq.heappush(self.regional[pool][self.unit_group[home]], key)
         heapq.heappush(self.own[pool][home], key)

@@ -110,8 +110,14 @@ class PolicyOptions:
     """``optimised``: time limit per plan for solvers that take one (CP-SAT)."""
     travel_days_per_km: float = 0.2
     """``patient_choice``: days of published wait a patient trades for one extra km."""
-    choice_refresh_days: int = 30
-    """``patient_choice``: how often the published median waits are refreshed (days)."""
+    choice_refresh_days: int = 7
+    """``patient_choice``: how often the published expected waits are refreshed (days)."""
+    choice_share: float = 0.1
+    """``patient_choice``: share of patients who consider other units (the rest stay at
+    their home unit, as under ``separate``)."""
+    rechoice_threshold_days: float = 14.0
+    """``patient_choice``: a waiting patient who considers switching chooses again when
+    the published wait of their unit or of the best alternative moved by more than this."""
 
 
 @dataclass(frozen=True)
@@ -151,6 +157,9 @@ class ModelSpec:
     guarantee_days: tuple[int, int] = (GUARANTEE_DAYS, GUARANTEE_DAYS)
     """The guarantee limit of the first visit and of treatment (SKR measures use these)."""
     offer_scan_limit: int = 5
+    priority_rule: Literal["strict", "deadline"] = "strict"
+    """The turn order: ``strict`` (priority group, then oldest clock first) or
+    ``deadline`` (earliest guarantee deadline first: the weighted alternative)."""
     policy_options: PolicyOptions = field(default_factory=PolicyOptions)
     """Settings of the optimised and patient-choice policies."""
     area_region: tuple[str, ...] = ()

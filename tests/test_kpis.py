@@ -38,10 +38,12 @@ def _setup():
         no_show_draw=np.ones((2, n)),
         backlog_stage=np.full(n, -1, dtype=np.int64),
         backlog_home=np.full(n, -1, dtype=np.int64),
+        choice_draw=np.ones(n),
     )
     served = np.array([95.0, 45.0, NAN, 70.0, NAN, 120.0])
     rec = Records(
         clock_start=np.array([pts.arrival, np.full(n, NAN)]),
+        clock_restart=np.full_like(np.array([pts.arrival, np.full(n, NAN)]), NAN),
         served=np.array([served, np.full(n, NAN)]),
         unit=np.array([[0, 0, -1, 0, -1, 1], [-1] * n]),
         pvv=np.array([[NAN, NAN, NAN, NAN, 62.0, NAN], [NAN] * n]),

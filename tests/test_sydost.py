@@ -163,6 +163,7 @@ def _setup() -> tuple[Any, Any, Records]:
         no_show_draw=np.ones((2, n)),
         backlog_stage=np.full(n, -1, dtype=np.int64),
         backlog_home=np.full(n, -1, dtype=np.int64),
+        choice_draw=np.ones(n),
     )
     # first visit: r0 home region (u1); r1 (area r1) at u3 → other region; r2 waits;
     # r3 (area r2) at u1 → other; r4 at u3 (own); r5 at u2 (own); r6 (area r2) at u1 → other,
@@ -175,6 +176,7 @@ def _setup() -> tuple[Any, Any, Records]:
     tr_unit = [2, -1, -1, 2, -1, -1, -1]
     rec = Records(
         clock_start=np.array([arrival, tr_start]),
+        clock_restart=np.full_like(np.array([arrival, tr_start]), NAN),
         served=np.array([fv_served, tr_served]),
         unit=np.array([fv_unit, tr_unit], dtype=np.int64),
         pvv=np.full((2, n), NAN),
