@@ -92,6 +92,17 @@ KPI_NAMES = (
 )
 """Every KPI, in report order."""
 
+from typing import Literal  # noqa: E402  (kept beside the mapping it types)
+
+KPI_RANGE: dict[str, Literal["share", "non_negative", "real"]] = {
+    k: "share"
+    if k.startswith(("share_", "band_")) or k in ("utilisation", "equity_gap")
+    else "non_negative"  # waits, km, cost and counts
+    for k in KPI_NAMES
+}
+"""The range of each KPI: ``share`` in [0, 1], ``non_negative`` ≥ 0, ``real`` anything.
+Confidence intervals across replications are kept inside it (:mod:`simulering.paired`)."""
+
 Kpis = dict[str, float]
 
 

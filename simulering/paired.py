@@ -7,8 +7,9 @@ confidence intervals. For each KPI of each stage, and for each policy against th
 baseline (the first policy):
 
 - ``difference``: mean of ``policy − baseline`` per replication, with its ``ci95``
-  (Student t, ``n − 1`` degrees of freedom; replications where either value is
-  undefined, e.g. nobody served, are left out and ``n`` says how many were used);
+  (Student t, ``n − 1`` degrees of freedom, cut to the range a difference can have:
+  [−1, 1] for shares; replications where either value is undefined, e.g. nobody
+  served, are left out and ``n`` says how many were used);
 - ``significant``: the interval excludes 0;
 - ``better``: which policy is better — by the KPI's direction
   (:data:`KPI_DIRECTION`) — when the difference is significant, else ``None``.
@@ -32,15 +33,22 @@ from typing import Any, Final, Literal
 import numpy as np
 from scipy import stats
 
-from simulering.kpis import BAND_NAMES, KPI_NAMES
+from simulering.kpis import BAND_NAMES, KPI_NAMES, KPI_RANGE
 
 Direction = Literal["higher", "lower"] | None
+RangeKind = Literal["share", "non_negative", "real"]
+"""A KPI's range (:data:`simulering.kpis.KPI_RANGE`)."""
 
 CONFIDENCE: Final = 0.95
+MIN_REPLICATIONS: Final = 5
+"""Fewer replications than this give a warning: with 2 the t-quantile is 12.7 and the
+intervals say little."""
 
 _HIGHER = (
     "share_waiting_within_guarantee",
     "share_completed_within_guarantee",
+    "share_waiting_within_guarantee_incl_pvv",
+    "share_completed_within_guarantee_incl_pvv",
     "utilisation",
     "completed",
 )
@@ -53,6 +61,8 @@ _LOWER = (
     "share_outside_home_unit",
     "withdrawn",
     "no_shows",
+    "share_patient_chosen",
+    "waiting_at_horizon",
     # waiting-patient shares in the bands beyond the 90-day guarantee
     *(b for b in BAND_NAMES if b not in ("band_0_30", "band_31_60", "band_61_90")),
 )
@@ -62,29 +72,83 @@ KPI_DIRECTION: Final[dict[str, Direction]] = {
 }
 """Which way is better for each KPI. ``None`` (no verdict): ``arrived`` (demand, the
 same under every policy), ``patient_chosen_waits`` (a declined offer is the patient's
-choice, neither good nor bad for the region), the bands within 90 days (a shift
+choice, neither good nor bad for the region; its *share* of the arrivals, by contrast,
+is lower-is-better: a policy that offers times the patients decline makes them wait
+by choice), the bands within 90 days (a shift
 between them is not better or worse by itself), and ``share_other_region`` and
 ``cross_region_cost_sek`` (care bought from a neighbouring region is a transfer between
 regions and the point of sharing capacity, not a loss by itself)."""
 
 
-def mean_ci(values: Sequence[float] | np.ndarray, confidence: float = CONFIDENCE) -> dict[str, Any]:
-    """Mean and two-sided Student-t interval of finite ``values`` (NaN/inf dropped).
+BOUNDS: Final[dict[str, tuple[float, float]]] = {
+    "share": (0.0, 1.0),
+    "non_negative": (0.0, math.inf),
+    "real": (-math.inf, math.inf),
+}
+"""The closed range of a KPI of each kind."""
 
-    ``{"mean": m, "ci95": [lo, hi], "n": n}``; with one value the interval is the
-    point, with none everything is ``None``.
+DIFFERENCE_BOUNDS: Final[dict[str, tuple[float, float]]] = {
+    "share": (-1.0, 1.0),
+    "non_negative": (-math.inf, math.inf),
+    "real": (-math.inf, math.inf),
+}
+"""The range of a paired difference of two KPIs of each kind."""
+
+
+def kpi_range(kpi: str | None) -> RangeKind:
+    """The range kind of a KPI name (``real`` when unknown)."""
+    return KPI_RANGE.get(kpi, "real") if kpi is not None else "real"
+
+
+def mean_ci(
+    values: Sequence[float] | np.ndarray,
+    confidence: float = CONFIDENCE,
+    bounds: tuple[float, float] = BOUNDS["real"],
+) -> dict[str, Any]:
+    """Mean and two-sided Student-t interval of finite ``values`` (NaN/inf dropped),
+    cut to ``bounds`` (the range the mean can have, :data:`BOUNDS`).
+
+    ``{"mean": m, "ci95": [lo, hi], "n": n}``; with one value, or when every value is
+    the same (all 0, all 1), the interval is the point; with none everything is ``None``.
+
+    Cutting the t-interval to the range keeps its coverage exactly: the true mean lies
+    in the range, so it is inside the cut interval exactly when it is inside the
+    t-interval. The cut interval always contains the mean. (Values outside ``bounds``
+    widen the bounds to include them, so the mean is never cut off.)
     """
     arr = np.asarray(values, dtype=float)
     arr = arr[np.isfinite(arr)]
     n = int(arr.size)
     if n == 0:
         return {"mean": None, "ci95": [None, None], "n": 0}
+    if n < 2 or float(arr.min()) == float(arr.max()):
+        x = float(arr[0])  # all equal: the mean without rounding, and no spread
+        return {"mean": x, "ci95": [x, x], "n": n}
     mean = float(arr.mean())
-    if n < 2:
-        return {"mean": mean, "ci95": [mean, mean], "n": n}
     sd = float(arr.std(ddof=1))
     half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * sd / math.sqrt(n)
-    return {"mean": mean, "ci95": [mean - half, mean + half], "n": n}
+    floor = min(bounds[0], float(arr.min()))
+    ceiling = max(bounds[1], float(arr.max()))
+    lo = min(max(mean - half, floor), mean)
+    hi = max(min(mean + half, ceiling), mean)
+    return {"mean": mean, "ci95": [lo, hi], "n": n}
+
+
+def replication_warning(replications: int) -> str | None:
+    """A one-line warning when there are fewer than :data:`MIN_REPLICATIONS`."""
+    if replications >= MIN_REPLICATIONS:
+        return None
+    t = float(stats.t.ppf(0.975, replications - 1)) if replications >= 2 else math.inf
+    why = (
+        "one replication has no confidence interval (shown as the point)"
+        if replications < 2
+        else f"the 95 % intervals use a t-quantile of {t:.1f} and say little"
+    )
+    return (
+        f"only {replications} replication{'s' if replications != 1 else ''} "
+        f"(fewer than {MIN_REPLICATIONS}): {why}; use --replications {MIN_REPLICATIONS * 2} "
+        "or more"
+    )
 
 
 def verdict(
@@ -107,14 +171,19 @@ def compare_kpi(
     direction: Direction,
     policy: str = "policy",
     baseline: str = "baseline",
+    kind: RangeKind = "real",
 ) -> dict[str, Any]:
-    """The paired comparison of one KPI: values per replication, in the same order."""
+    """The paired comparison of one KPI: values per replication, in the same order.
+
+    ``kind`` is the KPI's range: the interval of the difference is cut to what a
+    difference can be (:data:`DIFFERENCE_BOUNDS`: [−1, 1] for shares), which changes
+    neither its coverage nor whether it excludes 0."""
     b = np.asarray(baseline_values, dtype=float)
     p = np.asarray(policy_values, dtype=float)
     if b.shape != p.shape:
         raise ValueError("paired values need one value per replication for both policies")
     both = np.isfinite(b) & np.isfinite(p)
-    diff = mean_ci(p[both] - b[both])
+    diff = mean_ci(p[both] - b[both], bounds=DIFFERENCE_BOUNDS[kind])
     significant, better = verdict(diff, direction, policy, baseline)
     return {
         "baseline_mean": mean_ci(b)["mean"],
@@ -187,5 +256,6 @@ def _compare_kpis(
             KPI_DIRECTION.get(kpi),
             name,
             base,
+            kpi_range(kpi),
         )
     return out

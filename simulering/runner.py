@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from scipy import stats
 
 from simulering.executors import (
     Executor,
@@ -26,9 +25,17 @@ from simulering.executors import (
     default_workers,
     open_executor,
 )
-from simulering.kpis import replication_kpis
+from simulering.kpis import KPI_RANGE, replication_kpis
 from simulering.model import Model, Records
-from simulering.paired import compare
+from simulering.paired import (
+    BOUNDS,
+    MIN_REPLICATIONS,
+    RangeKind,
+    compare,
+    kpi_range,
+    mean_ci,
+    replication_warning,
+)
 from simulering.patients import Patients, draw_patients
 from simulering.policies import make_policy
 from simulering.records_table import records_table
@@ -38,6 +45,7 @@ from simulering.streams import replication_stream
 Progress = Callable[[int], None]
 
 __all__ = [
+    "MIN_REPLICATIONS",
     "Progress",
     "SimulationResult",
     "default_workers",
@@ -48,6 +56,7 @@ __all__ = [
     "simulate",
     "summarise",
     "summarise_replications",
+    "warnings_for",
 ]
 
 
@@ -136,31 +145,45 @@ def iter_replications(
             ex.close()
 
 
-def summarise(values: Sequence[float]) -> dict[str, Any]:
-    """Mean and 95 % t-interval across replications (NaNs, e.g. empty groups, ignored)."""
-    arr = np.asarray(values, dtype=float)
-    arr = arr[~np.isnan(arr)]
-    if arr.size == 0:
-        return {"mean": None, "ci95": [None, None]}
-    mean = float(arr.mean())
-    if arr.size < 2:
-        return {"mean": mean, "ci95": [mean, mean]}
-    half = float(stats.t.ppf(0.975, arr.size - 1) * arr.std(ddof=1) / math.sqrt(arr.size))
-    return {"mean": mean, "ci95": [mean - half, mean + half]}
+def summarise(values: Sequence[float], kpi: str | None = None) -> dict[str, Any]:
+    """Mean and 95 % interval across replications (NaNs, e.g. empty groups, ignored).
+
+    The Student-t interval cut to the KPI's range (:data:`simulering.kpis.KPI_RANGE`:
+    shares in [0, 1], waits, km, counts and cost ≥ 0; an unknown name is unbounded),
+    which keeps the t-interval's coverage (:func:`simulering.paired.mean_ci`).
+    """
+    ci = mean_ci(values, bounds=BOUNDS[kpi_range(kpi)])
+    return {"mean": ci["mean"], "ci95": ci["ci95"]}
 
 
-def _combine(reps: list[Any]) -> Any:
-    """Walk nested dicts of replications; summarise scalar leaves, average series."""
+SERIES_RANGE: dict[str, RangeKind] = {"queue_length": "non_negative"}
+"""Ranges of monthly series that are not KPIs (the series' shares are KPI names)."""
+
+
+def _combine(reps: list[Any], kpi: str | None = None) -> Any:
+    """Walk nested dicts of replications; summarise scalar leaves, average series.
+
+    ``kpi`` is the nearest KPI name above the leaf (``kpis.<stage>.<kpi>``,
+    ``kpis.<stage>.by_priority.<group>.<kpi>``, ``series.<stage>.region.<kpi>.<day>``),
+    so every leaf's interval keeps that KPI's range.
+    """
     first = reps[0]
     if isinstance(first, dict):
-        return {k: _combine([r[k] for r in reps]) for k in first}
+        return {k: _combine([r[k] for r in reps], k if _known(k) else kpi) for k in first}
     if isinstance(first, list):
         arr = np.asarray(reps, dtype=float)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN months
             mean = np.nanmean(arr, axis=0)
         return [None if math.isnan(x) else float(x) for x in np.atleast_1d(mean)]
-    return summarise(reps)
+    if kpi in SERIES_RANGE:
+        ci = mean_ci(reps, bounds=BOUNDS[SERIES_RANGE[kpi]])
+        return {"mean": ci["mean"], "ci95": ci["ci95"]}
+    return summarise(reps, kpi)
+
+
+def _known(key: str) -> bool:
+    return key in KPI_RANGE or key in SERIES_RANGE
 
 
 def summarise_replications(per_rep: list[dict[str, dict[str, Any]]]) -> dict[str, Any]:
@@ -191,6 +214,17 @@ class SimulationResult:
     """Paired differences against the first policy (:func:`simulering.paired.compare`)."""
     replication_kpis: list[dict[str, dict[str, dict[str, float]]]] = field(repr=False)
     """``[replication][policy][stage][kpi]``: the overall KPIs of every replication."""
+
+    @property
+    def warnings(self) -> list[str]:
+        """One line per thing the reader must know (too few replications)."""
+        return warnings_for(len(self.replication_kpis))
+
+
+def warnings_for(replications: int) -> list[str]:
+    """The warnings of a run with ``replications`` replications (``[]`` when none)."""
+    line = replication_warning(replications)
+    return [line] if line else []
 
 
 def run_simulation(
