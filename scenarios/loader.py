@@ -356,6 +356,9 @@ def compile_scenario(
         ),
         offer_scan_limit=s.offer_scan_limit,
         priority_rule=s.priority_rule,
+        offers_elsewhere=s.offers.elsewhere,
+        max_offers_per_patient=s.offers.max_per_patient,
+        review_days=s.offers.review_days,
         policy_options=PolicyOptions(**s.policy_options.model_dump()),
     )
 

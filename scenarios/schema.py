@@ -27,6 +27,7 @@ from allokering.domain import GUARANTEE_DAYS
 from allokering.solve import SOLVERS
 
 KNOWN_POLICIES = (
+    "separate_by_hospital_group",
     "separate",
     "shared",
     "shared_within_subregion",
@@ -407,7 +408,7 @@ class PolicyOptionsSpec(Strict):
         "waits (patients waiting ÷ capacity per day over the next 4 weeks)",
     )
     choice_share: float = Field(
-        0.1,
+        0.05,
         ge=0,
         le=1,
         description="patient_choice: share of patients who consider another unit than "
@@ -427,6 +428,25 @@ class PolicyOptionsSpec(Strict):
         if v not in SOLVERS:
             raise ValueError(f"unknown solver {v!r}; known: {', '.join(SOLVERS)}")
         return v
+
+
+class OffersSpec(Strict):
+    """How a coordinator offers another unit (``shared``, ``shared_within_subregion``,
+    ``optimised``; inside a hospital group under ``separate_by_hospital_group``)."""
+
+    elsewhere: Literal["when_at_risk", "always"] = Field(
+        "when_at_risk",
+        description="'when_at_risk': another unit is offered only to a referral whose "
+        "home unit cannot meet its limit (projected date at home after the deadline, or "
+        "already late), as a care-guarantee office does; 'always': one pooled queue in "
+        "which any free capacity takes the first in turn (textbook M/M/c validation)",
+    )
+    max_per_patient: int = Field(
+        2, ge=1, le=20, description="Offers of another unit one referral gets at most"
+    )
+    review_days: int = Field(
+        7, ge=1, le=90, description="How often the home lists are reviewed for referrals at risk"
+    )
 
 
 class RunSpec(Strict):
@@ -492,6 +512,9 @@ class Scenario(Strict):
     backlog: list[BacklogSpec] = Field(default_factory=list)
     offer_scan_limit: int = Field(
         5, ge=1, description="Offers a coordinator makes per freed slot (shared lists)"
+    )
+    offers: OffersSpec = Field(
+        default_factory=OffersSpec, description="When and how often another unit is offered"
     )
     priority_rule: Literal["strict", "deadline"] = Field(
         "strict",

@@ -11,11 +11,18 @@ and ``patient_choice`` (published waits plus travel) in :mod:`simulering.policy_
 
 from __future__ import annotations
 
+import bisect
 import heapq
+import math
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+import numpy as np
+
 from simulering.spec import ModelSpec
+
+Entry = tuple[float, int]
+"""(turn key, referral): list entries, the first in turn smallest."""
 
 
 class QueueContext(Protocol):
@@ -131,22 +138,37 @@ class SeparateLists:
 
 
 class SharedList:
-    """``shared``: one regional list per pool.
+    """``shared``: one regional list per pool, offers elsewhere only when they help.
 
-    Freed capacity anywhere is offered in urgency order to the most urgent referrals;
-    the first whose patient accepts the unit takes it. A patient who declines an offer
-    within the limit gets patient-chosen waiting (PVV). A coordinator makes at most
-    ``spec.offer_scan_limit`` offers per freed slot; after that the slot goes to the
-    most urgent patient of the unit's own catchment, who always accepts.
+    Every referral belongs to the list of its home unit (its catchment's unit for the
+    pool). Like a care-guarantee office (*vårdgarantikansli*), the coordinator reviews
+    the home lists every ``spec.review_days``: a referral whose projected date at home —
+    its place in the home unit's turn order against the unit's coming capacity — falls
+    after its deadline, or who is already late, is *at risk* and goes on the regional
+    list of referrals that may be offered another unit. A unit with free capacity takes,
+    in the region's turn order (:meth:`QueueContext.turn_key`), the first of its own
+    list or of the at-risk list; an at-risk patient is *offered* the unit and may
+    decline it (beyond their travel tolerance), which starts patient-chosen waiting
+    (PVV) when the offer was within the limit. A patient gets at most
+    ``spec.max_offers_per_patient`` offers, none at a distance they already declined,
+    and a unit makes at most ``spec.offer_scan_limit`` offers per freed slot. A slot
+    that neither its own list nor an at-risk patient takes stays free: nobody is moved
+    from a home unit that meets their limit.
 
-    ``group_of`` restricts pooling to groups of areas and units (for example
-    sub-regions); ``None`` pools the whole region.
+    With ``gated=False`` (``offers.elsewhere: always``) every referral is on the
+    regional list from the start: one pooled queue, the textbook M/M/c case.
+    ``group_of_unit`` restricts pooling to groups of units; ``None`` pools the whole
+    region. ``shared_within_subregion`` pools each sub-region, and today's baseline
+    ``separate_by_hospital_group`` each hospital group (*förvaltning*): one list across
+    the group's own sites, a patient offered another site of the group only when their
+    own cannot meet the limit, never a unit of another group.
     """
 
     name = "shared"
 
-    def __init__(self, group_of_unit: Sequence[int] | None = None) -> None:
+    def __init__(self, group_of_unit: Sequence[int] | None = None, gated: bool = True) -> None:
         self.group_of_unit = group_of_unit
+        self.gated = gated
 
     def initialise(self, ctx: QueueContext) -> None:
         self.ctx = ctx
@@ -155,97 +177,149 @@ class SharedList:
         self.unit_group = (
             [0] * spec.n_units if self.group_of_unit is None else list(self.group_of_unit)
         )
-        self.regional: list[list[list[tuple[float, int]]]] = [
+        self.regional: list[list[list[Entry]]] = [
             [[] for _ in range(n_groups)] for _ in spec.pools
         ]
-        # Entries offered and declined go to a sorted "front" beside the heap instead of
-        # back into it: they are the most urgent and declined again at the next offer, so
-        # they come back in O(1). Kept in descending order (the most urgent last).
-        # Popping the smaller of front[-1] and heap[0] gives exactly the heap's order.
-        self.front: list[list[list[tuple[float, int]]]] = [
-            [[] for _ in range(n_groups)] for _ in spec.pools
-        ]
-        self.own: list[list[list[tuple[float, int]]]] = [
-            [[] for _ in range(spec.n_units)] for _ in spec.pools
-        ]
-        self.limit = spec.offer_scan_limit
+        """Per pool and group: the referrals that may be offered any unit of the group."""
+        self.own: list[list[list[Entry]]] = [[[] for _ in range(spec.n_units)] for _ in spec.pools]
+        """Per pool and unit: its home list."""
+        self.scan_limit = spec.offer_scan_limit
+        self.max_offers = spec.max_offers_per_patient
+        self.review_days = float(spec.review_days)
+        self.next_review = [0.0 for _ in spec.pools]
+        n = len(ctx.area)
+        self.offers: list[list[int]] = [[0] * n, [0] * n]
+        """Per stage: offers made to each referral (of units other than the home one)."""
+        self.declined_km: list[dict[int, float]] = [{}, {}]
+        """Per stage: the shortest distance a referral declined (their tolerance is less)."""
+        self.flagged: list[set[int]] = [set() for _ in spec.pools]
+        """Per pool: referrals on the at-risk list (gated mode)."""
+        self.km_rows: list[list[float]] = spec.km.tolist()
+        self.capacity = [pool_capacity(spec, p) for p in range(len(spec.pools))]
 
     def join(self, ref: int, pool: int, now: float) -> None:
         ctx = self.ctx
-        key = (ctx.turn_key(ref, _stage(pool)), ref)
+        entry = (ctx.turn_key(ref, _stage(pool)), ref)
         home = ctx.home[pool][ctx.area[ref]]
-        heapq.heappush(self.regional[pool][self.unit_group[home]], key)
-        heapq.heappush(self.own[pool][home], key)
+        heapq.heappush(self.own[pool][home], entry)
+        if not self.gated:
+            heapq.heappush(self.regional[pool][self.unit_group[home]], entry)
+        else:
+            self.flagged[pool].discard(ref)  # a no-show rebooked: reviewed afresh
 
-    def offer(self, unit: int, pool: int, now: float, slots: int) -> list[int]:
-        if slots == 1:
-            return self._offer_one(unit, pool, now)
+    # --- the review --------------------------------------------------------------------
+    def review(self, pool: int, now: float) -> None:
+        """Put every referral whose home unit cannot meet its limit on the at-risk list."""
+        self.next_review[pool] = now + self.review_days
         ctx, stage = self.ctx, _stage(pool)
-        group = self.unit_group[unit]
-        heap, front = self.regional[pool][group], self.front[pool][group]
-        waiting, accepts, decline = ctx.waiting, ctx.accepts, ctx.decline
-        pop = heapq.heappop
-        taken: list[int] = []
-        held: list[tuple[float, int]] = []
-        chosen: set[int] = set()
-        offers, n_taken, max_offers = 0, 0, self.limit * slots
-        while (heap or front) and n_taken < slots and offers < max_offers:
-            entry = front.pop() if front and (not heap or front[-1] <= heap[0]) else pop(heap)
-            ref = entry[1]
-            if ref in chosen or not waiting(ref, stage, now):
+        waiting, deadline = ctx.waiting, ctx.deadline
+        flagged, capacity = self.flagged[pool], self.capacity[pool]
+        for unit, heap in enumerate(self.own[pool]):
+            if not heap:
                 continue
-            offers += 1
-            if accepts(ref, unit, pool):
-                taken.append(ref)
-                chosen.add(ref)
-                n_taken += 1
-            else:
-                decline(ref, stage, now)
-                held.append(entry)
-        # held is ascending and no later than anything left: it goes back on the front
-        held.reverse()
-        front.extend(held)
+            live = [e for e in heap if waiting(e[1], stage, now)]
+            heapq.heapify(live)
+            self.own[pool][unit] = live
+            when = capacity.projected_days(unit, now, len(live))
+            group = self.regional[pool][self.unit_group[unit]]
+            for k, entry in enumerate(sorted(live)):
+                ref = entry[1]
+                if ref in flagged or self.offers[stage][ref] >= self.max_offers:
+                    continue
+                due = deadline(ref, stage)
+                if now > due or when[k] > due:
+                    flagged.add(ref)
+                    heapq.heappush(group, entry)
+
+    # --- offers ------------------------------------------------------------------------
+    def offer(self, unit: int, pool: int, now: float, slots: int) -> list[int]:
+        if self.gated and now >= self.next_review[pool]:
+            self.review(pool, now)
+        ctx, stage = self.ctx, _stage(pool)
+        heap = self.regional[pool][self.unit_group[unit]]
         own = self.own[pool][unit]
-        while own and n_taken < slots:
-            ref = pop(own)[1]
-            if ref not in chosen and waiting(ref, stage, now):
+        waiting, accepts = ctx.waiting, ctx.accepts
+        pop, push = heapq.heappop, heapq.heappush
+        offers, declined, km_rows, area = self.offers[stage], self.declined_km[stage], self.km_rows, ctx.area
+        home = ctx.home[pool]
+        taken: list[int] = []
+        chosen: set[int] = set()
+        held: list[Entry] = []
+        scans = 0
+        max_scans = self.scan_limit * slots
+        while len(taken) < slots:
+            while own and (own[0][1] in chosen or not waiting(own[0][1], stage, now)):
+                pop(own)
+            while heap and (heap[0][1] in chosen or not waiting(heap[0][1], stage, now)):
+                pop(heap)
+            if heap and scans < max_scans and (not own or heap[0] < own[0]):
+                entry = pop(heap)
+                ref = entry[1]
+                if home[area[ref]] == unit:  # its own unit: no offer needed
+                    taken.append(ref)
+                    chosen.add(ref)
+                    continue
+                if offers[ref] >= self.max_offers:
+                    continue  # no more offers: waits at home
+                km = km_rows[area[ref]][unit]
+                if km >= declined.get(ref, math.inf):
+                    held.append(entry)  # known to decline this far: not offered
+                    scans += 1
+                    continue
+                scans += 1
+                offers[ref] += 1
+                if accepts(ref, unit, pool):
+                    taken.append(ref)
+                    chosen.add(ref)
+                else:
+                    ctx.decline(ref, stage, now)
+                    declined[ref] = km
+                    held.append(entry)
+            elif own:
+                ref = pop(own)[1]
                 taken.append(ref)
                 chosen.add(ref)
-                n_taken += 1
+            else:
+                break
+        for entry in held:
+            push(heap, entry)
         return taken
 
-    def _offer_one(self, unit: int, pool: int, now: float) -> list[int]:
-        """:meth:`offer` of a single slot (every server-pool offer): the same steps
-        without the bookkeeping of several takers."""
-        ctx, stage = self.ctx, _stage(pool)
-        group = self.unit_group[unit]
-        heap, front = self.regional[pool][group], self.front[pool][group]
-        waiting = ctx.waiting
-        pop = heapq.heappop
-        held: list[tuple[float, int]] = []
-        offers = 0
-        while (heap or front) and offers < self.limit:
-            entry = front.pop() if front and (not heap or front[-1] <= heap[0]) else pop(heap)
-            ref = entry[1]
-            if not waiting(ref, stage, now):
-                continue
-            offers += 1
-            if ctx.accepts(ref, unit, pool):
-                if held:
-                    held.reverse()
-                    front.extend(held)
-                return [ref]
-            ctx.decline(ref, stage, now)
-            held.append(entry)
-        if held:
-            held.reverse()
-            front.extend(held)
-        own = self.own[pool][unit]
-        while own:
-            ref = pop(own)[1]
-            if waiting(ref, stage, now):
-                return [ref]
-        return []
+
+class PoolCapacity:
+    """A pool's coming capacity per unit, for projected dates at a home unit."""
+
+    def __init__(self, cum: list[list[int]] | None, rate: list[float]) -> None:
+        self.cum = cum
+        """Slot calendars: cum[unit][d] = slots on days 0 … d − 1."""
+        self.rate = rate
+        """Server pools: services per day per unit (servers ÷ mean service time)."""
+
+    def projected_days(self, unit: int, now: float, n: int) -> list[float]:
+        """The day the k-th (0-based) of ``n`` patients in turn would be served."""
+        if self.cum is None:
+            r = self.rate[unit]
+            return [now + (k + 1) / r if r > 0 else math.inf for k in range(n)]
+        cum = self.cum[unit]
+        day = min(int(now), len(cum) - 1)
+        base = cum[day]
+        out: list[float] = []
+        for k in range(n):
+            d = bisect.bisect_left(cum, base + k + 1)  # first d with cum[d] > base + k
+            out.append(float(d - 1) if d < len(cum) else math.inf)
+        return out
+
+
+def pool_capacity(spec: ModelSpec, pool: int) -> PoolCapacity:
+    """:class:`PoolCapacity` of ``spec.pools[pool]``."""
+    p = spec.pools[pool]
+    if p.mode == "slots" and p.slots is not None:
+        cum = np.zeros((p.slots.shape[0] + 1, spec.n_units), dtype=np.int64)
+        np.cumsum(p.slots, axis=0, out=cum[1:])
+        return PoolCapacity(cum.T.tolist(), [])
+    servers = p.servers if p.servers is not None else np.zeros(spec.n_units)
+    mean = p.service.mean if p.service is not None and p.service.mean > 0 else 1.0
+    return PoolCapacity(None, (servers / mean).astype(float).tolist())
 
 
 PolicyFactory = Callable[[ModelSpec], RoutingPolicy]
@@ -275,11 +349,26 @@ def _patient_choice(spec: ModelSpec) -> RoutingPolicy:
     return PatientChoice(spec.policy_options)
 
 
+def _hospital_groups(spec: ModelSpec) -> list[int]:
+    """Each unit's hospital group (*förvaltning*) as an index."""
+    names = list(dict.fromkeys(spec.unit_group))
+    return [names.index(g) for g in spec.unit_group]
+
+
+def _shared(spec: ModelSpec) -> SharedList:
+    return SharedList(gated=spec.offers_elsewhere == "when_at_risk")
+
+
 POLICIES: dict[str, PolicyFactory] = {
+    "separate_by_hospital_group": lambda spec: _named(
+        SharedList(_hospital_groups(spec), gated=spec.offers_elsewhere == "when_at_risk"),
+        "separate_by_hospital_group",
+    ),
     "separate": lambda spec: SeparateLists(),
-    "shared": lambda spec: SharedList(),
+    "shared": _shared,
     "shared_within_subregion": lambda spec: _named(
-        SharedList(_subregion_groups(spec)), "shared_within_subregion"
+        SharedList(_subregion_groups(spec), gated=spec.offers_elsewhere == "when_at_risk"),
+        "shared_within_subregion",
     ),
     "optimised": _optimised,
     "patient_choice": _patient_choice,

@@ -68,7 +68,7 @@ PlanObserver = Callable[[int, AllocationProblem, AllocationResult], None]
 """Called with (pool, problem, result) after every plan (tests, diagnostics)."""
 
 Entry = tuple[float, int]
-"""(deadline, referral): heap entries, the most urgent first."""
+"""(turn key, referral): heap entries, the first in turn first."""
 
 DEADLINE_BOUND = 100_000
 """``Referral.deadline_day`` accepts −100 000 … 100 000."""
@@ -117,7 +117,8 @@ class OptimisedPolicy:
         self.km_rows: list[list[float]] = spec.km.tolist()
         self.zero_km = zero_acceptance_km(spec)
         self.server_pool = [p.mode == "servers" for p in spec.pools]
-        self.fallback = SharedList()  # server pools: no calendar to plan against
+        self.fallback = SharedList(gated=spec.offers_elsewhere == "when_at_risk")
+        """Server pools: no calendar to plan against, so they run as ``shared``."""
         self.fallback.initialise(ctx)
 
         self.units: list[list[int]] = [np.flatnonzero(p.serves()).tolist() for p in spec.pools]
@@ -153,7 +154,10 @@ class OptimisedPolicy:
         """Per pool and area: the units allowed before anyone has declined anything."""
 
         self.members: list[dict[int, float]] = [{} for _ in range(n_pools)]
-        """Referrals on each pool's list → their deadline (insertion order; pruned at plans)."""
+        """Referrals on each pool's list → their turn key (insertion order; pruned at plans)."""
+        self.at_risk: list[set[int]] = [set() for _ in range(n_pools)]
+        """Per pool: referrals the latest plan could not place on time (or already late):
+        only they are offered a unit other than their home unit when a slot frees."""
         self.placed: list[dict[int, tuple[int, int]]] = [{} for _ in range(n_pools)]
         """The latest plan: referral → (unit, first day of its week)."""
         self.booked: list[set[int]] = [set() for _ in range(n_pools)]
@@ -174,9 +178,9 @@ class OptimisedPolicy:
             self.fallback.join(ref, pool, now)
             return
         ctx = self.ctx
-        deadline = ctx.deadline(ref, 0 if pool == 0 else 1)
-        entry = (deadline, ref)
-        self.members[pool][ref] = deadline
+        key = ctx.turn_key(ref, 0 if pool == 0 else 1)
+        entry = (key, ref)
+        self.members[pool][ref] = key
         self.placed[pool].pop(ref, None)  # a no-show lost the booking
         self.booked[pool].discard(ref)
         heapq.heappush(self.regional[pool], entry)
@@ -218,6 +222,7 @@ class OptimisedPolicy:
         ctx, stage = self.ctx, 0 if pool == 0 else 1
         booked, waiting = self.booked[pool], ctx.waiting
         heap = self.regional[pool]
+        home, area, at_risk = ctx.home[pool], ctx.area, self.at_risk[pool]
         chosen = set(taken)
         held: list[Entry] = []
         offers, max_offers = 0, self.scan_limit * (slots - len(taken))
@@ -226,6 +231,14 @@ class OptimisedPolicy:
             ref = entry[1]
             if ref in chosen or ref in booked or not waiting(ref, stage, now):
                 continue  # a booked referral has its own heap entry and slot
+            if home[area[ref]] == unit:
+                taken.append(ref)  # its own unit: no offer needed
+                chosen.add(ref)
+                continue
+            if ref not in at_risk and ctx.deadline(ref, stage) >= now:
+                held.append(entry)  # its home unit meets its limit: not offered elsewhere
+                offers += 1
+                continue
             offers += 1
             if ctx.accepts(ref, unit, pool):
                 taken.append(ref)
@@ -290,7 +303,9 @@ class OptimisedPolicy:
         area_of, area_eligible = ctx.area, self.area_eligible[pool]
         declined = self.declined_km[stage]
         floor = math.floor
-        for ref, deadline_at in members.items():
+        deadline_of = ctx.deadline
+        for ref in members:
+            deadline_at = deadline_of(ref, stage)
             area = area_of[ref]
             eligible = self._eligible(ref, pool, stage) if ref in declined else area_eligible[area]
             if eligible is not None and not eligible:
@@ -350,21 +365,25 @@ class OptimisedPolicy:
         booked: set[int] = set()
         near: list[list[Entry]] = [[] for _ in range(ctx.spec.n_units)]
         usable = result.status in (Status.OPTIMAL, Status.FEASIBLE, Status.TIME_LIMIT)
+        at_risk = set(members)
         for a in result.assignments if usable else ():
             ref, unit = int(a.referral), index[a.unit]
             placed[ref] = (unit, day + 7 * a.week)
+            if a.on_time:
+                at_risk.discard(ref)
             if a.week < self.near_weeks:
                 booked.add(ref)
                 near[unit].append((members[ref], ref))
         for heap in near:
             heapq.heapify(heap)
         self.placed[pool], self.booked[pool], self.near[pool] = placed, booked, near
+        self.at_risk[pool] = at_risk
         home = ctx.home[pool]
         regional: list[Entry] = []
         own: list[list[Entry]] = [[] for _ in range(ctx.spec.n_units)]
         area = ctx.area
-        for ref, deadline in members.items():
-            entry = (deadline, ref)
+        for ref, key in members.items():
+            entry = (key, ref)
             own[home[area[ref]]].append(entry)
             if ref not in booked:
                 regional.append(entry)

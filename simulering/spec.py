@@ -112,7 +112,7 @@ class PolicyOptions:
     """``patient_choice``: days of published wait a patient trades for one extra km."""
     choice_refresh_days: int = 7
     """``patient_choice``: how often the published expected waits are refreshed (days)."""
-    choice_share: float = 0.1
+    choice_share: float = 0.05
     """``patient_choice``: share of patients who consider other units (the rest stay at
     their home unit, as under ``separate``)."""
     rechoice_threshold_days: float = 14.0
@@ -157,6 +157,13 @@ class ModelSpec:
     guarantee_days: tuple[int, int] = (GUARANTEE_DAYS, GUARANTEE_DAYS)
     """The guarantee limit of the first visit and of treatment (SKR measures use these)."""
     offer_scan_limit: int = 5
+    max_offers_per_patient: int = 2
+    """Offers of another unit one referral gets at most (shared lists)."""
+    review_days: int = 7
+    """How often the coordinator reviews the home lists for referrals at risk."""
+    offers_elsewhere: Literal["when_at_risk", "always"] = "when_at_risk"
+    """``shared``: offer another unit only to referrals their home unit cannot take in
+    time (``when_at_risk``), or pool everyone in one queue (``always``: textbook M/M/c)."""
     priority_rule: Literal["strict", "deadline"] = "strict"
     """The turn order: ``strict`` (priority group, then oldest clock first) or
     ``deadline`` (earliest guarantee deadline first: the weighted alternative)."""
