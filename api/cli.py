@@ -17,7 +17,7 @@ from api import cli_allocate, cli_bench, cli_estimate, cli_serve
 from api.cli_calibrate import calibrate_command
 from api.cli_target import target_command
 from api.documents import simulation_document
-from api.tables import comparison_table, paired_table
+from api.tables import comparison_table, opposite_lines, paired_table, priority_table
 from scenarios.loader import (
     LIBRARY_DIR,
     Overrides,
@@ -158,7 +158,10 @@ def simulate_cmd(
         writer.close()
     result = run.policies
     measured = spec.horizon_days - spec.warmup_days
-    for stage, label in (("first_visit", "First visit"), ("treatment", "Treatment")):
+    stage_limits = stage_limits_of(spec)
+    for s, (stage, label) in enumerate(
+        (("first_visit", "First visit"), ("treatment", "Treatment"))
+    ):
         if all(p["kpis"][stage]["completed"]["mean"] in (0, None) for p in result.values()):
             continue
         title = (
@@ -166,6 +169,14 @@ def simulate_cmd(
             f"{measured} days measured; mean [95 % CI]"
         )
         console.print(comparison_table(title, result, stage))
+        by_priority = priority_table(
+            f"{label} — by priority group (shares against each group's own limit); mean [95 % CI]",
+            result,
+            stage,
+            {g: int(spec.priority_limit[i, s]) for i, g in enumerate(spec.priority_names)},
+        )
+        if by_priority is not None:
+            console.print(by_priority)
         if len(policies) > 1:
             console.print(
                 paired_table(
@@ -175,7 +186,14 @@ def simulate_cmd(
                     stage,
                 )
             )
-    doc = simulation_document(sc.name, spec, root_seed, reps, list(set_ or []), kind, run)
+    if len(policies) > 1:
+        for line in opposite_lines(run.paired, stage_limits):
+            console.print(f"[yellow]note:[/] {escape(line)}", highlight=False, soft_wrap=True)
+    doc = with_warnings(
+        simulation_document(sc.name, spec, root_seed, reps, list(set_ or []), kind, run),
+        run.warnings,
+    )
+    warn(run.warnings)
     if json_path is not None:
         json_path.write_text(json.dumps(doc, ensure_ascii=False, indent=1))
         err.print(f"wrote {json_path}")
@@ -189,6 +207,29 @@ def simulate_cmd(
         region = load_region(sc, resolve_scenario_path(scenario))
         write_report(doc, report_context(sc, region), report, lang.value)
         err.print(f"wrote {report}")
+
+
+def warn(lines: list[str]) -> None:
+    """Each warning as one line on stderr."""
+    for line in lines:
+        err.print(f"[bold yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True)
+
+
+def with_warnings(doc: dict[str, Any], lines: list[str]) -> dict[str, Any]:
+    """The document with a top-level ``warnings`` list (after ``replications``)."""
+    out: dict[str, Any] = {}
+    for key, value in doc.items():
+        if key != "warnings":
+            out[key] = value
+        if key == "replications":
+            out["warnings"] = list(lines)
+    out.setdefault("warnings", list(lines))
+    return out
+
+
+def stage_limits_of(spec: ModelSpec) -> dict[str, int]:
+    """The guarantee limit of each stage, days."""
+    return {"first_visit": int(spec.guarantee_days[0]), "treatment": int(spec.guarantee_days[1])}
 
 
 def progress_bar() -> Progress:

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 import typer
 
-from api.tables import cell
+from api.tables import PRIORITY_KPIS, cell, policy_header, priority_groups
 
 TABLE_KPIS: tuple[tuple[str, str, str], ...] = (
     (
@@ -27,7 +27,17 @@ TABLE_KPIS: tuple[tuple[str, str, str], ...] = (
         "Share waiting ≤ {limit} d (month ends, excl. PVV)",
         "share",
     ),
+    (
+        "share_waiting_within_guarantee_incl_pvv",
+        "Share waiting ≤ {limit} d (month ends, incl. PVV)",
+        "share",
+    ),
     ("share_completed_within_guarantee", "Share completed ≤ {limit} d (excl. PVV)", "share"),
+    (
+        "share_completed_within_guarantee_incl_pvv",
+        "Share completed ≤ {limit} d (incl. PVV)",
+        "share",
+    ),
     ("mean_wait_days", "Mean wait, days", "days"),
     ("p90_wait_days", "90th percentile wait, days", "days"),
     ("equity_gap", "Equity gap between sub-regions (waiting ≤ {limit} d)", "share"),
@@ -35,7 +45,9 @@ TABLE_KPIS: tuple[tuple[str, str, str], ...] = (
     ("share_outside_home_unit", "Share outside home unit", "share"),
     ("utilisation", "Utilisation", "share"),
     ("completed", "Completed in the period", "count"),
+    ("waiting_at_horizon", "Waiting at the horizon (not served)", "count"),
     ("patient_chosen_waits", "Patient-chosen waits (PVV) begun", "count"),
+    ("share_patient_chosen", "Share of arrivals with patient-chosen waiting", "share"),
 )
 """(KPI key, row label, number kind) in table order; ``{limit}`` is the stage's limit."""
 
@@ -58,11 +70,17 @@ class StageName(StrEnum):
     treatment = "treatment"
 
 
-def markdown_table(policies: dict[str, Any], stage: str, limit_days: int) -> str:
-    """One row per KPI, one column per policy; cells ``mean [lo – hi]``."""
+def markdown_table(
+    policies: dict[str, Any],
+    stage: str,
+    limit_days: int,
+) -> str:
+    """One row per KPI, one column per policy; cells ``mean [lo – hi]``; then rows per
+    priority group (``P1 completed ≤ own limit``: each group's shares against its own
+    limit, as :mod:`simulering.kpis` measures ``by_priority``)."""
     names = list(policies)
     lines = [
-        "| KPI | " + " | ".join(names) + " |",
+        "| KPI | " + " | ".join(policy_header(n) for n in names) + " |",
         "|---|" + "---:|" * len(names),
     ]
     rows = list(TABLE_KPIS)
@@ -73,6 +91,18 @@ def markdown_table(policies: dict[str, Any], stage: str, limit_days: int) -> str
     for key, label, kind in rows:
         cells = [cell(policies[p]["kpis"][stage].get(key, MISSING), kind) for p in names]
         lines.append(f"| {label.format(limit=limit_days)} | " + " | ".join(cells) + " |")
+    for g in priority_groups(policies, stage):
+        for key, label, kind in PRIORITY_KPIS:
+            cells = [
+                cell(
+                    (policies[p]["kpis"][stage].get("by_priority") or {})
+                    .get(g, {})
+                    .get(key, MISSING),
+                    kind,
+                )
+                for p in names
+            ]
+            lines.append(f"| {g} {label.format(limit='own limit')} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -140,7 +170,7 @@ def table_command(
 ) -> None:
     """Run a scenario under its policies and print a Markdown KPI table per stage
     (mean and 95 % CI per policy), followed by the command that made it."""
-    from api.cli import _policy_names, err, fail, load_or_fail, progress_bar
+    from api.cli import _policy_names, err, fail, load_or_fail, progress_bar, warn
     from scenarios.loader import Overrides
     from simulering.runner import default_workers, run_simulation
 
@@ -196,3 +226,4 @@ def table_command(
         except OSError as exc:
             fail(f"--out: cannot write {out}: {exc}")
         err.print(f"wrote {out}")
+    warn(run.warnings)

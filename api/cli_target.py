@@ -22,7 +22,9 @@ console = Console()
 def _fmt(x: float | None, kpi: str) -> str:
     if x is None:
         return "–"
-    return f"{100 * x:.1f} %" if kpi.startswith("share") or kpi == "utilisation" else f"{x:.2f}"
+    from simulering.kpis import KPI_RANGE
+
+    return f"{100 * x:.1f} %" if KPI_RANGE.get(kpi) == "share" else f"{x:.2f}"
 
 
 def _eval_cell(e: Evaluation | None, kpi: str) -> str:
@@ -97,12 +99,13 @@ def target_command(
     goal: bisection over a capacity multiplier, every step simulated with the same
     seed (common random numbers); printed with the KPI's 95 % CI at the answer and at
     the step below, and beside the analytic estimate (Fong et al. / M/M/c)."""
-    from api.cli import err, fail, load_or_fail, open_or_fail, progress_bar
+    from api.cli import err, fail, load_or_fail, open_or_fail, progress_bar, warn
     from api.cli import resolve_executor as resolve
     from api.documents import clean
     from scenarios.loader import Overrides
     from simulering.paired import KPI_DIRECTION
     from simulering.policies import POLICIES
+    from simulering.runner import warnings_for
     from simulering.target import STAGE_NAMES, search_target, unit_indices
 
     sc, spec = load_or_fail(scenario, set_ or [], Overrides(horizon_days, warmup_days))
@@ -162,9 +165,15 @@ def target_command(
     console.print(result_table(r, title))
     console.print(_summary(r, kpi))
     if json_path is not None:
-        doc = {"scenario": sc.name, "overrides": list(set_ or []), **r.as_dict()}
+        doc = {
+            "scenario": sc.name,
+            "overrides": list(set_ or []),
+            "warnings": warnings_for(reps),
+            **r.as_dict(),
+        }
         json_path.write_text(json.dumps(clean(doc), ensure_ascii=False, indent=1))
         err.print(f"wrote {json_path}")
+    warn(warnings_for(reps))
 
 
 def _summary(r: TargetResult, kpi: str) -> str:

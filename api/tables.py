@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from rich.table import Table
 
+from simulering.paired import opposite_directions
+
+POLICY_LABELS: dict[str, str] = {"separate_by_hospital_group": "today"}
+"""Display names of policies whose key is not what a planner calls them."""
+
 SUMMARY_KPIS = (
     ("share_waiting_within_guarantee", "Waiting ≤ 90 d (month ends)", "share"),
+    ("share_waiting_within_guarantee_incl_pvv", "Waiting ≤ 90 d incl. PVV", "share"),
     ("share_completed_within_guarantee", "Completed ≤ 90 d", "share"),
+    ("share_completed_within_guarantee_incl_pvv", "Completed ≤ 90 d incl. PVV", "share"),
     ("mean_wait_days", "Mean wait, days", "days"),
     ("median_wait_days", "Median wait, days", "days"),
     ("p90_wait_days", "90th pct wait, days", "days"),
@@ -21,9 +29,37 @@ SUMMARY_KPIS = (
     ("arrived", "Arrived", "count"),
     ("completed", "Completed", "count"),
     ("withdrawn", "Withdrawn", "count"),
+    ("waiting_at_horizon", "Waiting at the horizon", "count"),
     ("patient_chosen_waits", "Patient-chosen waits (PVV)", "count"),
+    ("share_patient_chosen", "Patient-chosen waiting, share", "share"),
     ("no_shows", "No-shows", "count"),
 )
+
+PRIORITY_KPIS = (
+    ("share_completed_within_guarantee", "completed ≤ {limit}", "share"),
+    ("share_waiting_within_guarantee", "waiting ≤ {limit}", "share"),
+    ("mean_wait_days", "mean wait, days", "days"),
+    ("p90_wait_days", "90th pct wait, days", "days"),
+    ("completed", "completed", "count"),
+)
+"""Rows per priority group (each group's shares against its own limit)."""
+
+STAGE_WORDS = {"first_visit": "first visit", "treatment": "treatment"}
+
+
+def policy_name(name: str) -> str:
+    """What a planner calls a policy (``today``), else its key."""
+    return POLICY_LABELS.get(name, name)
+
+
+def policy_header(name: str) -> str:
+    """A column header: ``today (separate_by_hospital_group)``, or the key alone."""
+    label = POLICY_LABELS.get(name)
+    return f"{label} ({name})" if label else name
+
+
+MISSING: dict[str, Any] = {"mean": None, "ci95": [None, None]}
+"""A KPI a summary lacks (an older document): printed as a dash."""
 
 CROSS_REGION_KPIS = frozenset({"share_other_region", "cross_region_cost_sek"})
 """Rows left out when they are 0 everywhere (a one-region scenario has no cross-region care)."""
@@ -60,9 +96,9 @@ def comparison_table(title: str, policies: dict[str, Any], stage: str) -> Table:
     table = Table(title=title, title_justify="left")
     table.add_column("KPI")
     for name in policies:
-        table.add_column(name, justify="right")
+        table.add_column(policy_header(name), justify="right")
     for key, label, kind in SUMMARY_KPIS:
-        summaries = [p["kpis"][stage][key] for p in policies.values()]
+        summaries = [p["kpis"][stage].get(key, MISSING) for p in policies.values()]
         if key in CROSS_REGION_KPIS and _all_zero([x["mean"] for x in summaries]):
             continue
         table.add_row(label, *(cell(x, kind) for x in summaries))
@@ -82,7 +118,7 @@ def paired_table(title: str, paired: dict[str, Any], stage: str) -> Table:
     table = Table(title=title, title_justify="left")
     table.add_column("KPI")
     for name in paired["comparisons"]:
-        table.add_column(f"{name} − {base} [95 % CI]", justify="right")
+        table.add_column(f"{policy_name(name)} − {policy_name(base)} [95 % CI]", justify="right")
         table.add_column("verdict")
     for key, label, kind in SUMMARY_KPIS:
         found = [comp.get(stage, {}).get(key) for comp in paired["comparisons"].values()]
@@ -104,10 +140,74 @@ def paired_table(title: str, paired: dict[str, Any], stage: str) -> Table:
                 ci = f"{_fmt(lo, kind, signed=True)}, {_fmt(hi, kind, signed=True)}"
                 row.append(f"{diff} [{ci}]{unit}")
             if c["better"] is not None:
-                row.append(f"[green]{c['better']} better[/]")
+                row.append(f"[green]{policy_name(c['better'])} better[/]")
             elif c["significant"]:
                 row.append("differs")
             else:
                 row.append("[dim]n.s.[/]")
         table.add_row(*row)
     return table
+
+
+def priority_groups(policies: Mapping[str, Any], stage: str) -> list[str]:
+    """The priority groups of a stage, in document order (``[]`` without ``by_priority``)."""
+    groups: dict[str, None] = {}
+    for p in policies.values():
+        for g in p.get("kpis", {}).get(stage, {}).get("by_priority") or {}:
+            groups.setdefault(g, None)
+    return list(groups)
+
+
+def priority_table(
+    title: str,
+    policies: Mapping[str, Any],
+    stage: str,
+    limits: Mapping[str, int] | None = None,
+) -> Table | None:
+    """Per priority group: a few KPIs (rows, grouped by priority), one column per policy,
+    each cell the mean with its 95 % CI; shares against the group's own limit
+    (``limits[group]`` days when known). ``None`` when the document has no groups."""
+    groups = priority_groups(policies, stage)
+    if not groups:
+        return None
+    table = Table(title=title, title_justify="left")
+    table.add_column("priority · KPI")
+    for name in policies:
+        table.add_column(policy_header(name), justify="right")
+    for g in groups:
+        limit = f"{limits[g]} d" if limits and g in limits else "own limit"
+        for i, (key, label, kind) in enumerate(PRIORITY_KPIS):
+            summaries = [
+                (p["kpis"][stage].get("by_priority") or {}).get(g, {}).get(key, MISSING)
+                for p in policies.values()
+            ]
+            table.add_row(
+                f"{g} {label.format(limit=limit)}",
+                *(cell(x, kind) for x in summaries),
+                end_section=i == len(PRIORITY_KPIS) - 1,
+            )
+    return table
+
+
+def opposite_lines(paired: Mapping[str, Any], limits: Mapping[str, int] | None = None) -> list[str]:
+    """One line per case where an official share within the guarantee and the mean wait
+    move in opposite directions between a policy and the baseline
+    (:func:`simulering.paired.opposite_directions`)."""
+    lines = []
+    for case in opposite_directions(paired):
+        stage = case["stage"]
+        limit = f"{limits[stage]} days" if limits and stage in limits else "the guarantee"
+        what = "completed" if case["kpi"].startswith("share_completed") else "waiting"
+        share = _fmt(case["share_difference"], "share", signed=True) + " pp"
+        wait = _fmt(case["wait_difference"], "days", signed=True) + " d"
+        good, bad = ("better", "worse") if case["share_better"] else ("worse", "better")
+        if case["pvv"]:
+            why = "the share excludes patient-chosen waiting"
+        else:
+            why = "the share counts only who is past the limit, the mean every day waited"
+        lines.append(
+            f"{policy_name(case['policy'])} vs {policy_name(str(case['baseline']))}, "
+            f"{STAGE_WORDS.get(stage, stage)}: the official share {what} within {limit} is "
+            f"{good} ({share}) but the mean wait is {bad} ({wait}): {why}; read both."
+        )
+    return lines

@@ -4,14 +4,94 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
+from rich.console import Console
 from typer.testing import CliRunner
 
 from api.cli import app
-from simulering.kpis import KPI_NAMES
+from api.tables import opposite_lines, priority_table
+from simulering.kpis import KPI_NAMES, KPI_RANGE
 
 runner = CliRunner()
+
+
+def _assert_in_range(kpis: dict[str, Any]) -> None:
+    """Every interval inside its KPI's range, around its mean."""
+    for key, summary in kpis.items():
+        if key == "by_priority" or summary["mean"] is None:
+            continue
+        lo, hi = summary["ci95"]
+        assert lo <= summary["mean"] <= hi, key
+        if KPI_RANGE[key] == "share":
+            assert lo >= 0.0 and hi <= 1.0, (key, summary)
+        else:
+            assert lo >= 0.0, (key, summary)
+
+
+def test_enough_replications_no_warning(tmp_path: Path) -> None:
+    out_json = tmp_path / "r.json"
+    args = ["simulate", "textbook_mmc", "--replications", "5", "--horizon-days", "120"]
+    args += ["--warmup-days", "20", "--workers", "1", "--json", str(out_json)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.stderr
+    assert json.loads(out_json.read_text())["warnings"] == []
+
+
+def test_priority_table_and_opposite_lines_render() -> None:
+    def s(mean: float, lo: float, hi: float) -> dict[str, Any]:
+        return {"mean": mean, "ci95": [lo, hi]}
+
+    group = {
+        "share_completed_within_guarantee": s(0.8, 0.7, 0.9),
+        "share_waiting_within_guarantee": s(0.75, 0.6, 0.9),
+        "mean_wait_days": s(12.0, 10.0, 14.0),
+        "p90_wait_days": s(20.0, 18.0, 22.0),
+        "completed": s(300.0, 280.0, 320.0),
+    }
+    policies = {
+        name: {"kpis": {"first_visit": {"by_priority": {"P1": group, "standard": group}}}}
+        for name in ("separate_by_hospital_group", "shared")
+    }
+    table = priority_table("by priority", policies, "first_visit", {"P1": 14, "standard": 90})
+    assert table is not None
+    console = Console(width=120, record=True)
+    console.print(table)
+    text = console.export_text()
+    assert "P1 completed ≤ 14 d" in text and "standard waiting ≤ 90 d" in text
+    assert "80.0 % [70.0 % – 90.0 %]" in text and "today (separate_by_hospital_group)" in text
+    assert max(len(line) for line in text.splitlines()) <= 120
+    assert priority_table("none", {"a": {"kpis": {"first_visit": {}}}}, "first_visit") is None
+
+    def diff(mean: float) -> dict[str, Any]:
+        return {"difference": {"mean": mean, "ci95": [mean - 1, mean + 1]}}
+
+    paired = {
+        "baseline": "separate_by_hospital_group",
+        "comparisons": {
+            "shared": {
+                "first_visit": {
+                    "share_completed_within_guarantee": diff(0.031),
+                    "share_completed_within_guarantee_incl_pvv": diff(-0.01),
+                    "share_waiting_within_guarantee": diff(-0.02),
+                    "mean_wait_days": diff(4.2),
+                },
+                "treatment": {
+                    "share_completed_within_guarantee": diff(0.05),
+                    "share_waiting_within_guarantee": diff(0.01),
+                    "mean_wait_days": diff(-1.0),
+                },
+            }
+        },
+    }
+    (line,) = opposite_lines(paired, {"first_visit": 90, "treatment": 90})
+    assert line == (
+        "shared vs today, first visit: the official share completed within 90 days is "
+        "better (+3.1 pp) but the mean wait is worse (+4.2 d): the share excludes "
+        "patient-chosen waiting; read both."
+    )
 
 
 def test_simulate_json_and_parquet(tmp_path: Path) -> None:
@@ -49,9 +129,21 @@ def test_simulate_json_and_parquet(tmp_path: Path) -> None:
     pol = doc["policies"]["shared"]
     assert set(pol) == {"kpis", "by_unit", "by_area", "by_subregion", "series"}
     assert set(pol["kpis"]) == {"first_visit", "treatment"}
-    assert set(pol["kpis"]["first_visit"]) == set(KPI_NAMES)
+    assert set(pol["kpis"]["first_visit"]) == {*KPI_NAMES, "by_priority"}
+    for stage in ("first_visit", "treatment"):
+        for kpis in (pol["kpis"][stage], *pol["kpis"][stage]["by_priority"].values()):
+            _assert_in_range(kpis)
     kpi = pol["kpis"]["first_visit"]["share_waiting_within_guarantee"]
     assert 0 <= kpi["mean"] <= 1 and kpi["ci95"][0] <= kpi["mean"] <= kpi["ci95"][1]
+    # 2 replications: a warning on stderr and in the document
+    assert doc["warnings"] and "only 2 replications" in doc["warnings"][0]
+    assert "warning: only 2 replications" in result.stderr
+    assert "warning" not in result.stdout
+    # the per-priority table and the paired per-priority comparisons
+    assert "by priority group" in result.stdout
+    assert set(pol["kpis"]["first_visit"]["by_priority"]) == {"P1", "standard"}
+    paired_p1 = doc["paired"]["comparisons"]["shared"]["first_visit"]["by_priority"]["P1"]
+    assert set(paired_p1) == set(KPI_NAMES)
     assert "su_ostra" in pol["by_unit"] and "1480" in pol["by_area"]
     assert set(pol["by_subregion"]) == {"göteborg", "västra", "södra", "östra", "norra"}
     assert len(pol["series"]["first_visit"]["queue_length"]["su_ostra"]) == len(

@@ -114,6 +114,10 @@ def test_cli_target(tmp_path: Path) -> None:
     assert "answer: capacity × 1.50" in result.output and "mmc_erlang_c" in result.output
     doc = json.loads(out.read_text())
     assert doc["multiplier"] == 1.5 and doc["reachable"] and doc["step_below"]["multiplier"] == 1.49
+    assert doc["warnings"] and "only 2 replications" in doc["warnings"][0]
+    assert "warning: only 2 replications" in result.stderr
+    lo, hi = doc["at_answer"]["ci95"]
+    assert 0.0 <= lo <= doc["at_answer"]["mean"] <= hi  # a wait: never below 0
     bad = CliRunner().invoke(app, ["target", "textbook_mmc", "--goal", "1", "--kpi", "nope"])
     assert bad.exit_code == 2 and "unknown KPI" in bad.output
     unreachable = CliRunner().invoke(
