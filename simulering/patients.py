@@ -7,13 +7,13 @@ is drawn here once, so every policy faces exactly the same patients.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
 from simulering.spec import FloatArray, IntArray, ModelSpec
-from simulering.streams import Streams
+from simulering.streams import PURPOSES, Streams
 
 BoolArray = npt.NDArray[np.bool_]
 
@@ -44,6 +44,10 @@ class Patients:
     backlog_stage: IntArray
     """-1 for new referrals, else the stage the backlog patient waits in."""
     backlog_home: IntArray
+    choice_draw: FloatArray = field(default_factory=lambda: np.zeros(0))
+    """Uniform draw, once per patient: under ``patient_choice`` the patient considers
+    other units when it is below ``policy_options.choice_share`` (stream ``choice``).
+    Empty (patients built by hand): every draw counts as 0."""
 
     @property
     def n(self) -> int:
@@ -60,6 +64,16 @@ def _tolerances(spec: ModelSpec, rng: np.random.Generator, n: int) -> FloatArray
     tol[u > prob[0]] = 0.0
     tol[u <= prob[-1]] = np.inf
     return np.asarray(tol, dtype=np.float64)
+
+
+def _choice_stream(streams: Streams) -> np.random.Generator:
+    """The ``choice`` stream. Until :data:`simulering.streams.PURPOSES` lists it (at
+    the end), the child it will be: the next spawn index, so no other stream changes."""
+    if "choice" in PURPOSES:
+        return streams.get("choice")
+    ss = streams.seed_sequence
+    child = np.random.SeedSequence(entropy=ss.entropy, spawn_key=(*ss.spawn_key, len(PURPOSES)))
+    return np.random.default_rng(child)
 
 
 def draw_patients(spec: ModelSpec, streams: Streams) -> Patients:
@@ -127,18 +141,22 @@ def draw_patients(spec: ModelSpec, streams: Streams) -> Patients:
     decided = decided | (backlog_stage == 1)
     if n_tr == 0:
         decided[:] = False
+    tolerance_km = _tolerances(spec, streams.get("travel"), n)
+    no_show_draw = streams.get("no_show").random((2, n))
+    choice_draw = _choice_stream(streams).random(n)  # last: no other stream changes
     return Patients(
         arrival=arrival,
         ready=ready,
         area=area,
         priority=priority,
         returned=returned,
-        tolerance_km=_tolerances(spec, streams.get("travel"), n),
+        tolerance_km=tolerance_km,
         decided=decided,
         pool=pool.astype(np.int64),
         withdraw_after=withdraw_after,
         service=service,
-        no_show_draw=streams.get("no_show").random((2, n)),
+        no_show_draw=no_show_draw,
         backlog_stage=backlog_stage,
         backlog_home=backlog_home,
+        choice_draw=choice_draw,
     )
