@@ -27,7 +27,7 @@ The document (``paired`` in ``remiss simulate --json``)::
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Final, Literal
 
 import numpy as np
@@ -258,4 +258,64 @@ def _compare_kpis(
             base,
             kpi_range(kpi),
         )
+    return out
+
+
+OFFICIAL_SHARES: Final = ("share_completed_within_guarantee", "share_waiting_within_guarantee")
+"""The official SKR shares set against the mean wait by :func:`opposite_directions`."""
+
+
+def opposite_directions(paired: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Where an official share within the guarantee and the mean wait move in opposite
+    directions (one better, the other worse) between a policy and the baseline.
+
+    From the paired comparison's mean differences (``policy − baseline``); differences
+    that round to 0 at the printed precision (0.05 pp, 0.05 days) are not a direction.
+    One entry per (policy, stage, share)::
+
+        {"policy", "baseline", "stage", "kpi", "share_difference", "wait_difference",
+         "share_better": bool, "pvv": bool}
+
+    ``pvv`` is true when the same share with PVV included does not improve with it
+    (share better, wait worse): the official share excludes patient-chosen waiting,
+    and that is where the waiting went.
+    """
+    out: list[dict[str, Any]] = []
+    base = paired.get("baseline")
+    comparisons = paired.get("comparisons")
+    if not isinstance(comparisons, Mapping):
+        return out
+
+    def diff(stage_doc: Mapping[str, Any], kpi: str) -> float | None:
+        node = stage_doc.get(kpi)
+        d = node.get("difference") if isinstance(node, Mapping) else None
+        m = d.get("mean") if isinstance(d, Mapping) else None
+        return float(m) if isinstance(m, int | float) and math.isfinite(m) else None
+
+    for policy, stages in comparisons.items():
+        if not isinstance(stages, Mapping):
+            continue
+        for stage, doc in stages.items():
+            if not isinstance(doc, Mapping):
+                continue
+            wait = diff(doc, "mean_wait_days")
+            if wait is None or abs(wait) < 0.05:
+                continue
+            for kpi in OFFICIAL_SHARES:
+                share = diff(doc, kpi)
+                if share is None or abs(share) < 0.0005 or (share > 0) != (wait > 0):
+                    continue
+                incl = diff(doc, f"{kpi}_incl_pvv")
+                out.append(
+                    {
+                        "policy": policy,
+                        "baseline": base,
+                        "stage": stage,
+                        "kpi": kpi,
+                        "share_difference": share,
+                        "wait_difference": wait,
+                        "share_better": share > 0,
+                        "pvv": share > 0 and incl is not None and incl < 0.0005,
+                    }
+                )
     return out

@@ -30,6 +30,8 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
+from simulering.paired import MIN_REPLICATIONS, opposite_directions
+
 STAGE_KEYS = ("first_visit", "treatment")
 BAND_KEYS = (
     "band_0_30",
@@ -58,7 +60,9 @@ UNIT_COLOURS = (
 # (key, kind) in table order; kinds: share, days, km, count
 TABLE_KPIS = (
     ("share_waiting_within_guarantee", "share"),
+    ("share_waiting_within_guarantee_incl_pvv", "share"),
     ("share_completed_within_guarantee", "share"),
+    ("share_completed_within_guarantee_incl_pvv", "share"),
     ("mean_wait_days", "days"),
     ("median_wait_days", "days"),
     ("p90_wait_days", "days"),
@@ -71,10 +75,21 @@ TABLE_KPIS = (
     ("arrived", "count"),
     ("completed", "count"),
     ("withdrawn", "count"),
+    ("waiting_at_horizon", "count"),
     ("patient_chosen_waits", "count"),
+    ("share_patient_chosen", "share"),
     ("no_shows", "count"),
 )
 KPI_KIND = {k: kind for k, kind in TABLE_KPIS} | {b: "share" for b in BAND_KEYS}
+PRIORITY_KPIS = (
+    ("share_completed_within_guarantee", "share"),
+    ("share_waiting_within_guarantee", "share"),
+    ("mean_wait_days", "days"),
+    ("p90_wait_days", "days"),
+    ("completed", "count"),
+)
+"""The KPIs of the per-priority table (shares against each group's own limit)."""
+
 
 TEXT: dict[str, dict[str, str]] = {
     "sv": {
@@ -156,7 +171,29 @@ TEXT: dict[str, dict[str, str]] = {
         "no_data": "inga väntande",
         "share_waiting_within_guarantee": "Väntande ≤ {limit} d (månadsslut)",
         "share_completed_within_guarantee": "Genomförda ≤ {limit} d",
-        "mean_wait_days": "Medelväntetid, dagar",
+        "share_waiting_within_guarantee_incl_pvv": "Väntande ≤ {limit} d inkl. PVV",
+        "share_completed_within_guarantee_incl_pvv": "Genomförda ≤ {limit} d inkl. PVV",
+        "share_patient_chosen": "Patientvald väntan, andel",
+        "waiting_at_horizon": "Väntar vid horisontens slut",
+        "priority": "Per prioritetsgrupp",
+        "priority_note": "Varje prioritetsgrupp mätt mot sin egen gräns (t.ex. P1 inom "
+        "14 dagar): medelvärde med 95 % konfidensintervall.",
+        "priority_group": "Prioritetsgrupp",
+        "own_completed": "Genomförda inom egen gräns",
+        "own_waiting": "Väntande inom egen gräns (månadsslut)",
+        "warning": "Varning",
+        "few_replications": "Endast {n} replikering(ar) (färre än {min}): 95 %-intervallen "
+        "blir mycket breda och säger lite. Kör med minst {rec} replikeringar.",
+        "opposite": "Läs båda måtten",
+        "opposite_line": "{policy} jämfört med {baseline}, {stage}: den officiella andelen "
+        "{what} inom {limit} dagar är {good} ({share}) men medelväntetiden är {bad} "
+        "({wait}): {why}; läs båda.",
+        "what_completed": "genomförda",
+        "what_waiting": "väntande",
+        "better_word": "bättre",
+        "worse_word": "sämre",
+        "why_pvv": "andelen räknar inte patientvald väntan",
+        "why_limit": "andelen räknar bara vilka som passerat gränsen, medelvärdet varje väntad dag",
         "median_wait_days": "Medianväntetid, dagar",
         "p90_wait_days": "90:e percentilen, dagar",
         "equity_gap": "Skillnad mellan delregioner",
@@ -175,6 +212,7 @@ TEXT: dict[str, dict[str, str]] = {
         "policy_shared_within_subregion": "Gemensam kö inom delregion",
         "policy_optimised": "Optimerad planering",
         "policy_patient_choice": "Patientens val",
+        "policy_separate_by_hospital_group": "idag",
         "days_suffix": "d",
     },
     "en": {
@@ -258,7 +296,29 @@ TEXT: dict[str, dict[str, str]] = {
         "no_data": "no one waiting",
         "share_waiting_within_guarantee": "Waiting ≤ {limit} d (month ends)",
         "share_completed_within_guarantee": "Completed ≤ {limit} d",
-        "mean_wait_days": "Mean wait, days",
+        "share_waiting_within_guarantee_incl_pvv": "Waiting ≤ {limit} d incl. PVV",
+        "share_completed_within_guarantee_incl_pvv": "Completed ≤ {limit} d incl. PVV",
+        "share_patient_chosen": "Patient-chosen waiting, share",
+        "waiting_at_horizon": "Waiting at the end of the horizon",
+        "priority": "By priority group",
+        "priority_note": "Each priority group measured against its own limit (e.g. P1 "
+        "within 14 days): mean with the 95 % confidence interval.",
+        "priority_group": "Priority group",
+        "own_completed": "Completed within own limit",
+        "own_waiting": "Waiting within own limit (month ends)",
+        "warning": "Warning",
+        "few_replications": "Only {n} replication(s) (fewer than {min}): the 95 % intervals "
+        "are very wide and say little. Run at least {rec} replications.",
+        "opposite": "Read both measures",
+        "opposite_line": "{policy} vs {baseline}, {stage}: the official share {what} within "
+        "{limit} days is {good} ({share}) but the mean wait is {bad} ({wait}): {why}; "
+        "read both.",
+        "what_completed": "completed",
+        "what_waiting": "waiting",
+        "better_word": "better",
+        "worse_word": "worse",
+        "why_pvv": "the share excludes patient-chosen waiting",
+        "why_limit": "the share counts only who is past the limit, the mean every day waited",
         "median_wait_days": "Median wait, days",
         "p90_wait_days": "90th percentile wait, days",
         "equity_gap": "Equity gap (sub-regions)",
@@ -277,6 +337,7 @@ TEXT: dict[str, dict[str, str]] = {
         "policy_shared_within_subregion": "Shared within sub-region",
         "policy_optimised": "Optimised",
         "policy_patient_choice": "Patient choice",
+        "policy_separate_by_hospital_group": "today",
         "days_suffix": "d",
     },
 }
@@ -930,8 +991,8 @@ class _Report:
         for path, node in _paired_leaves(paired):
             stage = next((p for p in path if p in STAGE_KEYS), "")
             kpi = next((p for p in path if p in KPI_KIND), "")
-            if kpi in BAND_KEYS:
-                continue
+            if kpi in BAND_KEYS or "by_priority" in path:
+                continue  # the bands are in their chart; groups in the JSON
             rest = [p for p in path if p not in (stage, kpi, "comparisons") and not p.isdigit()]
             policy = rest[0] if len(rest) == 1 else None
             if isinstance(baseline, str) and policy is not None and policy != baseline:
@@ -989,6 +1050,110 @@ class _Report:
             f"<tbody>{''.join(body)}</tbody></table>"
         )
 
+    def warnings(self) -> str:
+        """The warnings at the top: too few replications (in the report's language,
+        from ``replications``) and any other line of the document's ``warnings``."""
+        L = self.L
+        lines: list[str] = []
+        n = self.doc.get("replications")
+        few = isinstance(n, int) and not isinstance(n, bool) and n < MIN_REPLICATIONS
+        if few:
+            lines.append(
+                L["few_replications"].format(n=n, min=MIN_REPLICATIONS, rec=2 * MIN_REPLICATIONS)
+            )
+        for w in self.doc.get("warnings") or []:
+            if isinstance(w, str) and not (few and "replication" in w):
+                lines.append(w)  # the replication warning is already said, in the language
+        return "".join(
+            f"<p class='warning' role='alert'><strong>{_esc(L['warning'])}:</strong> "
+            f"{_esc(line)}</p>"
+            for line in lines
+        )
+
+    def opposite_lines(self) -> list[str]:
+        """One line per policy, stage and official share that moves opposite to the mean
+        wait against the baseline (:func:`simulering.paired.opposite_directions`)."""
+        L = self.L
+        paired = self.doc.get("paired")
+        if not isinstance(paired, Mapping):
+            return []
+        out = []
+        for case in opposite_directions(paired):
+            stage = case["stage"]
+            limit = self.ctx.guarantee_days[1 if stage == "treatment" else 0]
+            what = "completed" if case["kpi"].startswith("share_completed") else "waiting"
+            good, bad = ("better", "worse") if case["share_better"] else ("worse", "better")
+            out.append(
+                L["opposite_line"].format(
+                    policy=L.policy(case["policy"]),
+                    baseline=L.policy(str(case["baseline"])),
+                    stage=L.stage(stage).lower(),
+                    what=L[f"what_{what}"],
+                    limit=limit,
+                    good=L[f"{good}_word"],
+                    bad=L[f"{bad}_word"],
+                    share=L.number(case["share_difference"], "share", signed=True),
+                    wait=f"{L.number(case['wait_difference'], 'days', signed=True)} "
+                    f"{L['days_suffix']}",
+                    why=L["why_pvv" if case["pvv"] else "why_limit"],
+                )
+            )
+        return out
+
+    def opposite(self) -> str:
+        lines = self.opposite_lines()
+        if not lines:
+            return ""
+        items = "".join(f"<li>{_esc(line)}</li>" for line in lines)
+        return f"<div class='opposite'><h3>{_esc(self.L['opposite'])}</h3><ul>{items}</ul></div>"
+
+    def priority_table(self) -> str:
+        """Per stage: rows = priority group × a few KPIs, columns = policies."""
+        L = self.L
+        names = list(self.policies)
+        head = "".join(f"<th>{_esc(L.policy(n))}<br><code>{_esc(n)}</code></th>" for n in names)
+        labels = {
+            "share_completed_within_guarantee": L["own_completed"],
+            "share_waiting_within_guarantee": L["own_waiting"],
+        }
+        parts = []
+        for stage in self.stages:
+            groups: dict[str, None] = {}
+            for p in self.policies.values():
+                by = _get(p, "kpis", stage, "by_priority")
+                for g in by if isinstance(by, Mapping) else {}:
+                    groups.setdefault(str(g), None)
+            if not groups:
+                continue
+            rows = []
+            for g in groups:
+                rows.append(
+                    f"<tr class='group'><th colspan='{len(names) + 1}'>"
+                    f"{_esc(L['priority_group'])} {_esc(g)}</th></tr>"
+                )
+                for key, kind in PRIORITY_KPIS:
+                    cells = "".join(
+                        "<td>"
+                        + _esc(
+                            L.cell(
+                                _get(self.policies[n], "kpis", stage, "by_priority", g, key), kind
+                            )
+                        )
+                        + "</td>"
+                        for n in names
+                    )
+                    label = labels.get(key) or L.kpi(key, stage)
+                    rows.append(f"<tr><th scope='row'>{_esc(label)}</th>{cells}</tr>")
+            parts.append(
+                f"<h3>{_esc(L.stage(stage))}</h3><table class='kpis priority'><thead><tr>"
+                f"<th>{_esc(L['kpi'])}</th>{head}</tr></thead><tbody>"
+                + "".join(rows)
+                + "</tbody></table>"
+            )
+        if not parts:
+            return ""
+        return f"<p class='note'>{_esc(L['priority_note'])}</p>" + "".join(parts)
+
     def about(self) -> str:
         d, L = self.doc, self.L
         horizon, warm = d.get("horizon_days"), d.get("warmup_days")
@@ -1033,9 +1198,14 @@ class _Report:
             (
                 "summary",
                 L["summary"],
-                f"<p class='note'>{_esc(L['summary_note'])}</p>" + self.summary_table(),
+                f"<p class='note'>{_esc(L['summary_note'])}</p>"
+                + self.summary_table()
+                + self.opposite(),
             )
         ]
+        priority = self.priority_table()
+        if priority:
+            sections.append(("priority", L["priority"], priority))
         for anchor, title, note, fig in self.figures:
             div = fig.to_html(
                 full_html=False,
@@ -1064,7 +1234,8 @@ class _Report:
             f"<title>{_esc(title)} — {_esc(L['report'])}</title><style>{CSS}</style>"
             f"<script type='text/javascript'>{get_plotlyjs()}</script></head><body>"
             f"<header><p class='kicker'>{_esc(L['report'])}</p><h1>{_esc(title)}</h1>"
-            f"<p>{_esc(self.ctx.description)}</p><p class='meta'>{meta}</p></header>"
+            f"<p>{_esc(self.ctx.description)}</p><p class='meta'>{meta}</p>"
+            f"{self.warnings()}</header>"
             f"<nav><h2>{_esc(L['contents'])}</h2><ol>{toc}</ol></nav>"
             f"<main>{body}</main></body></html>\n"
         )
@@ -1096,6 +1267,11 @@ table.paired tr.group th{text-align:left;background:#f7f7f9;padding-top:10px}
 tr.better td:last-child{color:#1a7f37}
 tr.worse td:last-child{color:#b42318}
 code{font-size:.85em;color:#666}
+.warning{background:#fff4e5;border:1px solid #f0b429;border-radius:4px;padding:8px 12px;
+color:#7a4b00}
+.opposite{background:#f5f8ff;border-left:4px solid #4a6fd1;padding:4px 14px;margin:12px 0}
+.opposite h3{margin:.4em 0;font-size:1em}
+table.priority tr.group th{text-align:left;background:#f7f7f9;padding-top:10px}
 """
 
 

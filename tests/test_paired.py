@@ -6,13 +6,22 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
 from simulering.kpis import KPI_NAMES
-from simulering.paired import KPI_DIRECTION, Direction, compare, compare_kpi, mean_ci, verdict
+from simulering.paired import (
+    KPI_DIRECTION,
+    Direction,
+    compare,
+    compare_kpi,
+    mean_ci,
+    opposite_directions,
+    verdict,
+)
 
 
 def test_mean_ci_by_hand() -> None:
@@ -121,3 +130,73 @@ def test_cli_prints_and_writes_paired(tmp_path: Path) -> None:
     c = paired["comparisons"]["shared"]["first_visit"]["share_waiting_within_guarantee"]
     assert set(c) == {"baseline_mean", "policy_mean", "difference", "n", "significant", "better"}
     assert c["n"] == 3 and c["better"] in ("separate", "shared", None)
+
+
+def test_share_difference_cut_to_minus_one_one() -> None:
+    # two replications, a huge swing: the plain t-interval leaves [-1, 1]
+    c = compare_kpi([0.0, 1.0], [1.0, 0.0], "higher", "p", "b", kind="share")
+    assert c["difference"]["ci95"] == [-1.0, 1.0] and not c["significant"]
+    plain = compare_kpi([0.0, 1.0], [1.0, 0.0], "higher", "p", "b")
+    assert plain["difference"]["ci95"][0] < -1.0  # the unbounded kind keeps the t-interval
+
+
+def test_compare_uses_each_kpis_range_also_by_priority() -> None:
+    def rep(base: float, pol: float) -> dict[str, Any]:
+        def stage(x: float) -> dict[str, Any]:
+            return {
+                "share_waiting_within_guarantee": x,
+                "by_priority": {"P1": {"share_waiting_within_guarantee": x}},
+            }
+
+        return {"a": {"first_visit": stage(base)}, "b": {"first_visit": stage(pol)}}
+
+    doc = compare([rep(0.0, 1.0), rep(1.0, 0.1)], ["a", "b"])
+    stage = doc["comparisons"]["b"]["first_visit"]
+    for c in (
+        stage["share_waiting_within_guarantee"],
+        stage["by_priority"]["P1"]["share_waiting_within_guarantee"],
+    ):
+        lo, hi = c["difference"]["ci95"]
+        assert -1.0 <= lo <= c["difference"]["mean"] <= hi <= 1.0
+
+
+def test_new_kpis_have_directions() -> None:
+    for k in (
+        "share_waiting_within_guarantee_incl_pvv",
+        "share_completed_within_guarantee_incl_pvv",
+    ):
+        assert KPI_DIRECTION[k] == "higher"
+    assert KPI_DIRECTION["share_patient_chosen"] == "lower"
+    assert KPI_DIRECTION["waiting_at_horizon"] == "lower"
+
+
+def test_opposite_directions_found_from_the_means() -> None:
+    def d(mean: float) -> dict[str, Any]:
+        return {"difference": {"mean": mean, "ci95": [mean - 1, mean + 1]}}
+
+    paired = {
+        "baseline": "separate",
+        "comparisons": {
+            "shared": {
+                "first_visit": {
+                    "share_completed_within_guarantee": d(0.031),
+                    "share_completed_within_guarantee_incl_pvv": d(-0.01),
+                    "share_waiting_within_guarantee": d(0.0001),  # rounds to 0: no direction
+                    "mean_wait_days": d(4.2),
+                },
+                "treatment": {
+                    "share_completed_within_guarantee": d(-0.02),
+                    "share_waiting_within_guarantee": d(0.01),
+                    "mean_wait_days": d(-1.0),
+                    "by_priority": {"P1": {"mean_wait_days": d(3.0)}},
+                },
+            }
+        },
+    }
+    cases = opposite_directions(paired)
+    assert [(c["stage"], c["kpi"], c["share_better"], c["pvv"]) for c in cases] == [
+        ("first_visit", "share_completed_within_guarantee", True, True),
+        ("treatment", "share_completed_within_guarantee", False, False),
+    ]
+    assert cases[0]["share_difference"] == 0.031 and cases[0]["wait_difference"] == 4.2
+    assert opposite_directions({"comparisons": None}) == []

@@ -160,6 +160,100 @@ def test_paired_comparison_rendered_in_any_reasonable_shape(
     render_report({**doc, "paired": {"x": [1, "y", None]}}, ctx)
 
 
+def test_warning_new_kpis_and_priority_groups(doc: dict[str, Any], ctx: ReportContext) -> None:
+    sv, en = render_report(doc, ctx), render_report(doc, ctx, lang="en")
+    header_sv, header_en = sv.split("</header>")[0], en.split("</header>")[0]
+    assert "class='warning'" in header_sv and "Endast 2 replikering" in header_sv
+    assert "Only 2 replication" in header_en
+    enough = render_report({**doc, "replications": 10}, ctx, lang="en")
+    assert "class='warning'" not in enough
+    other = render_report({**doc, "replications": 10, "warnings": ["odd input"]}, ctx, "en")
+    assert "odd input" in other.split("</header>")[0]
+    for word in ("Väntande ≤ 90 d inkl. PVV", "Patientvald väntan, andel"):
+        assert word in sv
+    assert "Väntar vid horisontens slut" in sv and "Waiting at the end of the horizon" in en
+    assert "Completed ≤ 90 d incl. PVV" in en
+    # incl.-PVV right beside the official share
+    summary = en.split("id='summary'")[1].split("</table>")[0]
+    assert (
+        summary.index("Waiting ≤ 90 d (month ends)")
+        < summary.index("Waiting ≤ 90 d incl. PVV")
+        < summary.index("Completed ≤ 90 d<")
+    )
+    section = sv.split("id='priority'")[1].split("</section>")[0]
+    assert "Per prioritetsgrupp" in section and "Prioritetsgrupp P1" in section
+    assert "Genomförda inom egen gräns" in section
+    assert "By priority group" in en and "Completed within own limit" in en
+    paired = en.split("id='paired'")[1].split("</section>")[0]
+    assert "by_priority" not in paired and "P1" not in paired
+
+
+def test_intervals_of_the_document_are_possible(doc: dict[str, Any]) -> None:
+    from simulering.kpis import KPI_RANGE
+
+    def walk(node: Any, kpi: str | None) -> None:
+        if isinstance(node, dict) and "mean" in node and "ci95" in node:
+            lo, hi = node["ci95"]
+            if node["mean"] is None:
+                return
+            assert lo <= node["mean"] <= hi
+            if KPI_RANGE.get(kpi or "") == "share":
+                assert lo >= 0.0 and hi <= 1.0, (kpi, node)
+            elif kpi in KPI_RANGE or kpi == "queue_length":
+                assert lo >= 0.0, (kpi, node)
+            return
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, k if k in KPI_RANGE or k == "queue_length" else kpi)
+
+    walk(doc["policies"], None)
+    for comparison in doc["paired"]["comparisons"].values():
+        for stage in comparison.values():
+            for kpi, c in stage.items():
+                if kpi in KPI_RANGE and KPI_RANGE[kpi] == "share":
+                    lo, hi = c["difference"]["ci95"]
+                    assert lo is None or -1.0 <= lo <= hi <= 1.0
+
+
+def test_opposite_directions_and_today_label(doc: dict[str, Any], ctx: ReportContext) -> None:
+    def diff(mean: float) -> dict[str, Any]:
+        return {"difference": {"mean": mean, "ci95": [mean - 1, mean + 1]}, "n": 2}
+
+    paired = {
+        "baseline": "separate_by_hospital_group",
+        "comparisons": {
+            "shared": {
+                "first_visit": {
+                    "share_completed_within_guarantee": diff(0.031),
+                    "share_completed_within_guarantee_incl_pvv": diff(-0.002),
+                    "share_waiting_within_guarantee": diff(-0.01),
+                    "mean_wait_days": diff(4.2),
+                }
+            }
+        },
+    }
+    policies = {
+        "separate_by_hospital_group": doc["policies"]["separate"],
+        "shared": doc["policies"]["shared"],
+    }
+    d = {**doc, "policies": policies, "paired": paired}
+    en, sv = render_report(d, ctx, lang="en"), render_report(d, ctx)
+    line = (
+        "shared list vs today, first visit: the official share completed within 90 days is "
+        "better (+3.1 pp) but the mean wait is worse (+4.2 d): the share excludes "
+        "patient-chosen waiting; read both."
+    )
+    assert line.replace("shared list", "Shared list") in en.replace("&#x27;", "'")
+    assert "den officiella andelen genomförda inom 90 dagar är bättre (+3,1 p.e.)" in sv
+    assert "medelväntetiden är sämre (+4,2 d)" in sv
+    assert "idag<br><code>separate_by_hospital_group</code>" in sv
+    assert "today<br><code>separate_by_hospital_group</code>" in en
+    same = copy.deepcopy(paired)
+    same["comparisons"]["shared"]["first_visit"]["mean_wait_days"] = diff(-4.2)
+    same["comparisons"]["shared"]["first_visit"]["share_waiting_within_guarantee"] = diff(0.0)
+    assert "Read both measures" not in render_report({**d, "paired": same}, ctx, lang="en")
+
+
 def test_without_region_series_band_is_spread_across_units(
     doc: dict[str, Any], ctx: ReportContext
 ) -> None:
