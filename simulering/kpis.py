@@ -205,9 +205,7 @@ def waiting_at(
     return waiting, day - np.floor(start)
 
 
-def _waiting_rows(
-    v: StageView, day: int, include_pvv: bool = False
-) -> tuple[IntArray, FloatArray]:
+def _waiting_rows(v: StageView, day: int, include_pvv: bool = False) -> tuple[IntArray, FloatArray]:
     """:func:`waiting_at` as row indices and their calendar waits, computed once per day."""
     key = -day - 1 if include_pvv else day
     hit = v.snapshots.get(key)
@@ -385,19 +383,17 @@ def replication_kpis(spec: ModelSpec, pts: Patients, rec: Records) -> dict[str, 
         shares = np.array([k["share_waiting_within_guarantee"] for k in by_sub])
         if np.count_nonzero(~np.isnan(shares)) >= 2:
             overall["equity_gap"] = float(np.nanmax(shares) - np.nanmin(shares))
-        out["kpis"][stage.value] = overall
-        overall["by_priority"] = dict(  # type: ignore[assignment]
-            zip(
-                spec.priority_names,
-                _group_kpis(
-                    spec, v, rec, s, pts.priority, pts.priority, len(spec.priority_names),
-                    [all_units] * len(spec.priority_names), spec.priority_limit[:, s],
-                ),
-                strict=True,
-            )
-        )
-        for k in overall["by_priority"].values():  # type: ignore[union-attr]
+        n_groups = len(spec.priority_names)
+        by_priority = _group_kpis(
+            spec, v, rec, s, pts.priority, pts.priority, n_groups,
+            [all_units] * n_groups, spec.priority_limit[:, s],
+        )  # fmt: skip
+        for k in by_priority:
             k["utilisation"] = np.nan  # capacity is not split by priority
+        out["kpis"][stage.value] = {
+            **overall,
+            "by_priority": dict(zip(spec.priority_names, by_priority, strict=True)),
+        }
         unit_done = np.where(v.unit >= 0, v.unit, 0)
         by_unit = _group_kpis(
             spec, v, rec, s, v.home, unit_done, spec.n_units, [[u] for u in all_units]

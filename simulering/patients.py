@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from simulering.spec import FloatArray, IntArray, ModelSpec
-from simulering.streams import PURPOSES, Streams
+from simulering.streams import Streams
 
 BoolArray = npt.NDArray[np.bool_]
 
@@ -64,16 +64,6 @@ def _tolerances(spec: ModelSpec, rng: np.random.Generator, n: int) -> FloatArray
     tol[u > prob[0]] = 0.0
     tol[u <= prob[-1]] = np.inf
     return np.asarray(tol, dtype=np.float64)
-
-
-def _choice_stream(streams: Streams) -> np.random.Generator:
-    """The ``choice`` stream. Until :data:`simulering.streams.PURPOSES` lists it (at
-    the end), the child it will be: the next spawn index, so no other stream changes."""
-    if "choice" in PURPOSES:
-        return streams.get("choice")
-    ss = streams.seed_sequence
-    child = np.random.SeedSequence(entropy=ss.entropy, spawn_key=(*ss.spawn_key, len(PURPOSES)))
-    return np.random.default_rng(child)
 
 
 def draw_patients(spec: ModelSpec, streams: Streams) -> Patients:
@@ -143,7 +133,7 @@ def draw_patients(spec: ModelSpec, streams: Streams) -> Patients:
         decided[:] = False
     tolerance_km = _tolerances(spec, streams.get("travel"), n)
     no_show_draw = streams.get("no_show").random((2, n))
-    choice_draw = _choice_stream(streams).random(n)  # last: no other stream changes
+    choice_draw = streams.get("choice").random(n)  # last: no other stream changes
     return Patients(
         arrival=arrival,
         ready=ready,

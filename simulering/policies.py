@@ -19,6 +19,7 @@ from typing import Protocol
 
 import numpy as np
 
+from simulering.patients import Patients
 from simulering.spec import ModelSpec
 
 Entry = tuple[float, int]
@@ -29,6 +30,8 @@ class QueueContext(Protocol):
     """What the model exposes to a policy."""
 
     spec: ModelSpec
+    patients: Patients
+    """The replication's patients (their own draws, e.g. who considers choosing)."""
     area: list[int]
     """Home area of each referral."""
     home: list[list[int]]
@@ -151,7 +154,8 @@ class SharedList:
     decline it (beyond their travel tolerance), which starts patient-chosen waiting
     (PVV) when the offer was within the limit. A patient gets at most
     ``spec.max_offers_per_patient`` offers, none at a distance they already declined,
-    and a unit makes at most ``spec.offer_scan_limit`` offers per freed slot. A slot
+    nor beyond the distance where the scenario's acceptance curve reaches zero, and a
+    unit makes at most ``spec.offer_scan_limit`` offers per freed slot. A slot
     that neither its own list nor an at-risk patient takes stays free: nobody is moved
     from a home unit that meets their limit.
 
@@ -177,9 +181,7 @@ class SharedList:
         self.unit_group = (
             [0] * spec.n_units if self.group_of_unit is None else list(self.group_of_unit)
         )
-        self.regional: list[list[list[Entry]]] = [
-            [[] for _ in range(n_groups)] for _ in spec.pools
-        ]
+        self.regional: list[list[list[Entry]]] = [[[] for _ in range(n_groups)] for _ in spec.pools]
         """Per pool and group: the referrals that may be offered any unit of the group."""
         self.own: list[list[list[Entry]]] = [[[] for _ in range(spec.n_units)] for _ in spec.pools]
         """Per pool and unit: its home list."""
@@ -195,6 +197,8 @@ class SharedList:
         self.flagged: list[set[int]] = [set() for _ in spec.pools]
         """Per pool: referrals on the at-risk list (gated mode)."""
         self.km_rows: list[list[float]] = spec.km.tolist()
+        self.zero_km = zero_acceptance_km(spec)
+        """Nobody accepts a unit this far (where the acceptance curve reaches 0)."""
         self.capacity = [pool_capacity(spec, p) for p in range(len(spec.pools))]
 
     def join(self, ref: int, pool: int, now: float) -> None:
@@ -240,7 +244,12 @@ class SharedList:
         own = self.own[pool][unit]
         waiting, accepts = ctx.waiting, ctx.accepts
         pop, push = heapq.heappop, heapq.heappush
-        offers, declined, km_rows, area = self.offers[stage], self.declined_km[stage], self.km_rows, ctx.area
+        offers, declined, km_rows, area = (
+            self.offers[stage],
+            self.declined_km[stage],
+            self.km_rows,
+            ctx.area,
+        )
         home = ctx.home[pool]
         taken: list[int] = []
         chosen: set[int] = set()
@@ -262,7 +271,7 @@ class SharedList:
                 if offers[ref] >= self.max_offers:
                     continue  # no more offers: waits at home
                 km = km_rows[area[ref]][unit]
-                if km >= declined.get(ref, math.inf):
+                if km >= declined.get(ref, self.zero_km):
                     held.append(entry)  # known to decline this far: not offered
                     scans += 1
                     continue
@@ -284,6 +293,13 @@ class SharedList:
         for entry in held:
             push(heap, entry)
         return taken
+
+
+def zero_acceptance_km(spec: ModelSpec) -> float:
+    """The distance from which nobody accepts a unit (inf if the curve never reaches 0)."""
+    km, prob = spec.behaviour.accept_km, spec.behaviour.accept_prob
+    zero = np.flatnonzero(prob <= 0.0)
+    return float(km[zero[0]]) if zero.size else math.inf
 
 
 class PoolCapacity:

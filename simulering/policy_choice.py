@@ -53,7 +53,6 @@ import math
 
 import numpy as np
 
-from simulering.patients import Patients
 from simulering.policies import QueueContext, separate_list_unit
 from simulering.spec import FloatArray, PolicyOptions
 
@@ -99,9 +98,8 @@ class PatientChoice:
         self.n_refreshes = 0
         self.moves = 0
         """Re-choices that moved a patient to another unit."""
-        patients: Patients | None = getattr(ctx, "patients", None)
-        draws = patients.choice_draw if patients is not None else np.zeros(0)
-        if draws.shape[0] != n:
+        draws = ctx.patients.choice_draw
+        if draws.shape[0] != n:  # patients built by hand without draws: everyone chooses
             draws = np.zeros(n)
         self.chooser: list[bool] = (draws < self.share).tolist()
         """Does the referral's patient consider other units than the home unit?"""

@@ -61,8 +61,8 @@ from allokering.problem import (
     UnitCapacity,
 )
 from allokering.solve import solve
-from simulering.policies import QueueContext, SharedList
-from simulering.spec import ModelSpec, PolicyOptions
+from simulering.policies import QueueContext, SharedList, zero_acceptance_km
+from simulering.spec import PolicyOptions
 
 PlanObserver = Callable[[int, AllocationProblem, AllocationResult], None]
 """Called with (pool, problem, result) after every plan (tests, diagnostics)."""
@@ -80,13 +80,6 @@ MAX_WEIGHT = 1_000
 def overdue_weight(deadline_day: int) -> int:
     """1, plus one per full week already past the limit (``deadline_day`` < 0)."""
     return 1 if deadline_day >= 0 else min(MAX_WEIGHT, 1 + (-deadline_day) // 7)
-
-
-def zero_acceptance_km(spec: ModelSpec) -> float:
-    """The distance from which nobody accepts a unit (inf if the curve never reaches 0)."""
-    km, prob = spec.behaviour.accept_km, spec.behaviour.accept_prob
-    zero = np.flatnonzero(prob <= 0.0)
-    return float(km[zero[0]]) if zero.size else math.inf
 
 
 class OptimisedPolicy:

@@ -25,6 +25,7 @@ PURPOSES = (
     "no_show",
     "backlog",
     "policy",
+    "choice",
 )
 
 
