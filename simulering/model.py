@@ -112,9 +112,7 @@ class Model:
         lim = spec.priority_limit[patients.priority]
         self.limit: list[list[int]] = [lim[:, 0].tolist(), lim[:, 1].tolist()]
         if spec.priority_rule == "deadline":  # earliest deadline first (weighted)
-            self.turn_base: list[list[float]] = [
-                lim[:, s].astype(float).tolist() for s in (0, 1)
-            ]
+            self.turn_base: list[list[float]] = [lim[:, s].astype(float).tolist() for s in (0, 1)]
         else:  # strict: the whole of a higher group before any of a lower one
             rank = priority_ranks(spec)[patients.priority]
             self.turn_base = [(rank[:, s] * TURN_SPACING).astype(float).tolist() for s in (0, 1)]
