@@ -6,12 +6,15 @@ first visit, each treatment pool) and solves it with :func:`allokering.solve.sol
 (``flow`` by default, any solver by name):
 
 - **referrals**: everyone on the pool's shared list at the planning moment, with
-  ``deadline_day`` = the guarantee deadline − now (whole days, rounded down) and a
-  ``weight`` that grows by one for every full week a patient is already past the
-  limit (:func:`overdue_weight`). Without it the breach cost is sunk once a patient is
-  late, and the optimiser keeps the already-late waiting to keep new patients on time
-  (in ``mvo_spridning`` 39 % of those waiting had waited over a year); with it, the
-  longer someone is late, the more each further week costs, so they are served;
+  ``deadline_day`` = the guarantee deadline − now (whole days, rounded down) and the
+  ``priority`` level of the referral's group (:func:`allokering.problem.priority_levels`:
+  the shortest limit → 1, the routine group → 5). The cost of each placement is the one
+  cost model of :mod:`allokering.cost` with the default weights: a higher priority
+  weighs ``priority_step`` times more per level, a referral already late more for every
+  full week it is late (so no long waiter is left unplanned to keep newer ones on time;
+  in ``mvo_spridning`` 39 % of those waiting had waited over a year before this), and a
+  placement away from the home unit (its catchment's) costs ``away_from_home``, so
+  patients are moved only to avoid a breach or a long wait;
 - **capacity**: the next ``planning_horizon_weeks`` weeks of each unit that serves the
   pool, summed from the pool's daily slot calendar. Week ``w`` is days
   ``t + 7w … t + 7w + 6`` from the planning day ``t``; nothing of them has been used
@@ -33,9 +36,11 @@ still decline a planned unit (the coordinator does not know the personal toleran
 that is recorded as patient-chosen waiting (PVV) as in ``shared``, the limit is
 remembered, and the referral goes back to the list for the next plan. A slot the plan
 leaves free (withdrawals, declines, no-shows, new referrals since the plan) is filled
-exactly like ``shared`` fills one, from the referrals not booked in the near weeks: up
-to ``offer_scan_limit`` offers in urgency order, then the unit's own most urgent
-patient, who always accepts — so capacity is never wasted for want of a plan.
+from the referrals not booked in the near weeks, in turn order: the unit's own patients
+take it, and a patient of another unit is offered it only when the latest plan could
+not place them on time or they are already late (at most ``offer_scan_limit`` scans
+per slot), then the unit's own first in turn, who always accepts. Nobody is moved from
+a home unit that meets their limit.
 
 Planning happens inside ``offer`` when the period has elapsed, so the model stays
 event-light (no processes of its own). Server-mode pools (queueing-theory validation)
@@ -59,6 +64,7 @@ from allokering.problem import (
     Referral,
     Status,
     UnitCapacity,
+    priority_levels,
 )
 from allokering.solve import solve
 from simulering.policies import QueueContext, SharedList, zero_acceptance_km
@@ -72,15 +78,6 @@ Entry = tuple[float, int]
 
 DEADLINE_BOUND = 100_000
 """``Referral.deadline_day`` accepts −100 000 … 100 000."""
-
-MAX_WEIGHT = 1_000
-"""``Referral.weight`` accepts 1 … 1 000."""
-
-
-def overdue_weight(deadline_day: int) -> int:
-    """1, plus one per full week already past the limit (``deadline_day`` < 0)."""
-    return 1 if deadline_day >= 0 else min(MAX_WEIGHT, 1 + (-deadline_day) // 7)
-
 
 class OptimisedPolicy:
     """``optimised``: re-plan the shared lists with the allocation optimiser each period."""
@@ -114,6 +111,11 @@ class OptimisedPolicy:
         """Server pools: no calendar to plan against, so they run as ``shared``."""
         self.fallback.initialise(ctx)
 
+        levels = [priority_levels(spec.priority_limit[:, s].tolist()) for s in (0, 1)]
+        self.level: list[list[int]] = [
+            np.asarray(levels[s], dtype=np.int64)[ctx.patients.priority].tolist() for s in (0, 1)
+        ]
+        """Per stage: each referral's priority level for the cost model (1 = P1, 5 = routine)."""
         self.units: list[list[int]] = [np.flatnonzero(p.serves()).tolist() for p in spec.pools]
         self.unit_index: list[dict[str, int]] = [
             {spec.unit_ids[u]: u for u in units} for units in self.units
@@ -295,6 +297,7 @@ class OptimisedPolicy:
         area_ids, unit_ids = spec.area_ids, spec.unit_ids
         area_of, area_eligible = ctx.area, self.area_eligible[pool]
         declined = self.declined_km[stage]
+        level = self.level[stage]
         floor = math.floor
         deadline_of = ctx.deadline
         for ref in members:
@@ -315,7 +318,7 @@ class OptimisedPolicy:
                     str(ref),
                     area_ids[area],
                     max(-DEADLINE_BOUND, min(DEADLINE_BOUND, deadline)),
-                    weight=overdue_weight(deadline),
+                    priority=level[ref],
                     eligible_units=eligible,
                     booked=booking,
                 )
