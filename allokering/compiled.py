@@ -14,6 +14,7 @@ from operator import attrgetter
 import numpy as np
 import numpy.typing as npt
 
+from allokering.cost import assignment_costs, effective_weights, unassigned_costs
 from allokering.problem import (
     AllocationProblem,
     AllocationResult,
@@ -47,6 +48,13 @@ class Compiled:
     area: IntArray
     deadline: IntArray
     weight: IntArray
+    priority: IntArray
+    """Priority level 1..5 per referral."""
+    eff_weight: IntArray
+    """Effective weight ``W_r`` per referral (:func:`allokering.cost.effective_weights`)."""
+    cost_home: IntArray
+    """Home unit per referral for the away cost (its ``home_unit``, else the first unit
+    whose catchment lists its area), -1 when it has none."""
     allow_code: IntArray
     """Per referral: row of ``allowed`` (one row per distinct area/eligibility/max km)."""
     allowed: BoolArray
@@ -130,6 +138,16 @@ def _compile(problem: AllocationProblem) -> Compiled:
     area = np.fromiter(map(aidx.__getitem__, map(attrgetter("area"), refs)), np.int64, n)
     deadline = np.fromiter(map(attrgetter("deadline_day"), refs), np.int64, n)
     weight = np.fromiter(map(attrgetter("weight"), refs), np.int64, n)
+    priority = np.fromiter(map(attrgetter("priority"), refs), np.int64, n)
+    area_home = np.full(len(area_ids), -1, dtype=np.int64)
+    for i in seen:
+        area_home[i] = home[i]
+    cost_home = area_home[area]
+    own_home = list(map(attrgetter("home_unit"), refs))
+    if own_home.count(None) != n:
+        for i, hu in enumerate(own_home):
+            if hu is not None:
+                cost_home[i] = uidx[hu]
     minutes = np.fromiter(map(attrgetter("procedure_minutes"), refs), np.int64, n)
 
     # eligibility code: 0 = every unit, else an index into elig_masks
@@ -196,6 +214,9 @@ def _compile(problem: AllocationProblem) -> Compiled:
         area=area,
         deadline=deadline,
         weight=weight,
+        priority=priority,
+        eff_weight=effective_weights(weight, priority, deadline, problem.weights),
+        cost_home=cost_home,
         allow_code=allow_code,
         allowed=allowed,
         allow_area=t_area.astype(np.int64),
@@ -240,20 +261,16 @@ def group_columns(*cols: IntArray) -> tuple[IntArray, IntArray]:
 
 
 def referral_costs(c: Compiled, unit: IntArray, week: IntArray) -> IntArray:
-    """Cost of each referral under a plan (unit -1 = unassigned), per the contract."""
+    """Cost of each referral under a plan (unit -1 = unassigned), per :mod:`allokering.cost`."""
     w = c.weights
-    h = c.horizon
     placed = unit >= 0
-    k = c.time_class()
-    booked = c.booked_unit >= 0
     u = np.where(placed, unit, 0)
-    wk = np.where(placed, week, h)
-    late = np.where(placed, wk >= k, k <= h)
-    cost = c.weight * (w.breach * late + w.wait_per_day * 7 * wk)
-    cost += np.where(placed, w.travel_per_km * c.km[c.area, u], 0)
-    moved = booked & ~(placed & (unit == c.booked_unit) & (week == c.booked_week))
-    cost += w.move * moved
-    out: IntArray = np.asarray(cost, dtype=np.int64)
+    moved = (c.booked_unit >= 0) & ~((unit == c.booked_unit) & (week == c.booked_week))
+    assigned = assignment_costs(
+        c.eff_weight, c.deadline, u, week, c.km[c.area, u], c.cost_home, moved, w
+    )
+    unplaced = unassigned_costs(c.eff_weight, c.deadline, c.booked_unit >= 0, c.horizon, w)
+    out: IntArray = np.where(placed, assigned, unplaced).astype(np.int64)
     return out
 
 

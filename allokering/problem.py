@@ -12,10 +12,20 @@ Semantics (exact; every solver and :func:`allokering.validate.validate` follow t
 - it is **allowed** iff ``u`` is in ``eligible_units`` (when given) and the distance
   ``km(area, u)`` is at most ``max_travel_km`` (when given);
 - at most ``capacity[u][w]`` referrals go to ``(u, w)``;
-- its cost is ``weight·(breach·[late] + wait_per_day·7w) + travel_per_km·km(area, u)
-  + move·[booked and (u, w) ≠ booked]``;
-- a referral may stay unassigned at cost ``weight·(breach·[deadline_day < 7H] +
-  wait_per_day·7H) + move·[booked]`` and no travel.
+- the **effective weight** is ``W = min(MAX_EFFECTIVE_WEIGHT, weight·priority_step^(5 −
+  priority)·(1 + overdue_per_week·floor(max(0, −deadline_day)/7)))``
+  (:mod:`allokering.cost`; ``MAX_EFFECTIVE_WEIGHT`` = 10⁶);
+- the **home unit** of a referral is its ``home_unit`` when given, else the unit whose
+  ``catchment`` lists its area (the first such unit), else none;
+- its cost is ``W·(breach·[late] + wait_per_day·7w) + travel_per_km·km(area, u)
+  + away_from_home·[home set and u ≠ home] + move·[booked and (u, w) ≠ booked]``;
+- a referral may stay unassigned at cost ``W·(breach·[deadline_day < 7H] +
+  wait_per_day·7H) + move·[booked]`` and no travel;
+- ``priority_step=1, overdue_per_week=0, away_from_home=0`` give the older objective
+  (``weight`` in place of ``W``, no away cost);
+- a problem is refused when its worst-case referral cost exceeds 2·10¹² or the worst
+  total exceeds 2⁶² (so no solver's int64 arithmetic can overflow); the error names the
+  weight to lower.
 
 Distances ``km(area, u)`` are whole kilometres: the given ``travel_km`` value or the
 great-circle distance × 1.3, **rounded to the nearest whole km** — for the travel cost,
@@ -35,6 +45,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
+from operator import attrgetter
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -48,6 +59,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from allokering.cost import ROUTINE, cost_bound_errors, effective_weight
 from allokering.travel import road_km
 
 MAX_ERRORS = 20
@@ -85,7 +97,13 @@ class Referral:
     ]
     weight: Annotated[
         int,
-        Field(ge=1, le=1_000, description="Multiplies the breach and waiting costs (urgency)."),
+        Field(
+            ge=1,
+            le=1_000,
+            description="Base weight: W = min(10^6, weight * priority_step^(5 - priority) * "
+            "(1 + overdue_per_week * floor(max(0, -deadline_day) / 7))) multiplies the "
+            "breach and waiting costs.",
+        ),
     ] = 1
     eligible_units: Annotated[
         list[str] | None,
@@ -111,6 +129,24 @@ class Referral:
             "constraint only; 0 = uses no session time).",
         ),
     ] = 0
+    priority: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=5,
+            description="Medical priority: 1 = most urgent (P1) … 5 = routine (default). "
+            "The effective weight is multiplied by priority_step^(5 - priority).",
+        ),
+    ] = 5
+    home_unit: Annotated[
+        str | None,
+        Field(
+            min_length=1,
+            description="The referral's home unit; overrides the unit whose catchment "
+            "lists the area. Placing elsewhere costs weights.away_from_home; null = the "
+            "catchment's unit, or no away cost when no unit lists the area.",
+        ),
+    ] = None
 
 
 class UnitCapacity(BaseModel):
@@ -179,6 +215,28 @@ class Weights(BaseModel):
     travel_per_km: int = Field(default=1, ge=0, le=10**6, description="Cost per km (whole).")
     move: int = Field(
         default=300, ge=0, le=10**9, description="Cost of moving a referral off its booking."
+    )
+    priority_step: int = Field(
+        default=10,
+        ge=1,
+        le=100,
+        description="Each priority level above routine multiplies the effective weight by "
+        "this (P1 = step^4 × routine); 1 ignores priority.",
+    )
+    overdue_per_week: int = Field(
+        default=1,
+        ge=0,
+        le=1_000,
+        description="Each full week already past the limit adds this to the effective "
+        "weight's factor (1 + overdue_per_week·weeks overdue), so a breach is never sunk; "
+        "0 = the older objective.",
+    )
+    away_from_home: int = Field(
+        default=2_000,
+        ge=0,
+        le=10**9,
+        description="Cost of placing a referral away from its home unit (2000 = 200 days "
+        "of waiting at weight 1); 0 = no preference for the home unit.",
     )
 
 
@@ -343,7 +401,55 @@ def _cross_errors(p: AllocationProblem) -> list[ErrorItem]:
                         r.booked.week,
                     )
                 )
+        if r.home_unit is not None and r.home_unit not in units:
+            errors.append(
+                (("referrals", i, "home_unit"), f"unknown unit {r.home_unit!r}", r.home_unit)
+            )
+    if not errors:
+        errors.extend(_cost_errors(p))
     return errors[:MAX_ERRORS]
+
+
+def _cost_errors(p: AllocationProblem) -> list[ErrorItem]:
+    """The int64 guard of :mod:`allokering.cost`: refuse weights that could overflow."""
+    refs = p.referrals
+    max_km = max((max(row) for row in p.km_table()), default=0)
+    if refs:
+        max_eff = effective_weight(
+            max(map(attrgetter("weight"), refs)),
+            min(map(attrgetter("priority"), refs)),
+            min(map(attrgetter("deadline_day"), refs)),
+            p.weights,
+        )
+    else:
+        max_eff = 0
+    found = cost_bound_errors(len(refs), max_eff, p.horizon_weeks, max_km, p.weights)
+    return [(loc, msg, None) for loc, msg in found]
+
+
+def priority_level(name: str) -> int:
+    """The cost priority level of a service priority name: ``"P1"``..``"P4"``
+    (case-insensitive, surrounding spaces ignored) → 1..4; anything else (``"standard"``,
+    ``"routine"``, ``"P5"``, ...) → 5 (routine)."""
+    s = name.strip().upper()
+    if len(s) == 2 and s[0] == "P" and s[1] in "1234":
+        return int(s[1])
+    return ROUTINE
+
+
+def priority_levels(limits: Sequence[int]) -> list[int]:
+    """Levels for a scenario's priority groups given their guarantee limits (in any
+    order): the shortest limit → 1, the next → 2, …; the group(s) with the longest limit
+    (the routine one) always → 5. Equal shorter limits keep file order (the first gets
+    the more urgent level); a single group → 5; more than four shorter groups share 4."""
+    if not limits:
+        return []
+    longest = max(limits)
+    shorter = sorted((x, i) for i, x in enumerate(limits) if x != longest)
+    out = [ROUTINE] * len(limits)
+    for rank, (_, i) in enumerate(shorter):
+        out[i] = min(rank + 1, ROUTINE - 1)
+    return out
 
 
 class Status(StrEnum):

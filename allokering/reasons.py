@@ -35,7 +35,8 @@ def explain(c: Compiled, unit: IntArray, week: IntArray) -> npt.NDArray[np.objec
     late_k = np.where(w >= k, k, -1)
     bu, bw = c.booked_unit[placed], c.booked_week[placed]
     booking = np.where(bu < 0, -1, np.where((bu == u) & (bw == w), -2, bu * h + bw))
-    first, gid = group_columns(c.allow_code[placed], u, w, late_k, booking)
+    home = np.where(c.cost_home >= 0, c.cost_home, c.home[c.area])[placed]
+    first, gid = group_columns(c.allow_code[placed], u, w, late_k, booking, home)
     free = first_free_weeks(c, unit, week)
     texts = [
         _sentence(
@@ -45,6 +46,7 @@ def explain(c: Compiled, unit: IntArray, week: IntArray) -> npt.NDArray[np.objec
             int(w[i]),
             int(late_k[i]),
             int(booking[i]),
+            int(home[i]),
             free,
         )
         for i in first.tolist()
@@ -54,11 +56,10 @@ def explain(c: Compiled, unit: IntArray, week: IntArray) -> npt.NDArray[np.objec
 
 
 def _sentence(
-    c: Compiled, code: int, u: int, w: int, late_k: int, booking: int, free: IntArray
+    c: Compiled, code: int, u: int, w: int, late_k: int, booking: int, home: int, free: IntArray
 ) -> str:
     h = c.horizon
     area = int(c.allow_area[code])
-    home = int(c.home[area])
     label = c.unit_labels[u]
     status = "on time" if late_k < 0 else "late"
     core = f"{status} at {label}, week {w}, {c.km[area, u]} km"

@@ -3,18 +3,22 @@
 Built once from a problem (and optionally the plan already made), a
 :class:`ResidualState` keeps the slots left per unit and week and, per unit, the
 first week with room. :func:`suggest` then costs each allowed unit at that week with
-the problem's own weights — the cheapest week at a unit, since cost never falls with
-the week — and ranks the options, in tens of microseconds.
+the problem's own weights (:func:`allokering.cost.assignment_costs`: effective weight
+from weight, priority and weeks overdue, travel, and the away-from-home cost against
+the referral's ``home_unit`` or its area's catchment unit) — the cheapest week at a
+unit, since cost never falls with the week — and ranks the options, in tens of
+microseconds. A booking the referral holds is ignored (no move cost).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from allokering.compiled import IntArray
+from allokering.cost import assignment_costs, effective_weight
 from allokering.problem import AllocationProblem, AllocationResult, Referral, Weights
 
 
@@ -39,6 +43,11 @@ class ResidualState:
         self.unit_ids: tuple[str, ...] = tuple(u.id for u in problem.units)
         self._unit_index = {u: j for j, u in enumerate(self.unit_ids)}
         self._area_index = {a.id: i for i, a in enumerate(problem.areas)}
+        self.home_units: dict[str, str] = {}
+        """Home unit per area id (the first unit whose catchment lists it)."""
+        for u in problem.units:
+            for a_id in u.catchment:
+                self.home_units.setdefault(a_id, u.id)
         self.km: IntArray = np.asarray(problem.km_table(), dtype=np.int64)
         self.residual: IntArray = np.asarray(
             [u.capacity for u in problem.units], dtype=np.int64
@@ -58,9 +67,12 @@ class ResidualState:
         km: IntArray,
         residual: IntArray,
         weights: Weights,
+        home_units: Mapping[str, str] | None = None,
     ) -> ResidualState:
         """A state from slots already known to be left (``residual[unit, week]``) and
-        whole-km distances ``km[area, unit]``, e.g. from a database of bookings."""
+        whole-km distances ``km[area, unit]``, e.g. from a database of bookings.
+        ``home_units`` maps an area id to its home unit (a referral's own ``home_unit``
+        takes precedence)."""
         if residual.ndim != 2 or residual.shape[0] != len(unit_ids):
             raise ValueError("residual must be units × weeks")
         if km.shape != (len(area_ids), len(unit_ids)):
@@ -73,6 +85,9 @@ class ResidualState:
         state.unit_ids = tuple(unit_ids)
         state._unit_index = {u: j for j, u in enumerate(state.unit_ids)}
         state._area_index = {a: i for i, a in enumerate(area_ids)}
+        state.home_units = dict(home_units or {})
+        if not set(state.home_units.values()) <= set(state.unit_ids):
+            raise ValueError("home_units names a unit outside unit_ids")
         state.km = np.asarray(km, dtype=np.int64)
         state.residual = np.array(residual, dtype=np.int64)
         state.first_free = state._first_free()
@@ -114,9 +129,19 @@ class ResidualState:
         w = self.weights
         weeks, dist = week[idx], km[idx]
         on_time = 7 * weeks <= referral.deadline_day
-        cost = (
-            referral.weight * (w.breach * ~on_time + w.wait_per_day * 7 * weeks)
-            + w.travel_per_km * dist
+        home_id = referral.home_unit or self.home_units.get(referral.area)
+        home = -1 if home_id is None else self._unit_index.get(home_id, -1)
+        eff = effective_weight(referral.weight, referral.priority, referral.deadline_day, w)
+        n = len(idx)
+        cost = assignment_costs(
+            np.full(n, eff, dtype=np.int64),
+            np.full(n, referral.deadline_day, dtype=np.int64),
+            idx,
+            weeks,
+            dist,
+            np.full(n, home, dtype=np.int64),
+            np.zeros(n, dtype=bool),
+            w,
         )
         order = np.lexsort((idx, dist, cost))
         ids = self.unit_ids

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from allokering.cost import assignment_cost, unassigned_cost
 from allokering.problem import AllocationProblem, AllocationResult, Objective, Status
 from allokering.travel import road_km
 
@@ -49,6 +50,16 @@ def distances(problem: AllocationProblem) -> dict[tuple[str, str], int]:
     return out
 
 
+def home_units(problem: AllocationProblem) -> dict[str, str]:
+    """Home unit per area id: the first unit whose catchment lists the area (areas that
+    no unit lists are absent — no away cost applies to them)."""
+    out: dict[str, str] = {}
+    for u in problem.units:
+        for a in u.catchment:
+            out.setdefault(a, u.id)
+    return out
+
+
 def objective_of(
     problem: AllocationProblem,
     plan: Mapping[str, tuple[str, int] | None],
@@ -56,11 +67,13 @@ def objective_of(
 ) -> tuple[int, Objective]:
     """Cost and parts of a plan ``{referral id: (unit id, week) or None}``.
 
-    Referrals missing from ``plan`` count as unassigned. Follows the contract literally.
+    Referrals missing from ``plan`` count as unassigned. Costs come from the scalar
+    functions of :mod:`allokering.cost`, row by row.
     """
     km = distances(problem) if km is None else km
     w = problem.weights
     h = problem.horizon_weeks
+    homes = home_units(problem)
     cost = breaches = wait = travel = moves = 0
     for r in problem.referrals:
         place = plan.get(r.id)
@@ -69,14 +82,15 @@ def objective_of(
             moved = r.booked is not None
             days = 7 * h
             dist = 0
+            cost += unassigned_cost(r, h, w)
         else:
             unit, week = place
             late = 7 * week > r.deadline_day
             moved = r.booked is not None and (r.booked.unit, r.booked.week) != (unit, week)
             days = 7 * week
             dist = km[r.area, unit]
-        cost += r.weight * (w.breach * late + w.wait_per_day * days)
-        cost += w.travel_per_km * dist + w.move * moved
+            home = r.home_unit if r.home_unit is not None else homes.get(r.area)
+            cost += assignment_cost(r, unit, week, dist, home, w)
         breaches += late
         wait += days
         travel += dist

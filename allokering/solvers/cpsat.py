@@ -36,6 +36,8 @@ from allokering.solvers.flow import FlowNetwork, build_network, disaggregate, so
 
 DEFAULT_TIME_LIMIT = 30.0
 """Seconds, when the caller gives none."""
+MAX_OBJECTIVE = 2**61
+"""Largest Σ |arc cost| × arc capacity handed to CP-SAT (its overflow precheck)."""
 
 
 def side_violations(c: Compiled, net: FlowNetwork, flows: IntArray) -> int:
@@ -145,6 +147,17 @@ def solve_cpsat(
             reasons=reasons,
         )
 
+    # CP-SAT refuses a model whose objective could overflow: say so plainly instead
+    worst = sum(abs(int(c)) * int(u) for c, u in zip(net.costs, net.capacities, strict=True))
+    if worst > MAX_OBJECTIVE:
+        return AllocationResult(
+            status=Status.ERROR,
+            solver="cpsat",
+            solve_seconds=time.perf_counter() - started,
+            lower_bound=relaxed.cost,
+            message=f"objective bound {worst:,} exceeds CP-SAT's int64 range ({MAX_OBJECTIVE:,}); "
+            "lower the weights or split the problem",
+        )
     model = cp_model.CpModel()
     caps = net.capacities.tolist()
     x = [model.new_int_var(0, cap, "") for cap in caps]

@@ -1,9 +1,11 @@
 """Exact solver: a min-cost flow on a layered network of referral classes.
 
-The cost is separable — travel depends on (area, unit), lateness and waiting on
-(deadline, weight, week), a move on the booking — so referrals that agree on
+The cost (:mod:`allokering.cost`) is separable — travel and the away-from-home cost
+depend on (area, home unit, unit), lateness and waiting on (deadline, effective weight,
+week), a move on the booking — so referrals that agree on
 
-    allowed units (area, eligibility, max km) · time class k · weight · booking
+    allowed units (area, eligibility, max km) · time class k · effective weight W ·
+    home unit · booked
 
 are interchangeable and aggregate into one *class* node. The time class is
 ``k = clip(floor(deadline_day / 7) + 1, 0, H + 1)``: the referral is late in week w
@@ -11,7 +13,7 @@ iff ``w ≥ k``, and unassigned counts as a breach iff ``k ≤ H``.
 
 Network (all costs integers, so the flow optimum is the integer optimum)::
 
-    class c ──travel(+move)──▶ (unit u, time class t) ──time cost(t, w)──▶ slot (u, w)
+    class c ──travel+away(+move)──▶ (unit u, time class t) ──time cost(t, w)──▶ slot (u, w)
        │   ╲                                                                 │ cap[u][w]
        │    ╲──booked slot: travel + time cost, no move──▶ slot (u0, w0)     ▼
        └────────────────────── unassigned cost ────────────────────────▶  sink
@@ -31,6 +33,14 @@ import numpy as np
 from ortools.graph.python import min_cost_flow
 
 from allokering.compiled import Compiled, IntArray, compile_problem, group_columns, make_result
+from allokering.cost import (
+    is_away_v,
+    late_v,
+    move_cost_v,
+    site_cost_v,
+    time_cost_v,
+    unassigned_costs,
+)
 from allokering.problem import AllocationProblem, AllocationResult, Status
 
 
@@ -105,19 +115,20 @@ def build_network(c: Compiled, *, side: bool = False) -> FlowNetwork:
     k = c.time_class()
     if side:
         floor_area = np.where(c.min_on_time_percent[c.area] >= 0, c.area, -1)
-        tc_first, tc_of = group_columns(k, c.weight, c.minutes, floor_area)
+        tc_first, tc_of = group_columns(k, c.eff_weight, c.minutes, floor_area)
         tc_area = floor_area[tc_first]
     else:
-        tc_first, tc_of = group_columns(k, c.weight)
+        tc_first, tc_of = group_columns(k, c.eff_weight)
         tc_area = np.full(len(tc_first), -1, dtype=np.int64)
-    tc_k, tc_w = k[tc_first], c.weight[tc_first]
+    tc_k, tc_w, tc_d = k[tc_first], c.eff_weight[tc_first], c.deadline[tc_first]
     n_tc = max(len(tc_first), 1)
 
     booked = (c.booked_unit >= 0).astype(np.int64)
-    first, class_of = group_columns(c.allow_code, tc_of, booked)
+    first, class_of = group_columns(c.allow_code, tc_of, booked, c.cost_home)
     n_cls = len(first)
     size = np.bincount(class_of, minlength=n_cls).astype(np.int64)
     cls_code, cls_tc, cls_booked = c.allow_code[first], tc_of[first], booked[first]
+    cls_home = c.cost_home[first]
     cls_area = c.allow_area[cls_code]
 
     # booking groups: referrals of one class booked at the same open, allowed slot
@@ -140,25 +151,26 @@ def build_network(c: Compiled, *, side: bool = False) -> FlowNetwork:
     ca_pair = ca_pair.astype(np.int64).reshape(-1)
     n_pairs = len(pairs)
     pair_unit, pair_tc = pairs // n_tc, pairs % n_tc
-    ca_cost = wts.travel_per_km * c.km[cls_area[ca_cls], ca_unit] + wts.move * cls_booked[ca_cls]
+    ca_cost = site_cost_v(
+        c.km[cls_area[ca_cls], ca_unit], is_away_v(ca_unit, cls_home[ca_cls]), wts
+    ) + move_cost_v(cls_booked[ca_cls] > 0, wts)
 
     # (unit, time class) → slot (u, w) for weeks with capacity
     wa_pair, wa_week = (x.astype(np.int64) for x in np.nonzero(c.capacity[pair_unit] > 0))
     wa_unit = pair_unit[wa_pair]
-    wa_k, wa_w = tc_k[pair_tc[wa_pair]], tc_w[pair_tc[wa_pair]]
-    wa_cost = wa_w * (wts.breach * (wa_week >= wa_k) + wts.wait_per_day * 7 * wa_week)
+    wa_tc = pair_tc[wa_pair]
+    wa_cost = time_cost_v(tc_w[wa_tc], late_v(tc_d[wa_tc], wa_week), wa_week, wts)
 
     # slot → sink
     slots = np.nonzero(c.capacity.reshape(-1) > 0)[0].astype(np.int64)
 
     # booking group → booked slot (no move cost) and → its class (cost 0)
-    ga_cost = wts.travel_per_km * c.km[cls_area[g_cls], g_unit] + tc_w[g_tc] * (
-        wts.breach * (g_week >= tc_k[g_tc]) + wts.wait_per_day * 7 * g_week
-    )
+    ga_cost = site_cost_v(
+        c.km[cls_area[g_cls], g_unit], is_away_v(g_unit, cls_home[g_cls]), wts
+    ) + time_cost_v(tc_w[g_tc], late_v(tc_d[g_tc], g_week), g_week, wts)
 
     # class → sink (unassigned)
-    cls_k, cls_w = tc_k[cls_tc], tc_w[cls_tc]
-    un_cost = cls_w * (wts.breach * (cls_k <= h) + wts.wait_per_day * 7 * h) + wts.move * cls_booked
+    un_cost = unassigned_costs(tc_w[cls_tc], tc_d[cls_tc], cls_booked > 0, h, wts)
 
     grp0 = n_cls
     pair0 = grp0 + n_grp

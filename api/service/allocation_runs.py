@@ -3,7 +3,12 @@
 A run takes the referrals that are ``waiting`` (one specialty, or each specialty in
 turn — specialties never share capacity), the residual capacity per unit and week
 (capacity minus times already offered or booked) and solves one
-:class:`~allokering.problem.AllocationProblem` per specialty. The plan is stored;
+:class:`~allokering.problem.AllocationProblem` per specialty, with each referral's
+priority (:func:`~allokering.problem.priority_level` of its ``priority``: P1..P4 → 1..4,
+anything else routine) and home unit (its ``home_unit`` column, when that unit has
+capacity in the run; moving a patient elsewhere then costs ``away_from_home``). Every
+full week a patient is already past the limit raises their weight, so the longest
+overdue are not left behind. The plan is stored;
 ``accept`` books each placement with the same guarded slot update as a single booking,
 so a plan accepted after the queue moved on never overbooks: stale lines are skipped.
 """
@@ -16,7 +21,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from allokering.problem import AllocationProblem, AreaRef, Referral, UnitCapacity
+from allokering.problem import (
+    AllocationProblem,
+    AreaRef,
+    Referral,
+    UnitCapacity,
+    priority_level,
+)
 from allokering.solve import solve
 from allokering.validate import validate
 from api.service import queue
@@ -91,6 +102,7 @@ def _solve(
         }
     area_ids = sorted({r.area for r in rows})
     geo = st.geography.areas
+    unit_ids = {u.id for u in res.units}
     problem = AllocationProblem(
         horizon_weeks=weeks,
         units=[
@@ -104,6 +116,8 @@ def _solve(
                 area=r.area,
                 deadline_day=max(-100_000, min(100_000, queue.deadline_day(r, first))),
                 max_travel_km=r.max_travel_km,
+                priority=priority_level(r.priority),
+                home_unit=r.home_unit if r.home_unit in unit_ids else None,
             )
             for r in rows
         ],

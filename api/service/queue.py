@@ -22,7 +22,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from allokering.problem import Referral, Weights, round_km
+from allokering.problem import Referral, Weights, priority_level, round_km
 from allokering.suggest import ResidualState, suggest
 from allokering.travel import road_km
 from api.service.keys import Caller
@@ -511,7 +511,11 @@ def suggestions_for(
     request_id: str,
 ) -> tuple[Suggestions, dict[str, Any]]:
     """Ranked units with their earliest week, on-time flag and km, from the residual
-    capacity of the referral's specialty and stage, and the audit row to write."""
+    capacity of the referral's specialty and stage, and the audit row to write.
+
+    Ranked by :mod:`allokering.cost` with the referral's priority
+    (:func:`~allokering.problem.priority_level`), weeks overdue and home unit (its
+    ``home_unit``: another unit costs ``away_from_home``)."""
     row = find(session, referral_id)
     first = monday(today())
     snap = cache.snapshot(session, row.specialty, row.stage, first, weeks)
@@ -531,6 +535,8 @@ def suggestions_for(
             area=row.area,
             deadline_day=max(-100_000, min(100_000, deadline_day(row, first))),
             max_travel_km=row.max_travel_km,
+            priority=priority_level(row.priority),
+            home_unit=row.home_unit,
         )
         names = {u.id: u.name for u in res.units}
         for rank, o in enumerate(suggest(state, ref, limit), start=1):
