@@ -313,6 +313,17 @@ def _weekly_demand(spec: ModelSpec, stage: str) -> float:
     return arrivals if stage == Stage.FIRST_VISIT.value else arrivals * spec.decision_share
 
 
+def list_groups(spec: ModelSpec, policy: str) -> list[list[int]]:
+    """The units that share one list under a separate-lists policy: each unit alone
+    (``separate``), or the units of each hospital group (``separate_by_hospital_group``)."""
+    if policy != "separate_by_hospital_group":
+        return [[u] for u in range(spec.n_units)]
+    groups: dict[str, list[int]] = {}
+    for u, g in enumerate(spec.unit_group):
+        groups.setdefault(g, []).append(u)
+    return list(groups.values())
+
+
 def analytic_estimate(
     spec: ModelSpec,
     policy: str,
@@ -330,12 +341,14 @@ def analytic_estimate(
       ``cv = 1``) solved for the wait: a list with capacity ``C`` and demand ``D`` per
       week has mean wait ``1/(C − D)`` and a share ``1 − exp(−(C − D)·T)`` within the
       guarantee ``T`` (:func:`~simulering.estimate.share_within_target`). Under
-      ``separate`` every unit is its own list fed by its catchment (first visit);
-      otherwise the region is one list. Capacity is net of no-shows; the answer is the
+      ``separate`` every unit is its own list fed by its catchment (first visit), under
+      ``separate_by_hospital_group`` every hospital group; otherwise the region is one
+      list. Capacity is net of no-shows; the answer is the
       smallest grid multiplier whose demand-weighted share (or mean wait) meets the
       goal.
     - Server pools: M/M/c (:func:`simulering.estimate.mmc`), one queue per unit under
-      ``separate`` and one pooled queue otherwise; the smallest grid multiplier whose
+      ``separate`` (per hospital group under ``separate_by_hospital_group``) and one
+      pooled queue otherwise; the smallest grid multiplier whose
       ``floor(m × servers)`` meets the goal (``P(wait ≤ guarantee)`` or mean wait).
 
     ``None`` when the KPI has no such formula (e.g. travel, utilisation). Both ignore
@@ -362,15 +375,19 @@ def analytic_estimate(
         return None
     keep = 1.0 - spec.behaviour.no_show_share
     cap = np.array(list(capacity(spec, stage).values())) * keep
-    if stage == Stage.FIRST_VISIT.value and policy == "separate":
-        # separate lists: one list per unit, fed by its catchment
+    if stage == Stage.FIRST_VISIT.value and policy in ("separate", "separate_by_hospital_group"):
+        # separate lists: one list per unit (or hospital group), fed by its catchment
         weeks = (spec.horizon_days - spec.warmup_days) / 7.0
         by_area = spec.daily_arrivals[spec.warmup_days : spec.horizon_days].sum(axis=0) / weeks
         demand: FloatArray = np.asarray(
             np.bincount(spec.home_unit, weights=by_area, minlength=spec.n_units), dtype=float
         )
-        groups = [[u] for u in range(spec.n_units)]
-        how = "one list per unit (its catchment's demand)"
+        groups = list_groups(spec, policy)
+        how = (
+            "one list per hospital group (its catchment's demand)"
+            if policy == "separate_by_hospital_group"
+            else "one list per unit (its catchment's demand)"
+        )
     else:
         demand = np.zeros(spec.n_units)
         demand[0] = _weekly_demand(spec, stage)
@@ -454,10 +471,10 @@ def _mmc_estimate(
     by_area = period.mean(axis=0) * share
     lam_unit = np.bincount(spec.home_unit, weights=by_area, minlength=spec.n_units)
     limit = float(spec.guarantee_days[0 if stage == Stage.FIRST_VISIT.value else 1])
-    separate = policy == "separate"
+    separate = policy in ("separate", "separate_by_hospital_group")
 
     def measure(c: IntArray) -> float | None:
-        groups = [[u] for u in range(spec.n_units)] if separate else [list(range(spec.n_units))]
+        groups = list_groups(spec, policy) if separate else [list(range(spec.n_units))]
         total, weight = 0.0, 0.0
         for g in groups:
             lam, cg = float(lam_unit[g].sum()), int(c[g].sum())
