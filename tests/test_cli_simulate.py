@@ -153,3 +153,14 @@ def test_simulate_json_and_parquet(tmp_path: Path) -> None:
     assert set(table.column("policy").to_pylist()) == {"separate", "shared"}
     assert set(table.column("replication").to_pylist()) == {0, 1}
     assert "first_visit_day" in table.column_names and "treatment_unit" in table.column_names
+
+
+def test_scenario_table_warns_and_has_new_rows() -> None:
+    args = ["scenarios", "table", "textbook_mmc", "--replications", "2", "--horizon-days"]
+    args += ["120", "--warmup-days", "20", "--workers", "1", "--stage", "first_visit"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "warning: only 2 replications" in result.stderr
+    assert "warning" not in result.stdout
+    for row in ("(incl. PVV)", "Waiting at the horizon", "Share of arrivals with patient-chosen"):
+        assert row in result.stdout
