@@ -4,8 +4,9 @@ What it draws, from one ``numpy`` Generator seeded by ``SeedSequence(seed)``:
 
 - referrals from areas in proportion to population, listed in arrival order
   (longest waiting first, so list order = first come, first served);
-- priorities: P1 (14-day limit, weight 3) 10 %, P2 (30 days, weight 2) 20 %,
-  routine (90 days, weight 1) 70 %; days already waited ~ exponential with mean
+- priorities: P1 (14-day limit, ``priority`` 1) 10 %, P2 (30 days, 2) 20 %,
+  routine (90 days, 5) 70 %, all with ``weight`` 1 (the cost model weighs the
+  priority, :mod:`allokering.cost`); days already waited ~ exponential with mean
   0.6 × the limit, so about a fifth of the backlog is already late;
 - units at the given sites; each area's home unit (catchment) is its nearest unit;
 - weekly capacity ≈ demand (``capacity_ratio`` × referrals over the horizon), split
@@ -36,11 +37,11 @@ from allokering.problem import (
 from allokering.travel import road_km
 
 PRIORITIES: tuple[tuple[str, int, int, float], ...] = (
-    ("P1", 14, 3, 0.10),
+    ("P1", 14, 1, 0.10),
     ("P2", 30, 2, 0.20),
-    ("routine", 90, 1, 0.70),
+    ("routine", 90, 5, 0.70),
 )
-"""(name, limit in days, weight, share)."""
+"""(name, limit in days, priority level, share)."""
 
 SUMMER_WEEKS = range(26, 33)
 """ISO weeks with reduced capacity (Swedish summer holidays)."""
@@ -118,11 +119,11 @@ def generate(
     shares = np.array([p[3] for p in PRIORITIES])
     prio = rng.choice(len(PRIORITIES), size=n, p=shares / shares.sum())
     limit = np.array([p[1] for p in PRIORITIES])[prio]
-    weight = np.array([p[2] for p in PRIORITIES])[prio]
+    level = np.array([p[2] for p in PRIORITIES])[prio]
     waited = np.floor(rng.exponential(0.6 * limit)).astype(np.int64)
     deadline = limit - waited
     order = np.argsort(-waited, kind="stable")  # arrival order: longest waiting first
-    area, prio, weight, deadline = area[order], prio[order], weight[order], deadline[order]
+    area, prio, level, deadline = area[order], prio[order], level[order], deadline[order]
     home_km = km[area, home[area]]
 
     restricted = rng.random(n) < 0.05
@@ -162,10 +163,12 @@ def generate(
                 [f"R{i:0{width}d}" for i in range(n)],
                 [area_ids[a] for a in area.tolist()],
                 deadline.tolist(),
-                weight.tolist(),
+                [1] * n,
                 elig,
                 [None if m < 0 else float(m) for m in max_km.tolist()],
                 bookings,
+                [0] * n,
+                level.tolist(),
             )
         )
         units = [
