@@ -189,10 +189,7 @@ def simulate_cmd(
     if len(policies) > 1:
         for line in opposite_lines(run.paired, stage_limits):
             console.print(f"[yellow]note:[/] {escape(line)}", highlight=False, soft_wrap=True)
-    doc = with_warnings(
-        simulation_document(sc.name, spec, root_seed, reps, list(set_ or []), kind, run),
-        run.warnings,
-    )
+    doc = simulation_document(sc.name, spec, root_seed, reps, list(set_ or []), kind, run)
     warn(run.warnings)
     if json_path is not None:
         json_path.write_text(json.dumps(doc, ensure_ascii=False, indent=1))
@@ -213,18 +210,6 @@ def warn(lines: list[str]) -> None:
     """Each warning as one line on stderr."""
     for line in lines:
         err.print(f"[bold yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True)
-
-
-def with_warnings(doc: dict[str, Any], lines: list[str]) -> dict[str, Any]:
-    """The document with a top-level ``warnings`` list (after ``replications``)."""
-    out: dict[str, Any] = {}
-    for key, value in doc.items():
-        if key != "warnings":
-            out[key] = value
-        if key == "replications":
-            out["warnings"] = list(lines)
-    out.setdefault("warnings", list(lines))
-    return out
 
 
 def stage_limits_of(spec: ModelSpec) -> dict[str, int]:

@@ -31,13 +31,15 @@ def simulation_document(
     executor: str,
     run: SimulationResult,
 ) -> dict[str, Any]:
-    """``{scenario, seed, replications, horizon_days, warmup_days, overrides, executor,
-    policies, paired}`` with NaN as null."""
+    """``{scenario, seed, replications, warnings, horizon_days, warmup_days, overrides,
+    executor, policies, paired}`` with NaN as null (``warnings``: e.g. too few
+    replications for the intervals)."""
     doc: dict[str, Any] = clean(
         {
             "scenario": scenario,
             "seed": seed,
             "replications": replications,
+            "warnings": list(run.warnings),
             "horizon_days": spec.horizon_days,
             "warmup_days": spec.warmup_days,
             "overrides": list(overrides),

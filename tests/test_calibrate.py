@@ -58,7 +58,7 @@ def test_mvo_spridning_files_say_they_were_calibrated() -> None:
     assert any("Calibrated with `remiss calibrate" in s for s in sc.sources)
     assert any("mvo_spridning_observed.csv" in s for s in sc.sources)
     assert any(a.startswith("Fitted by calibration") for a in sc.assumptions)
-    assert sc.run.policies == ["separate", "shared", "optimised"]
+    assert sc.run.policies == ["separate_by_hospital_group", "separate", "shared", "optimised"]
     # the start file is not a library scenario
     library = list_library()
     assert LIBRARY_DIR / "mvo_spridning.yaml" in library

@@ -246,7 +246,9 @@ def test_library_files_name_their_sources() -> None:
     ):
         sc = load_scenario(name)
         assert any(needle in s for s in sc.sources), name
-        assert sc.run.policies == ["separate", "shared", "optimised"], name
+        policies = ["separate_by_hospital_group", "separate", "shared", "optimised"]
+        assert sc.run.policies == policies, name
+        assert any("patientvald" in s.lower() or "PVV" in s for s in sc.sources), name
     step = load_scenario("ordnad_overforing").demand.steps[0]
     assert step.from_date == dt.date(2027, 1, 1)
 
