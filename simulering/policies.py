@@ -4,9 +4,14 @@ A policy is an object behind the small :class:`RoutingPolicy` protocol. The mode
 it when a referral joins the waiting list of a pool and asks it, when a unit has freed
 capacity, which referrals take it. The model does not know which policy it runs.
 
-``separate``, ``shared`` and ``shared_within_subregion`` live here; ``optimised``
-(rolling-horizon allocation with ``allokering``) in :mod:`simulering.policy_optimised`
-and ``patient_choice`` (published waits plus travel) in :mod:`simulering.policy_choice`.
+Every list of every policy is in the region's turn order (:meth:`QueueContext.turn_key`:
+the priority group first, then the oldest clock start, overdue included), and another
+unit is offered only to a referral whose home unit cannot meet its limit.
+
+``separate_by_hospital_group`` (today's baseline), ``separate``, ``shared`` and
+``shared_within_subregion`` live here; ``optimised`` (rolling-horizon allocation with
+``allokering``) in :mod:`simulering.policy_optimised` and ``patient_choice`` (published
+expected waits plus travel) in :mod:`simulering.policy_choice`.
 """
 
 from __future__ import annotations
