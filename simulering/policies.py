@@ -16,7 +16,6 @@ expected waits plus travel) in :mod:`simulering.policy_choice`.
 
 from __future__ import annotations
 
-import bisect
 import heapq
 import math
 from collections.abc import Callable, Sequence
@@ -25,7 +24,7 @@ from typing import Protocol
 import numpy as np
 
 from simulering.patients import Patients
-from simulering.spec import ModelSpec
+from simulering.spec import FloatArray, IntArray, ModelSpec
 
 Entry = tuple[float, int]
 """(turn key, referral): list entries, the first in turn smallest."""
@@ -226,17 +225,16 @@ class SharedList:
         for unit, heap in enumerate(self.own[pool]):
             if not heap:
                 continue
-            live = [e for e in heap if waiting(e[1], stage, now)]
-            heapq.heapify(live)
-            self.own[pool][unit] = live
-            when = capacity.projected_days(unit, now, len(live))
+            live = sorted(e for e in heap if waiting(e[1], stage, now))
+            self.own[pool][unit] = live  # a sorted list is a heap
+            due = np.fromiter((deadline(e[1], stage) for e in live), float, len(live))
+            late = (due < now) | (capacity.projected_days(unit, now, len(live)) > due)
             group = self.regional[pool][self.unit_group[unit]]
-            for k, entry in enumerate(sorted(live)):
+            offers = self.offers[stage]
+            for k in np.flatnonzero(late).tolist():
+                entry = live[k]
                 ref = entry[1]
-                if ref in flagged or self.offers[stage][ref] >= self.max_offers:
-                    continue
-                due = deadline(ref, stage)
-                if now > due or when[k] > due:
+                if ref not in flagged and offers[ref] < self.max_offers:
                     flagged.add(ref)
                     heapq.heappush(group, entry)
 
@@ -310,25 +308,23 @@ def zero_acceptance_km(spec: ModelSpec) -> float:
 class PoolCapacity:
     """A pool's coming capacity per unit, for projected dates at a home unit."""
 
-    def __init__(self, cum: list[list[int]] | None, rate: list[float]) -> None:
+    def __init__(self, cum: IntArray | None, rate: list[float]) -> None:
         self.cum = cum
-        """Slot calendars: cum[unit][d] = slots on days 0 … d − 1."""
+        """Slot calendars: cum[unit, d] = slots on days 0 … d − 1."""
         self.rate = rate
         """Server pools: services per day per unit (servers ÷ mean service time)."""
 
-    def projected_days(self, unit: int, now: float, n: int) -> list[float]:
+    def projected_days(self, unit: int, now: float, n: int) -> FloatArray:
         """The day the k-th (0-based) of ``n`` patients in turn would be served."""
+        k = np.arange(1, n + 1, dtype=np.float64)
         if self.cum is None:
             r = self.rate[unit]
-            return [now + (k + 1) / r if r > 0 else math.inf for k in range(n)]
+            return now + k / r if r > 0 else np.full(n, math.inf)
         cum = self.cum[unit]
-        day = min(int(now), len(cum) - 1)
-        base = cum[day]
-        out: list[float] = []
-        for k in range(n):
-            d = bisect.bisect_left(cum, base + k + 1)  # first d with cum[d] > base + k
-            out.append(float(d - 1) if d < len(cum) else math.inf)
-        return out
+        day = min(int(now), cum.shape[0] - 1)
+        # the first d with cum[d] >= cum[day] + k: the k-th slot from today is on day d − 1
+        d = np.searchsorted(cum, cum[day] + k, side="left")
+        return np.where(d < cum.shape[0], d - 1.0, math.inf)
 
 
 def pool_capacity(spec: ModelSpec, pool: int) -> PoolCapacity:
@@ -337,7 +333,7 @@ def pool_capacity(spec: ModelSpec, pool: int) -> PoolCapacity:
     if p.mode == "slots" and p.slots is not None:
         cum = np.zeros((p.slots.shape[0] + 1, spec.n_units), dtype=np.int64)
         np.cumsum(p.slots, axis=0, out=cum[1:])
-        return PoolCapacity(cum.T.tolist(), [])
+        return PoolCapacity(np.ascontiguousarray(cum.T), [])
     servers = p.servers if p.servers is not None else np.zeros(spec.n_units)
     mean = p.service.mean if p.service is not None and p.service.mean > 0 else 1.0
     return PoolCapacity(None, (servers / mean).astype(float).tolist())
