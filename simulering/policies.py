@@ -106,7 +106,7 @@ def separate_list_unit(
 
 
 class SeparateLists:
-    """``separate``: every unit keeps its own list (catchment), most urgent first.
+    """``separate``: every unit keeps its own list (catchment), in turn order.
 
     The first visit is at the home unit; treatment at the unit of the first visit when
     it offers that treatment pool, else at the home unit for the pool.

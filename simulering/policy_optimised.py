@@ -31,7 +31,7 @@ first visit, each treatment pool) and solves it with :func:`allokering.solve.sol
 
 The placements in the *near* weeks (those starting within the planning period) are
 booked: each day the model asks ``offer(unit, pool, now, slots)``, and the unit serves
-the referrals planned there in the near weeks first, most urgent first. A patient may
+the referrals planned there in the near weeks first, in turn order. A patient may
 still decline a planned unit (the coordinator does not know the personal tolerance);
 that is recorded as patient-chosen waiting (PVV) as in ``shared``, the limit is
 remembered, and the referral goes back to the list for the next plan. A slot the plan
@@ -158,11 +158,11 @@ class OptimisedPolicy:
         self.booked: list[set[int]] = [set() for _ in range(n_pools)]
         """Referrals booked in the near weeks and not yet served or declined."""
         self.near: list[list[list[Entry]]] = [[[] for _ in range(n_units)] for _ in spec.pools]
-        """Per pool and unit: the near-week bookings, most urgent first (lazy deletion)."""
+        """Per pool and unit: the near-week bookings, in turn order (lazy deletion)."""
         self.regional: list[list[Entry]] = [[] for _ in spec.pools]
-        """Per pool: referrals without a near-week booking, most urgent first."""
+        """Per pool: referrals without a near-week booking, in turn order."""
         self.own: list[list[list[Entry]]] = [[[] for _ in range(n_units)] for _ in spec.pools]
-        """Per pool and home unit: every waiting referral, most urgent first."""
+        """Per pool and home unit: every waiting referral, in turn order."""
         self.declined_km: list[dict[int, float]] = [{}, {}]
         """Per stage: the shortest distance a referral has declined."""
         self.next_plan = [0.0] * n_pools
