@@ -19,41 +19,20 @@ from typing import Annotated, Any
 
 import typer
 
-from api.tables import PRIORITY_KPIS, cell, policy_header, priority_groups
+from api.tables import CROSS_REGION_KPIS, PRIORITY_KPIS, cell, policy_header, priority_groups
+from simulering.catalogue import MARKDOWN, labelled
 
-TABLE_KPIS: tuple[tuple[str, str, str], ...] = (
-    (
-        "share_waiting_within_guarantee",
-        "Share waiting ≤ {limit} d (month ends, excl. PVV)",
-        "share",
-    ),
-    (
-        "share_waiting_within_guarantee_incl_pvv",
-        "Share waiting ≤ {limit} d (month ends, incl. PVV)",
-        "share",
-    ),
-    ("share_completed_within_guarantee", "Share completed ≤ {limit} d (excl. PVV)", "share"),
-    (
-        "share_completed_within_guarantee_incl_pvv",
-        "Share completed ≤ {limit} d (incl. PVV)",
-        "share",
-    ),
-    ("mean_wait_days", "Mean wait, days", "days"),
-    ("p90_wait_days", "90th percentile wait, days", "days"),
-    ("equity_gap", "Equity gap between sub-regions (waiting ≤ {limit} d)", "share"),
-    ("mean_travel_km", "Mean travel, km", "km"),
-    ("share_outside_home_unit", "Share outside home unit", "share"),
-    ("utilisation", "Utilisation", "share"),
-    ("completed", "Completed in the period", "count"),
-    ("waiting_at_horizon", "Waiting at the horizon (not served)", "count"),
-    ("patient_chosen_waits", "Patient-chosen waits (PVV) begun", "count"),
-    ("share_patient_chosen", "Share of arrivals with patient-chosen waiting", "share"),
+MARKDOWN_ROWS: tuple[tuple[str, str, str], ...] = labelled(MARKDOWN, "markdown")
+"""(KPI key, row label, number kind) in table order (:data:`simulering.catalogue.MARKDOWN`);
+``{limit}`` is the stage's limit."""
+
+TABLE_KPIS: tuple[tuple[str, str, str], ...] = tuple(
+    row for row in MARKDOWN_ROWS if row[0] not in CROSS_REGION_KPIS
 )
-"""(KPI key, row label, number kind) in table order; ``{limit}`` is the stage's limit."""
+"""The rows always shown."""
 
-CROSS_REGION_ROWS: tuple[tuple[str, str, str], ...] = (
-    ("share_other_region", "Share treated in another region", "share"),
-    ("cross_region_cost_sek", "Cross-region cost, SEK", "count"),
+CROSS_REGION_ROWS: tuple[tuple[str, str, str], ...] = tuple(
+    row for row in MARKDOWN_ROWS if row[0] in CROSS_REGION_KPIS
 )
 """Rows shown only when some policy has a value other than 0 (several-region files)."""
 
@@ -83,12 +62,11 @@ def markdown_table(
         "| KPI | " + " | ".join(policy_header(n) for n in names) + " |",
         "|---|" + "---:|" * len(names),
     ]
-    rows = list(TABLE_KPIS)
-    for row in CROSS_REGION_ROWS:
-        means = [policies[p]["kpis"][stage].get(row[0], {}).get("mean") for p in names]
-        if any(m not in (None, 0) for m in means):
-            rows.insert(-2, row)
-    for key, label, kind in rows:
+    for key, label, kind in MARKDOWN_ROWS:
+        if key in CROSS_REGION_KPIS:
+            means = [policies[p]["kpis"][stage].get(key, {}).get("mean") for p in names]
+            if all(m in (None, 0) for m in means):
+                continue
         cells = [cell(policies[p]["kpis"][stage].get(key, MISSING), kind) for p in names]
         lines.append(f"| {label.format(limit=limit_days)} | " + " | ".join(cells) + " |")
     for g in priority_groups(policies, stage):

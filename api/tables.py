@@ -7,42 +7,19 @@ from typing import Any
 
 from rich.table import Table
 
+from simulering.catalogue import KPIS, PRIORITY, TERMINAL, labelled
 from simulering.paired import opposite_directions
 
 POLICY_LABELS: dict[str, str] = {"separate_by_hospital_group": "today"}
 """Display names of policies whose key is not what a planner calls them."""
 
-SUMMARY_KPIS = (
-    ("share_waiting_within_guarantee", "Waiting ≤ 90 d (month ends)", "share"),
-    ("share_waiting_within_guarantee_incl_pvv", "Waiting ≤ 90 d incl. PVV", "share"),
-    ("share_completed_within_guarantee", "Completed ≤ 90 d", "share"),
-    ("share_completed_within_guarantee_incl_pvv", "Completed ≤ 90 d incl. PVV", "share"),
-    ("mean_wait_days", "Mean wait, days", "days"),
-    ("median_wait_days", "Median wait, days", "days"),
-    ("p90_wait_days", "90th pct wait, days", "days"),
-    ("equity_gap", "Equity gap (sub-regions)", "share"),
-    ("mean_travel_km", "Mean travel, km", "km"),
-    ("share_outside_home_unit", "Outside home unit", "share"),
-    ("share_other_region", "Treated in another region", "share"),
-    ("cross_region_cost_sek", "Cross-region cost, SEK", "count"),
-    ("utilisation", "Utilisation", "share"),
-    ("arrived", "Arrived", "count"),
-    ("completed", "Completed", "count"),
-    ("withdrawn", "Withdrawn", "count"),
-    ("waiting_at_horizon", "Waiting at the horizon", "count"),
-    ("patient_chosen_waits", "Patient-chosen waits (PVV)", "count"),
-    ("share_patient_chosen", "Patient-chosen waiting, share", "share"),
-    ("no_shows", "No-shows", "count"),
-)
+SUMMARY_KPIS: tuple[tuple[str, str, str], ...] = labelled(TERMINAL, "terminal")
+"""(KPI key, row label, number kind) of the summary and paired tables, in order
+(:data:`simulering.catalogue.TERMINAL`)."""
 
-PRIORITY_KPIS = (
-    ("share_completed_within_guarantee", "completed ≤ {limit}", "share"),
-    ("share_waiting_within_guarantee", "waiting ≤ {limit}", "share"),
-    ("mean_wait_days", "mean wait, days", "days"),
-    ("p90_wait_days", "90th pct wait, days", "days"),
-    ("completed", "completed", "count"),
-)
-"""Rows per priority group (each group's shares against its own limit)."""
+PRIORITY_KPIS: tuple[tuple[str, str, str], ...] = labelled(PRIORITY, "priority")
+"""Rows per priority group (each group's shares against its own limit,
+:data:`simulering.catalogue.PRIORITY`)."""
 
 STAGE_WORDS = {"first_visit": "first visit", "treatment": "treatment"}
 
@@ -61,7 +38,7 @@ def policy_header(name: str) -> str:
 MISSING: dict[str, Any] = {"mean": None, "ci95": [None, None]}
 """A KPI a summary lacks (an older document): printed as a dash."""
 
-CROSS_REGION_KPIS = frozenset({"share_other_region", "cross_region_cost_sek"})
+CROSS_REGION_KPIS = frozenset(k.name for k in KPIS if k.cross_region)
 """Rows left out when they are 0 everywhere (a one-region scenario has no cross-region care)."""
 
 
@@ -76,7 +53,7 @@ def _fmt(x: float | None, kind: str, signed: bool = False) -> str:
     sign = "+" if signed else ""
     if kind == "share":
         return f"{100 * x:{sign}.1f}" + ("" if signed else " %")
-    if kind == "count":
+    if kind in ("count", "sek"):
         return f"{x:{sign},.0f}".replace(",", " ")
     return f"{x:{sign}.1f}"
 

@@ -1,5 +1,8 @@
 """Care-guarantee KPIs, each computed once, here, by its official definition.
 
+Each KPI is declared once in :mod:`simulering.catalogue` (name, number kind, range,
+direction, labels, definition); this module computes them.
+
 Definitions (SKR, "Väntetider i vården"; DESIGN.md):
 
 - ``share_waiting_within_guarantee`` (*andel väntande inom 90 dagar*): at each month
@@ -60,48 +63,21 @@ import numpy as np
 import numpy.typing as npt
 
 from allokering.domain import Stage
+from simulering import catalogue
 from simulering.model import Records, home_units
 from simulering.patients import Patients
 from simulering.spec import FloatArray, IntArray, ModelSpec
 
 STAGES = (Stage.FIRST_VISIT, Stage.TREATMENT)
-BANDS = ((0, 30), (31, 60), (61, 90), (91, 120), (121, 180), (181, 365), (366, None))
-BAND_NAMES = tuple(f"band_{lo}_{hi}" if hi is not None else f"band_{lo}_plus" for lo, hi in BANDS)
-KPI_NAMES = (
-    "share_waiting_within_guarantee",
-    "share_completed_within_guarantee",
-    "mean_wait_days",
-    "median_wait_days",
-    "p90_wait_days",
-    *BAND_NAMES,
-    "equity_gap",
-    "mean_travel_km",
-    "share_outside_home_unit",
-    "share_other_region",
-    "cross_region_cost_sek",
-    "utilisation",
-    "arrived",
-    "completed",
-    "withdrawn",
-    "patient_chosen_waits",
-    "share_patient_chosen",
-    "no_shows",
-    "waiting_at_horizon",
-    "share_waiting_within_guarantee_incl_pvv",
-    "share_completed_within_guarantee_incl_pvv",
-)
-"""Every KPI, in report order."""
+BANDS = catalogue.BANDS
+BAND_NAMES = catalogue.BAND_NAMES
+KPI_NAMES: tuple[str, ...] = tuple(catalogue.CATALOGUE)
+"""Every KPI, in report order (:data:`simulering.catalogue.KPIS`)."""
 
-from typing import Literal  # noqa: E402  (kept beside the mapping it types)
-
-KPI_RANGE: dict[str, Literal["share", "non_negative", "real"]] = {
-    k: "share"
-    if k.startswith(("share_", "band_")) or k in ("utilisation", "equity_gap")
-    else "non_negative"  # waits, km, cost and counts
-    for k in KPI_NAMES
-}
-"""The range of each KPI: ``share`` in [0, 1], ``non_negative`` ≥ 0, ``real`` anything.
-Confidence intervals across replications are kept inside it (:mod:`simulering.paired`)."""
+KPI_RANGE: dict[str, catalogue.RangeKind] = {k.name: k.range for k in catalogue.KPIS}
+"""The range of each KPI: ``share`` in [0, 1], ``non_negative`` ≥ 0, ``real`` anything
+(declared in :mod:`simulering.catalogue`). Confidence intervals across replications are
+kept inside it (:mod:`simulering.paired`)."""
 
 Kpis = dict[str, float]
 

@@ -28,54 +28,28 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 import numpy as np
 from scipy import stats
 
-from simulering.kpis import BAND_NAMES, KPI_NAMES, KPI_RANGE
-
-Direction = Literal["higher", "lower"] | None
-RangeKind = Literal["share", "non_negative", "real"]
-"""A KPI's range (:data:`simulering.kpis.KPI_RANGE`)."""
+from simulering.catalogue import KPIS
+from simulering.catalogue import Direction as Direction  # re-exported
+from simulering.catalogue import RangeKind as RangeKind  # re-exported
+from simulering.kpis import KPI_RANGE
 
 CONFIDENCE: Final = 0.95
 MIN_REPLICATIONS: Final = 5
 """Fewer replications than this give a warning: with 2 the t-quantile is 12.7 and the
 intervals say little."""
 
-_HIGHER = (
-    "share_waiting_within_guarantee",
-    "share_completed_within_guarantee",
-    "share_waiting_within_guarantee_incl_pvv",
-    "share_completed_within_guarantee_incl_pvv",
-    "utilisation",
-    "completed",
-)
-_LOWER = (
-    "mean_wait_days",
-    "median_wait_days",
-    "p90_wait_days",
-    "equity_gap",
-    "mean_travel_km",
-    "share_outside_home_unit",
-    "withdrawn",
-    "no_shows",
-    "share_patient_chosen",
-    "waiting_at_horizon",
-    # waiting-patient shares in the bands beyond the 90-day guarantee
-    *(b for b in BAND_NAMES if b not in ("band_0_30", "band_31_60", "band_61_90")),
-)
-
-KPI_DIRECTION: Final[dict[str, Direction]] = {
-    k: "higher" if k in _HIGHER else "lower" if k in _LOWER else None for k in KPI_NAMES
-}
-"""Which way is better for each KPI. ``None`` (no verdict): ``arrived`` (demand, the
-same under every policy), ``patient_chosen_waits`` (a declined offer is the patient's
-choice, neither good nor bad for the region; its *share* of the arrivals, by contrast,
-is lower-is-better: a policy that offers times the patients decline makes them wait
-by choice), the bands within 90 days (a shift
-between them is not better or worse by itself), and ``share_other_region`` and
+KPI_DIRECTION: Final[dict[str, Direction]] = {k.name: k.direction for k in KPIS}
+"""Which way is better for each KPI (declared in :mod:`simulering.catalogue`). ``None``
+(no verdict): ``arrived`` (demand, the same under every policy), ``patient_chosen_waits``
+(a declined offer is the patient's choice, neither good nor bad for the region; its
+*share* of the arrivals, by contrast, is lower-is-better: a policy that offers times the
+patients decline makes them wait by choice), the bands within 90 days (a shift between
+them is not better or worse by itself), and ``share_other_region`` and
 ``cross_region_cost_sek`` (care bought from a neighbouring region is a transfer between
 regions and the point of sharing capacity, not a loss by itself)."""
 

@@ -30,18 +30,11 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
+from simulering.catalogue import BAND_NAMES, CATALOGUE, KPIS, PRIORITY, REPORT, Kind
 from simulering.paired import MIN_REPLICATIONS, opposite_directions
 
 STAGE_KEYS = ("first_visit", "treatment")
-BAND_KEYS = (
-    "band_0_30",
-    "band_31_60",
-    "band_61_90",
-    "band_91_120",
-    "band_121_180",
-    "band_181_365",
-    "band_366_plus",
-)
+BAND_KEYS = BAND_NAMES
 BAND_COLOURS = ("#1a9850", "#91cf60", "#d9ef8b", "#fee08b", "#fc8d59", "#e34a33", "#b30000")
 POLICY_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
 UNIT_COLOURS = (
@@ -57,37 +50,10 @@ UNIT_COLOURS = (
     "#17becf",
 )
 
-# (key, kind) in table order; kinds: share, days, km, count
-TABLE_KPIS = (
-    ("share_waiting_within_guarantee", "share"),
-    ("share_waiting_within_guarantee_incl_pvv", "share"),
-    ("share_completed_within_guarantee", "share"),
-    ("share_completed_within_guarantee_incl_pvv", "share"),
-    ("mean_wait_days", "days"),
-    ("median_wait_days", "days"),
-    ("p90_wait_days", "days"),
-    ("equity_gap", "share"),
-    ("mean_travel_km", "km"),
-    ("share_outside_home_unit", "share"),
-    ("share_other_region", "share"),
-    ("cross_region_cost_sek", "count"),
-    ("utilisation", "share"),
-    ("arrived", "count"),
-    ("completed", "count"),
-    ("withdrawn", "count"),
-    ("waiting_at_horizon", "count"),
-    ("patient_chosen_waits", "count"),
-    ("share_patient_chosen", "share"),
-    ("no_shows", "count"),
-)
-KPI_KIND = {k: kind for k, kind in TABLE_KPIS} | {b: "share" for b in BAND_KEYS}
-PRIORITY_KPIS = (
-    ("share_completed_within_guarantee", "share"),
-    ("share_waiting_within_guarantee", "share"),
-    ("mean_wait_days", "days"),
-    ("p90_wait_days", "days"),
-    ("completed", "count"),
-)
+TABLE_KPIS: tuple[tuple[str, Kind], ...] = tuple((k, CATALOGUE[k].kind) for k in REPORT)
+"""(key, kind) of the KPI table, in order (:data:`simulering.catalogue.REPORT`)."""
+KPI_KIND: dict[str, Kind] = {k.name: k.kind for k in KPIS}
+PRIORITY_KPIS: tuple[tuple[str, Kind], ...] = tuple((k, CATALOGUE[k].kind) for k in PRIORITY)
 """The KPIs of the per-priority table (shares against each group's own limit)."""
 
 
@@ -169,18 +135,10 @@ TEXT: dict[str, dict[str, str]] = {
         "mean": "medel",
         "units_marker": "enheter",
         "no_data": "inga väntande",
-        "share_waiting_within_guarantee": "Väntande ≤ {limit} d (månadsslut)",
-        "share_completed_within_guarantee": "Genomförda ≤ {limit} d",
-        "share_waiting_within_guarantee_incl_pvv": "Väntande ≤ {limit} d inkl. PVV",
-        "share_completed_within_guarantee_incl_pvv": "Genomförda ≤ {limit} d inkl. PVV",
-        "share_patient_chosen": "Patientvald väntan, andel",
-        "waiting_at_horizon": "Väntar vid horisontens slut",
         "priority": "Per prioritetsgrupp",
         "priority_note": "Varje prioritetsgrupp mätt mot sin egen gräns (t.ex. P1 inom "
         "14 dagar): medelvärde med 95 % konfidensintervall.",
         "priority_group": "Prioritetsgrupp",
-        "own_completed": "Genomförda inom egen gräns",
-        "own_waiting": "Väntande inom egen gräns (månadsslut)",
         "warning": "Varning",
         "few_replications": "Endast {n} replikering(ar) (färre än {min}): 95 %-intervallen "
         "blir mycket breda och säger lite. Kör med minst {rec} replikeringar.",
@@ -194,19 +152,6 @@ TEXT: dict[str, dict[str, str]] = {
         "worse_word": "sämre",
         "why_pvv": "andelen räknar inte patientvald väntan",
         "why_limit": "andelen räknar bara vilka som passerat gränsen, medelvärdet varje väntad dag",
-        "median_wait_days": "Medianväntetid, dagar",
-        "p90_wait_days": "90:e percentilen, dagar",
-        "equity_gap": "Skillnad mellan delregioner",
-        "mean_travel_km": "Medelresväg, km",
-        "share_outside_home_unit": "Utanför hemenheten",
-        "share_other_region": "Vård i annan region",
-        "cross_region_cost_sek": "Kostnad för vård i annan region, kr",
-        "utilisation_kpi": "Kapacitetsutnyttjande",
-        "arrived": "Inkomna",
-        "completed": "Genomförda",
-        "withdrawn": "Avförda",
-        "patient_chosen_waits": "Patientvald väntan (PVV)",
-        "no_shows": "Uteblivna",
         "policy_separate": "Separata köer",
         "policy_shared": "Gemensam kö",
         "policy_shared_within_subregion": "Gemensam kö inom delregion",
@@ -294,18 +239,10 @@ TEXT: dict[str, dict[str, str]] = {
         "mean": "mean",
         "units_marker": "units",
         "no_data": "no one waiting",
-        "share_waiting_within_guarantee": "Waiting ≤ {limit} d (month ends)",
-        "share_completed_within_guarantee": "Completed ≤ {limit} d",
-        "share_waiting_within_guarantee_incl_pvv": "Waiting ≤ {limit} d incl. PVV",
-        "share_completed_within_guarantee_incl_pvv": "Completed ≤ {limit} d incl. PVV",
-        "share_patient_chosen": "Patient-chosen waiting, share",
-        "waiting_at_horizon": "Waiting at the end of the horizon",
         "priority": "By priority group",
         "priority_note": "Each priority group measured against its own limit (e.g. P1 "
         "within 14 days): mean with the 95 % confidence interval.",
         "priority_group": "Priority group",
-        "own_completed": "Completed within own limit",
-        "own_waiting": "Waiting within own limit (month ends)",
         "warning": "Warning",
         "few_replications": "Only {n} replication(s) (fewer than {min}): the 95 % intervals "
         "are very wide and say little. Run at least {rec} replications.",
@@ -319,19 +256,6 @@ TEXT: dict[str, dict[str, str]] = {
         "worse_word": "worse",
         "why_pvv": "the share excludes patient-chosen waiting",
         "why_limit": "the share counts only who is past the limit, the mean every day waited",
-        "median_wait_days": "Median wait, days",
-        "p90_wait_days": "90th percentile wait, days",
-        "equity_gap": "Equity gap (sub-regions)",
-        "mean_travel_km": "Mean travel, km",
-        "share_outside_home_unit": "Outside home unit",
-        "share_other_region": "Treated in another region",
-        "cross_region_cost_sek": "Cross-region cost, SEK",
-        "utilisation_kpi": "Utilisation",
-        "arrived": "Arrived",
-        "completed": "Completed",
-        "withdrawn": "Withdrawn",
-        "patient_chosen_waits": "Patient-chosen waits (PVV)",
-        "no_shows": "No-shows",
         "policy_separate": "Separate lists",
         "policy_shared": "Shared list",
         "policy_shared_within_subregion": "Shared within sub-region",
@@ -407,16 +331,22 @@ class _Labels:
         return self.unit_names.get(uid, uid)
 
     def kpi(self, key: str, stage: str | None = None) -> str:
-        if key in BAND_KEYS:
-            return self.band(key)
+        """The KPI's label (:mod:`simulering.catalogue`), ``{limit}`` the stage's."""
+        entry = CATALOGUE.get(key)
+        text = entry.report_label(self.lang) if entry is not None else key
         limit = self.ctx.guarantee_days[1 if stage == "treatment" else 0]
-        text = self.t.get("utilisation_kpi" if key == "utilisation" else key, key)
         return text.format(limit=limit)
 
+    def priority_kpi(self, key: str, stage: str | None = None) -> str:
+        """The KPI's label in the per-priority table (shares: within the own limit)."""
+        entry = CATALOGUE.get(key)
+        if entry is None:
+            return self.kpi(key, stage)
+        limit = self.ctx.guarantee_days[1 if stage == "treatment" else 0]
+        return entry.report_priority_label(self.lang).format(limit=limit)
+
     def band(self, key: str) -> str:
-        parts = key.removeprefix("band_").split("_")
-        d = self.t["days_suffix"]
-        return f"{parts[0]}+ {d}" if parts[-1] == "plus" else f"{parts[0]}–{parts[1]} {d}"
+        return self.kpi(key)
 
     def number(self, x: float | None, kind: str, signed: bool = False) -> str:
         """A number as a planner reads it (decimal comma and thin grouping in Swedish)."""
@@ -427,7 +357,7 @@ class _Labels:
         if kind == "share":
             text = f"{100 * x:{sign}.1f}"
             unit = f" {self.t['pp'] if signed else '%'}"
-        elif kind == "count":
+        elif kind in ("count", "sek"):
             text = f"{x:{sign},.0f}".replace(",", "\u202f")
         else:
             text = f"{x:{sign}.1f}"
@@ -935,7 +865,7 @@ class _Report:
                     col=1,
                 )
         fig.update_layout(barmode="group")
-        fig.update_yaxes(tickformat=".0%", range=[0, 1.05], title_text=self.L["utilisation_kpi"])
+        fig.update_yaxes(tickformat=".0%", range=[0, 1.05], title_text=self.L.kpi("utilisation"))
         self._layout(fig, 160 + 300 * len(self.stages))
         self.figures.append(("utilisation", self.L["utilisation"], self.L["utilisation_note"], fig))
 
@@ -1112,10 +1042,6 @@ class _Report:
         L = self.L
         names = list(self.policies)
         head = "".join(f"<th>{_esc(L.policy(n))}<br><code>{_esc(n)}</code></th>" for n in names)
-        labels = {
-            "share_completed_within_guarantee": L["own_completed"],
-            "share_waiting_within_guarantee": L["own_waiting"],
-        }
         parts = []
         for stage in self.stages:
             groups: dict[str, None] = {}
@@ -1142,7 +1068,7 @@ class _Report:
                         + "</td>"
                         for n in names
                     )
-                    label = labels.get(key) or L.kpi(key, stage)
+                    label = L.priority_kpi(key, stage)
                     rows.append(f"<tr><th scope='row'>{_esc(label)}</th>{cells}</tr>")
             parts.append(
                 f"<h3>{_esc(L.stage(stage))}</h3><table class='kpis priority'><thead><tr>"
