@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from scenarios.loader import Overrides, load_spec
-from simulering.patients import draw_patients
 from simulering.runner import run_replication, simulate
 from simulering.streams import replication_stream, replication_streams
 
@@ -41,11 +40,25 @@ def test_replication_stream_equals_spawned_child() -> None:
     assert (spawned == direct).all()
 
 
-def test_patients_do_not_depend_on_policy_or_purpose_order() -> None:
+def test_a_stream_does_not_depend_on_which_streams_were_used_before() -> None:
+    """Each purpose has its own child seed: drawing in another order, or drawing from
+    other purposes first, leaves every stream's numbers unchanged."""
+    s1 = replication_stream(1, 0)
+    travel_first = s1.get("travel").random(5)
+    arrivals_after = s1.get("arrivals").random(5)
+    s2 = replication_stream(1, 0)
+    s2.get("choice").random(1000)
+    arrivals_first = s2.get("arrivals").random(5)
+    travel_after = s2.get("travel").random(5)
+    assert (arrivals_first == arrivals_after).all()
+    assert (travel_first == travel_after).all()
+    assert not (travel_first == arrivals_first).any()
+
+
+def test_a_policy_result_does_not_depend_on_the_other_policies_run() -> None:
+    """Common random numbers: the patients are drawn before any policy runs, so a
+    policy's KPIs are the same alone and beside others (and in another order)."""
     spec = _spec()
-    p1 = draw_patients(spec, replication_stream(1, 0))
-    p2 = draw_patients(spec, replication_stream(1, 0))
-    assert (p1.arrival == p2.arrival).all() and (p1.tolerance_km == p2.tolerance_km).all()
-    # streams per purpose are independent: travel draws differ from arrival draws
-    s = replication_stream(1, 0)
-    assert (s.get("travel").random(3) != s.get("arrivals").random(3)).all()
+    alone = run_replication(spec, ["shared"], 3, 0)["shared"]
+    beside = run_replication(spec, ["separate_by_hospital_group", "optimised", "shared"], 3, 0)
+    assert json.dumps(alone, sort_keys=True) == json.dumps(beside["shared"], sort_keys=True)
