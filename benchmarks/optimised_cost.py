@@ -22,7 +22,7 @@ from scenarios.loader import load_spec
 from simulering.model import Model
 from simulering.patients import draw_patients
 from simulering.policies import make_policy
-from simulering.policy_optimised import OptimisedPolicy
+from simulering.policies.optimised import OptimisedPolicy
 from simulering.streams import replication_stream
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"

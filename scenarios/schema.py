@@ -25,15 +25,11 @@ from pydantic import (
 
 from allokering.domain import GUARANTEE_DAYS
 from allokering.solve import SOLVERS
+from simulering.policies import POLICIES
 
-KNOWN_POLICIES = (
-    "separate_by_hospital_group",
-    "separate",
-    "shared",
-    "shared_within_subregion",
-    "optimised",
-    "patient_choice",
-)
+KNOWN_POLICIES: tuple[str, ...] = tuple(POLICIES)
+"""The policy names a scenario may run, in the registry's order (today's baseline
+first): :data:`simulering.policies.POLICIES`."""
 
 
 class Strict(BaseModel):

@@ -17,7 +17,7 @@ import numpy as np
 import simpy
 
 from simulering.patients import Patients
-from simulering.policies import RoutingPolicy
+from simulering.policies.base import RoutingPolicy
 from simulering.spec import FloatArray, IntArray, ModelSpec
 
 NAN = math.nan

@@ -16,7 +16,7 @@ from simulering.kpis import replication_kpis
 from simulering.model import Model, Records
 from simulering.patients import Patients, draw_patients
 from simulering.policies import RoutingPolicy, make_policy
-from simulering.policy_optimised import OptimisedPolicy
+from simulering.policies.optimised import OptimisedPolicy
 from simulering.spec import ModelSpec
 from simulering.streams import replication_stream
 from tests.conftest import compile_dict, small_scenario

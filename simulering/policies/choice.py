@@ -53,7 +53,7 @@ import math
 
 import numpy as np
 
-from simulering.policies import QueueContext, separate_list_unit
+from simulering.policies.base import QueueContext, separate_list_unit
 from simulering.spec import FloatArray, PolicyOptions
 
 WINDOW_DAYS = 28

@@ -67,17 +67,16 @@ from allokering.problem import (
     priority_levels,
 )
 from allokering.solve import solve
-from simulering.policies import QueueContext, SharedList, zero_acceptance_km
+from simulering.policies.base import Entry, QueueContext
+from simulering.policies.shared import SharedList, zero_acceptance_km
 from simulering.spec import PolicyOptions
 
 PlanObserver = Callable[[int, AllocationProblem, AllocationResult], None]
 """Called with (pool, problem, result) after every plan (tests, diagnostics)."""
 
-Entry = tuple[float, int]
-"""(turn key, referral): heap entries, the first in turn first."""
-
 DEADLINE_BOUND = 100_000
 """``Referral.deadline_day`` accepts −100 000 … 100 000."""
+
 
 class OptimisedPolicy:
     """``optimised``: re-plan the shared lists with the allocation optimiser each period."""

@@ -1,147 +1,22 @@
-"""Routing policies: who gets a slot when capacity frees up.
+"""``shared``: one regional list per pool (or per group of units), offers elsewhere only
+when they help; also today's baseline ``separate_by_hospital_group`` and
+``shared_within_subregion``, which pool the groups of :func:`hospital_groups` and
+:func:`subregion_groups`.
 
-A policy is an object behind the small :class:`RoutingPolicy` protocol. The model tells
-it when a referral joins the waiting list of a pool and asks it, when a unit has freed
-capacity, which referrals take it. The model does not know which policy it runs.
-
-Every list of every policy is in the region's turn order (:meth:`QueueContext.turn_key`:
-the priority group first, then the oldest clock start, overdue included), and another
-unit is offered only to a referral whose home unit cannot meet its limit.
-
-``separate_by_hospital_group`` (today's baseline), ``separate``, ``shared`` and
-``shared_within_subregion`` live here; ``optimised`` (rolling-horizon allocation with
-``allokering``) in :mod:`simulering.policy_optimised` and ``patient_choice`` (published
-expected waits plus travel) in :mod:`simulering.policy_choice`.
+:class:`PoolCapacity` (a pool's coming capacity per unit, for projected dates at a home
+unit) and :func:`zero_acceptance_km` are used by ``optimised`` too.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Callable, Sequence
-from typing import Protocol
+from collections.abc import Sequence
 
 import numpy as np
 
-from simulering.patients import Patients
+from simulering.policies.base import Entry, QueueContext, stage_of
 from simulering.spec import FloatArray, IntArray, ModelSpec
-
-Entry = tuple[float, int]
-"""(turn key, referral): list entries, the first in turn smallest."""
-
-
-class QueueContext(Protocol):
-    """What the model exposes to a policy."""
-
-    spec: ModelSpec
-    patients: Patients
-    """The replication's patients (their own draws, e.g. who considers choosing)."""
-    area: list[int]
-    """Home area of each referral."""
-    home: list[list[int]]
-    """home[pool][area]: the unit that owns an area's patients in a pool (catchment)."""
-    first_visit_unit: list[int]
-    """The unit of each referral's first visit (-1 before it)."""
-    clock_start: list[list[float]]
-    """clock_start[stage][ref]: when the referral's guarantee clock started (NaN: not yet)."""
-
-    def deadline(self, ref: int, stage: int) -> float:
-        """Day the referral's guarantee limit runs out in ``stage`` (priority limit)."""
-        ...
-
-    def turn_key(self, ref: int, stage: int) -> float:
-        """The referral's place in the region's turn order in ``stage``: smaller is
-        served first (a higher priority group first, then the oldest clock start,
-        overdue included; or the earliest deadline under ``priority_rule: deadline``).
-        Every list of every policy is ordered by it."""
-        ...
-
-    def waiting(self, ref: int, stage: int, now: float) -> bool:
-        """Is the referral still on the list of ``stage`` (not served, not withdrawn)?"""
-        ...
-
-    def accepts(self, ref: int, unit: int, pool: int = 0) -> bool:
-        """Would the patient accept an appointment at ``unit`` of ``pool``? The pool's
-        home unit always; another within the patient's travel tolerance."""
-        ...
-
-    def decline(self, ref: int, stage: int, now: float) -> None:
-        """Record a declined offer (patient-chosen waiting if within the limit)."""
-        ...
-
-
-class RoutingPolicy(Protocol):
-    """Decides which waiting referral takes freed capacity."""
-
-    name: str
-
-    def initialise(self, ctx: QueueContext) -> None:
-        """Called once before the run."""
-        ...
-
-    def join(self, ref: int, pool: int, now: float) -> None:
-        """The referral joins the waiting list for ``pool``."""
-        ...
-
-    def offer(self, unit: int, pool: int, now: float, slots: int) -> list[int]:
-        """``unit`` has ``slots`` free in ``pool`` now: the referrals that take them."""
-        ...
-
-
-def _stage(pool: int) -> int:
-    return 0 if pool == 0 else 1
-
-
-def separate_list_unit(
-    ctx: QueueContext, serves: Sequence[Sequence[bool]], ref: int, pool: int
-) -> int:
-    """The unit whose own list a referral joins under separate lists: the home unit for
-    the first visit; for treatment the unit of the first visit when it has the pool,
-    else the home unit for the pool."""
-    if pool > 0:
-        fv = ctx.first_visit_unit[ref]
-        if fv >= 0 and serves[pool][fv]:
-            return fv
-    return ctx.home[pool][ctx.area[ref]]
-
-
-class SeparateLists:
-    """``separate``: every unit keeps its own list (catchment), in turn order.
-
-    The first visit is at the home unit; treatment at the unit of the first visit when
-    it offers that treatment pool, else at the home unit for the pool.
-    """
-
-    name = "separate"
-
-    def initialise(self, ctx: QueueContext) -> None:
-        self.ctx = ctx
-        n_units = ctx.spec.n_units
-        self.lists: list[list[list[tuple[float, int]]]] = [
-            [[] for _ in range(n_units)] for _ in ctx.spec.pools
-        ]
-        self.serves = [list(p.serves()) for p in ctx.spec.pools]
-
-    def list_unit(self, ref: int, pool: int) -> int:
-        return separate_list_unit(self.ctx, self.serves, ref, pool)
-
-    def join(self, ref: int, pool: int, now: float) -> None:
-        ctx = self.ctx
-        if pool == 0:  # list_unit(ref, 0), inlined: this runs once per referral
-            key, unit = ctx.turn_key(ref, 0), ctx.home[0][ctx.area[ref]]
-        else:
-            key, unit = ctx.turn_key(ref, 1), self.list_unit(ref, pool)
-        heapq.heappush(self.lists[pool][unit], (key, ref))
-
-    def offer(self, unit: int, pool: int, now: float, slots: int) -> list[int]:
-        heap, stage, waiting = self.lists[pool][unit], _stage(pool), self.ctx.waiting
-        pop = heapq.heappop
-        taken: list[int] = []
-        while heap and len(taken) < slots:
-            ref = pop(heap)[1]
-            if waiting(ref, stage, now):
-                taken.append(ref)
-        return taken
 
 
 class SharedList:
@@ -207,7 +82,7 @@ class SharedList:
 
     def join(self, ref: int, pool: int, now: float) -> None:
         ctx = self.ctx
-        entry = (ctx.turn_key(ref, _stage(pool)), ref)
+        entry = (ctx.turn_key(ref, stage_of(pool)), ref)
         home = ctx.home[pool][ctx.area[ref]]
         heapq.heappush(self.own[pool][home], entry)
         if not self.gated:
@@ -219,7 +94,7 @@ class SharedList:
     def review(self, pool: int, now: float) -> None:
         """Put every referral whose home unit cannot meet its limit on the at-risk list."""
         self.next_review[pool] = now + self.review_days
-        ctx, stage = self.ctx, _stage(pool)
+        ctx, stage = self.ctx, stage_of(pool)
         waiting, deadline = ctx.waiting, ctx.deadline
         flagged, capacity = self.flagged[pool], self.capacity[pool]
         for unit, heap in enumerate(self.own[pool]):
@@ -242,7 +117,7 @@ class SharedList:
     def offer(self, unit: int, pool: int, now: float, slots: int) -> list[int]:
         if self.gated and now >= self.next_review[pool]:
             self.review(pool, now)
-        ctx, stage = self.ctx, _stage(pool)
+        ctx, stage = self.ctx, stage_of(pool)
         heap = self.regional[pool][self.unit_group[unit]]
         own = self.own[pool][unit]
         waiting, accepts = ctx.waiting, ctx.accepts
@@ -339,10 +214,13 @@ def pool_capacity(spec: ModelSpec, pool: int) -> PoolCapacity:
     return PoolCapacity(None, (servers / mean).astype(float).tolist())
 
 
-PolicyFactory = Callable[[ModelSpec], RoutingPolicy]
+def hospital_groups(spec: ModelSpec) -> list[int]:
+    """Each unit's hospital group (*förvaltning*) as an index."""
+    names = list(dict.fromkeys(spec.unit_group))
+    return [names.index(g) for g in spec.unit_group]
 
 
-def _subregion_groups(spec: ModelSpec) -> list[int]:
+def subregion_groups(spec: ModelSpec) -> list[int]:
     """Each unit's sub-region: that of most of its catchment (or its nearest area)."""
     groups: list[int] = []
     for u in range(spec.n_units):
@@ -352,55 +230,3 @@ def _subregion_groups(spec: ModelSpec) -> list[int]:
         names = [spec.area_subregion[a] for a in areas]
         groups.append(spec.subregions.index(max(set(names), key=names.count)))
     return groups
-
-
-def _optimised(spec: ModelSpec) -> RoutingPolicy:
-    from simulering.policy_optimised import OptimisedPolicy  # imports this module
-
-    return OptimisedPolicy(spec.policy_options)
-
-
-def _patient_choice(spec: ModelSpec) -> RoutingPolicy:
-    from simulering.policy_choice import PatientChoice  # imports this module
-
-    return PatientChoice(spec.policy_options)
-
-
-def _hospital_groups(spec: ModelSpec) -> list[int]:
-    """Each unit's hospital group (*förvaltning*) as an index."""
-    names = list(dict.fromkeys(spec.unit_group))
-    return [names.index(g) for g in spec.unit_group]
-
-
-def _shared(spec: ModelSpec) -> SharedList:
-    return SharedList(gated=spec.offers_elsewhere == "when_at_risk")
-
-
-POLICIES: dict[str, PolicyFactory] = {
-    "separate_by_hospital_group": lambda spec: _named(
-        SharedList(_hospital_groups(spec), gated=spec.offers_elsewhere == "when_at_risk"),
-        "separate_by_hospital_group",
-    ),
-    "separate": lambda spec: SeparateLists(),
-    "shared": _shared,
-    "shared_within_subregion": lambda spec: _named(
-        SharedList(_subregion_groups(spec), gated=spec.offers_elsewhere == "when_at_risk"),
-        "shared_within_subregion",
-    ),
-    "optimised": _optimised,
-    "patient_choice": _patient_choice,
-}
-
-
-def _named(policy: SharedList, name: str) -> SharedList:
-    policy.name = name
-    return policy
-
-
-def make_policy(name: str, spec: ModelSpec) -> RoutingPolicy:
-    """The policy called ``name``; a ValueError lists the known ones."""
-    try:
-        factory = POLICIES[name]
-    except KeyError:
-        raise ValueError(f"unknown policy {name!r}; known: {', '.join(POLICIES)}") from None
-    return factory(spec)

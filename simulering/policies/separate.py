@@ -1,0 +1,46 @@
+"""``separate``: every unit keeps its own list (catchment), in turn order."""
+
+from __future__ import annotations
+
+import heapq
+
+from simulering.policies.base import QueueContext, separate_list_unit, stage_of
+
+
+class SeparateLists:
+    """``separate``: every unit keeps its own list (catchment), in turn order.
+
+    The first visit is at the home unit; treatment at the unit of the first visit when
+    it offers that treatment pool, else at the home unit for the pool.
+    """
+
+    name = "separate"
+
+    def initialise(self, ctx: QueueContext) -> None:
+        self.ctx = ctx
+        n_units = ctx.spec.n_units
+        self.lists: list[list[list[tuple[float, int]]]] = [
+            [[] for _ in range(n_units)] for _ in ctx.spec.pools
+        ]
+        self.serves = [list(p.serves()) for p in ctx.spec.pools]
+
+    def list_unit(self, ref: int, pool: int) -> int:
+        return separate_list_unit(self.ctx, self.serves, ref, pool)
+
+    def join(self, ref: int, pool: int, now: float) -> None:
+        ctx = self.ctx
+        if pool == 0:  # list_unit(ref, 0), inlined: this runs once per referral
+            key, unit = ctx.turn_key(ref, 0), ctx.home[0][ctx.area[ref]]
+        else:
+            key, unit = ctx.turn_key(ref, 1), self.list_unit(ref, pool)
+        heapq.heappush(self.lists[pool][unit], (key, ref))
+
+    def offer(self, unit: int, pool: int, now: float, slots: int) -> list[int]:
+        heap, stage, waiting = self.lists[pool][unit], stage_of(pool), self.ctx.waiting
+        pop = heapq.heappop
+        taken: list[int] = []
+        while heap and len(taken) < slots:
+            ref = pop(heap)[1]
+            if waiting(ref, stage, now):
+                taken.append(ref)
+        return taken
