@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from allocation_strategies import lp_optimum, make_problem, problems
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -33,6 +32,7 @@ from allokering.problem import (
 from allokering.solve import solve
 from allokering.suggest import ResidualState, suggest
 from allokering.validate import distances, home_units, validate
+from tests.allokering.allocation_strategies import lp_optimum, make_problem, problems
 
 FAST = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 LEGACY = {"priority_step": 1, "overdue_per_week": 0, "away_from_home": 0}

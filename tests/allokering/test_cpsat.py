@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from allocation_strategies import make_problem, problems
 from hypothesis import HealthCheck, given, settings
 
 from allokering.problem import AllocationProblem, Status
 from allokering.solve import solve
 from allokering.solvers.cpsat import solve_cpsat
 from allokering.validate import validate
+from tests.allokering.allocation_strategies import make_problem, problems
 
 
 def _refs(n: int, **extra: Any) -> list[dict[str, Any]]:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from allocation_strategies import lp_optimum, make_problem, problems
 from hypothesis import HealthCheck, given, settings
 
 from allokering.problem import AllocationProblem, Status
 from allokering.solve import SolverError, solve
 from allokering.validate import validate
+from tests.allokering.allocation_strategies import lp_optimum, make_problem, problems
 
 FAST = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 
-from allocation_strategies import make_problem, problems
 from hypothesis import HealthCheck, given, settings
 
 from allokering.problem import AllocationProblem, Referral
 from allokering.solve import solve
 from allokering.suggest import ResidualState, suggest
+from tests.allokering.allocation_strategies import make_problem, problems
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

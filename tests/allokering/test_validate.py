@@ -6,12 +6,12 @@ import copy
 from typing import Any
 
 import pytest
-from allocation_strategies import make_problem
 from pydantic import ValidationError
 
 from allokering.problem import AllocationProblem, Assignment
 from allokering.solve import solve
 from allokering.validate import objective_of, validate
+from tests.allokering.allocation_strategies import make_problem
 
 
 def _data() -> dict[str, Any]:

@@ -3,11 +3,11 @@
 Each case runs a small scenario with fixed seeds under every policy and compares the
 summary document (every KPI overall, per priority group, unit and sub-region, the
 region's monthly series, each with its interval, and the paired comparison) with the
-one stored in ``tests/golden/``. A change that moves any number fails here;
+one stored in ``tests/simulering/golden/``. A change that moves any number fails here;
 when the change is meant to move numbers, regenerate the files and say why in the
 commit:
 
-    REMISS_REGENERATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_golden.py
+    REMISS_REGENERATE_GOLDEN=1 .venv/bin/python -m pytest tests/simulering/test_golden.py
 """
 
 from __future__ import annotations

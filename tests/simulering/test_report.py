@@ -25,7 +25,7 @@ except ImportError:  # before paired comparisons
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 POLICIES = ("separate", "shared")
 BUNDLE = get_plotlyjs()
 

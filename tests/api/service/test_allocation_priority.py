@@ -7,9 +7,9 @@ import datetime as dt
 from collections.abc import Iterator
 
 import pytest
-from service_server import Server, postgres_url, start_server
 
 from api.service.queue import monday, today
+from tests.api.service.service_server import Server, postgres_url, start_server
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])

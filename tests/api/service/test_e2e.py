@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from service_server import Server, postgres_url, start_server
 from sqlalchemy import create_engine, text
 
 from api.service.queue import monday, today
+from tests.api.service.service_server import Server, postgres_url, start_server
 
 DATABASES = ["sqlite", "postgres"]
 

@@ -4,7 +4,7 @@
 Reference values: M/M/2 with λ = 1.6, μ = 1 has a = 1.6, ρ = 0.8,
 C(2, 1.6) = 2ρ²/(1 + ρ) = 32/45 and Wq = C/(cμ − λ) = 16/9 ≈ 1.7778 days (Erlang C
 in closed form for two servers); the waiting-list figures are Fong et al.'s (2022)
-P4 ENT example as reproduced by NHSRwaitinglist (see tests/test_estimate.py).
+P4 ENT example as reproduced by NHSRwaitinglist (see tests/simulering/test_estimate.py).
 """
 
 from __future__ import annotations

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from service_server import ROLES, make_keys
 
 from api.service.app import create_app
 from api.service.settings import Settings
+from tests.api.service.service_server import ROLES, make_keys
 
 P, PL, A = "portal", "planner", "admin"
 EXPECTED: dict[tuple[str, str], set[str]] = {

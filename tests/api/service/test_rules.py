@@ -12,10 +12,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from service_server import Server, postgres_url, start_server
 from sqlalchemy import create_engine, text
 
 from api.service.queue import monday, today
+from tests.api.service.service_server import Server, postgres_url, start_server
 
 CLIENTS = 40
 

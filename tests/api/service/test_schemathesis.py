@@ -14,10 +14,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
-from service_server import make_keys
 
 from api.service.app import create_app
 from api.service.settings import Settings
+from tests.api.service.service_server import make_keys
 
 ROOT = Path(__file__).parent
 
