@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import pytest
 
 ROLES = ("portal", "planner", "admin")
 
@@ -153,3 +154,14 @@ def start_server(workdir: Path, database_url: str | None = None, **env: str) -> 
 
 def postgres_url() -> str | None:
     return os.environ.get("REMISS_TEST_POSTGRES_URL")
+
+
+def database_for(kind: str) -> str | None:
+    """The database URL of a ``sqlite``/``postgres`` test parameter (None: SQLite in the
+    server's folder); skips the test when PostgreSQL is asked for and not configured."""
+    if kind != "postgres":
+        return None
+    url = postgres_url()
+    if url is None:
+        pytest.skip("REMISS_TEST_POSTGRES_URL is not set (no PostgreSQL here)")
+    return url

@@ -9,19 +9,14 @@ from collections.abc import Iterator
 import pytest
 
 from api.service.queue import monday, today
-from tests.api.service.service_server import Server, postgres_url, start_server
+from tests.api.service.service_server import Server, database_for, start_server
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
-    url = None
-    if request.param == "postgres":
-        url = postgres_url()
-        if url is None:
-            pytest.skip("REMISS_TEST_POSTGRES_URL is not set (no PostgreSQL here)")
-    srv = start_server(tmp_path_factory.mktemp("server"), url)
+    srv = start_server(tmp_path_factory.mktemp("server"), database_for(request.param))
     try:
         yield srv
     finally:

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from api.service.queue import monday, today
-from tests.api.service.service_server import Server, postgres_url, start_server
+from tests.api.service.service_server import Server, database_for, start_server
 
 DATABASES = ["sqlite", "postgres"]
 
@@ -23,12 +23,7 @@ def server(
 ) -> Iterator[Server]:
     """One server per database for the module; each test uses its own specialty and
     referral ids, so tests do not see each other's capacity or queue."""
-    url = None
-    if request.param == "postgres":
-        url = postgres_url()
-        if url is None:
-            pytest.skip("REMISS_TEST_POSTGRES_URL is not set (no PostgreSQL here)")
-    srv = start_server(tmp_path_factory.mktemp("server"), url)
+    srv = start_server(tmp_path_factory.mktemp("server"), database_for(request.param))
     try:
         yield srv
     finally:

@@ -15,23 +15,14 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from api.service.queue import monday, today
-from tests.api.service.service_server import Server, postgres_url, start_server
+from tests.api.service.service_server import Server, database_for, start_server
 
 CLIENTS = 40
 
 
-def _database(kind: str) -> str | None:
-    if kind == "postgres":
-        url = postgres_url()
-        if url is None:
-            pytest.skip("REMISS_TEST_POSTGRES_URL is not set (no PostgreSQL here)")
-        return url
-    return None
-
-
 @pytest.fixture(params=["sqlite", "postgres"])
 def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
-    srv = start_server(tmp_path, _database(request.param))
+    srv = start_server(tmp_path, database_for(request.param))
     try:
         yield srv
     finally:
