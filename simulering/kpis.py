@@ -104,10 +104,11 @@ class StageView:
     """Served at a unit of another administrative region than the home area's."""
     wait: FloatArray
     calendar_wait: FloatArray
-    snapshots: dict[int, tuple[IntArray, FloatArray]] = field(
+    snapshots: dict[tuple[int, bool], tuple[IntArray, FloatArray]] = field(
         default_factory=dict, compare=False, repr=False
     )
-    """Cache of :func:`_waiting_rows` by day: every breakdown reuses the same snapshot."""
+    """Cache of :func:`_waiting_rows` by (day, PVV included): every breakdown reuses the
+    same snapshot."""
 
 
 def _view(spec: ModelSpec, pts: Patients, rec: Records, s: int) -> StageView:
@@ -183,7 +184,7 @@ def waiting_at(
 
 def _waiting_rows(v: StageView, day: int, include_pvv: bool = False) -> tuple[IntArray, FloatArray]:
     """:func:`waiting_at` as row indices and their calendar waits, computed once per day."""
-    key = -day - 1 if include_pvv else day
+    key = (day, include_pvv)
     hit = v.snapshots.get(key)
     if hit is None:
         waiting, w = waiting_at(v, day, include_pvv)

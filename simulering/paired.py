@@ -188,19 +188,11 @@ def compare(
     }
     if not replications or not policies:
         return doc
-    stages = list(replications[0][base])
     for name in policies:
-        if name == base:
-            continue
-        doc["comparisons"][name] = {
-            stage: _compare_kpis(
-                [r[base][stage] for r in replications],
-                [r[name][stage] for r in replications],
-                name,
-                base,
+        if name != base:
+            doc["comparisons"][name] = _compare_kpis(
+                [r[base] for r in replications], [r[name] for r in replications], name, base
             )
-            for stage in stages
-        }
     return doc
 
 
@@ -210,28 +202,17 @@ def _compare_kpis(
     name: str,
     base: str,
 ) -> dict[str, Any]:
-    """``{kpi: comparison}`` for one stage; nested groups (``by_priority``) likewise."""
+    """``{kpi: comparison}`` at every leaf of the nested KPI dicts (stages, and groups
+    such as ``by_priority`` inside them)."""
     out: dict[str, Any] = {}
     for kpi, first in base_reps[0].items():
-        if isinstance(first, dict):
-            out[kpi] = {
-                group: _compare_kpis(
-                    [r[kpi][group] for r in base_reps],
-                    [r[kpi][group] for r in policy_reps],
-                    name,
-                    base,
-                )
-                for group in first
-            }
-            continue
-        out[kpi] = compare_kpi(
-            [r[kpi] for r in base_reps],
-            [r[kpi] for r in policy_reps],
-            KPI_DIRECTION.get(kpi),
-            name,
-            base,
-            kpi_range(kpi),
-        )
+        base_values = [r[kpi] for r in base_reps]
+        policy_values = [r[kpi] for r in policy_reps]
+        if isinstance(first, dict):  # a stage, by_priority, or one group of it
+            out[kpi] = _compare_kpis(base_values, policy_values, name, base)
+        else:
+            direction, bounds = KPI_DIRECTION.get(kpi), kpi_range(kpi)
+            out[kpi] = compare_kpi(base_values, policy_values, direction, name, base, bounds)
     return out
 
 

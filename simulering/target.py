@@ -37,6 +37,7 @@ from allokering.domain import Stage
 from simulering import estimate as est
 from simulering.executors import Executor
 from simulering.paired import KPI_DIRECTION
+from simulering.policies.shared import hospital_groups
 from simulering.runner import run_simulation
 from simulering.spec import FloatArray, IntArray, ModelSpec, Pool
 
@@ -318,10 +319,8 @@ def list_groups(spec: ModelSpec, policy: str) -> list[list[int]]:
     (``separate``), or the units of each hospital group (``separate_by_hospital_group``)."""
     if policy != "separate_by_hospital_group":
         return [[u] for u in range(spec.n_units)]
-    groups: dict[str, list[int]] = {}
-    for u, g in enumerate(spec.unit_group):
-        groups.setdefault(g, []).append(u)
-    return list(groups.values())
+    group = hospital_groups(spec)
+    return [[u for u, g in enumerate(group) if g == k] for k in range(max(group) + 1)]
 
 
 def analytic_estimate(
