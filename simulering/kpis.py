@@ -94,7 +94,7 @@ class StageView:
     """The last clock restart (NaN: none)."""
     served: FloatArray
     end: FloatArray
-    pvv: FloatArray
+    patient_chosen: FloatArray
     unit: IntArray
     home: IntArray
     area: IntArray
@@ -114,7 +114,7 @@ class StageView:
 def _view(spec: ModelSpec, pts: Patients, rec: Records, s: int) -> StageView:
     first_start, restart = rec.clock_start[s], rec.clock_restart[s]
     start = np.where(np.isnan(restart), first_start, restart)
-    served, pvv = rec.served[s], rec.pvv[s]
+    served, patient_chosen = rec.served[s], rec.patient_chosen[s]
     served_or_inf = np.where(np.isnan(served), np.inf, served)
     end = np.minimum(served_or_inf, rec.withdraw[s])
     lo, hi = spec.warmup_days, spec.horizon_days
@@ -134,7 +134,7 @@ def _view(spec: ModelSpec, pts: Patients, rec: Records, s: int) -> StageView:
         restart=restart,
         served=served,
         end=end,
-        pvv=pvv,
+        patient_chosen=patient_chosen,
         unit=unit,
         home=home,
         area=pts.area,
@@ -169,25 +169,27 @@ def _snapshots(spec: ModelSpec) -> list[int]:
 
 
 def waiting_at(
-    v: StageView, day: int, include_pvv: bool = False
+    v: StageView, day: int, include_patient_chosen: bool = False
 ) -> tuple[npt.NDArray[np.bool_], FloatArray]:
-    """Who is waiting at the end of ``day`` (PVV excluded unless ``include_pvv``) and
+    """Who is waiting at the end of ``day`` (PVV excluded unless ``include_patient_chosen``) and
     their calendar waits, counted from the clock start valid on that day (the first one
     until a no-show restarted it)."""
     t = day + 1.0
     waiting = (v.first_start < t) & (v.end >= t)
-    if not include_pvv:
-        waiting &= ~(v.pvv < t)
+    if not include_patient_chosen:
+        waiting &= ~(v.patient_chosen < t)
     start = np.where(v.restart < t, v.restart, v.first_start)
     return waiting, day - np.floor(start)
 
 
-def _waiting_rows(v: StageView, day: int, include_pvv: bool = False) -> tuple[IntArray, FloatArray]:
+def _waiting_rows(
+    v: StageView, day: int, include_patient_chosen: bool = False
+) -> tuple[IntArray, FloatArray]:
     """:func:`waiting_at` as row indices and their calendar waits, computed once per day."""
-    key = (day, include_pvv)
+    key = (day, include_patient_chosen)
     hit = v.snapshots.get(key)
     if hit is None:
-        waiting, w = waiting_at(v, day, include_pvv)
+        waiting, w = waiting_at(v, day, include_patient_chosen)
         rows = np.flatnonzero(waiting)
         hit = v.snapshots[key] = (rows, w[rows])
     return hit
@@ -250,10 +252,10 @@ def _group_kpis(
     nb = len(BANDS)
     edges = np.array([lo for lo, _ in BANDS[1:]], dtype=float)
 
-    def month_end_share(include_pvv: bool) -> FloatArray:
+    def month_end_share(include_patient_chosen: bool) -> FloatArray:
         monthly = np.full((len(days), n), np.nan)
         for i, day in enumerate(days):
-            rows, ww = _waiting_rows(v, day, include_pvv)
+            rows, ww = _waiting_rows(v, day, include_patient_chosen)
             grp = wait_group[rows]
             count = np.bincount(grp, minlength=n)
             within = np.bincount(grp[ww <= limit[grp]], minlength=n)
@@ -271,26 +273,26 @@ def _group_kpis(
         grp = wait_group[rows]
         band = np.searchsorted(edges, ww, side="right")
         bands += np.bincount(grp * nb + band, minlength=n * nb).reshape(n, nb)
-    share_waiting = month_end_share(include_pvv=False)
-    share_waiting_all = month_end_share(include_pvv=True)
+    share_waiting = month_end_share(include_patient_chosen=False)
+    share_waiting_all = month_end_share(include_patient_chosen=True)
 
     done = v.completed
     dg = done_group[done]
     waits = v.wait[done]
-    not_pvv = ~(v.pvv[done] <= v.served[done])
+    not_patient_chosen = ~(v.patient_chosen[done] <= v.served[done])
     on_time = v.calendar_wait[done] <= limit[dg]
     km = spec.km[v.area[done], v.unit[done]]
     outside = v.unit[done] != v.home[done]
     n_done = np.bincount(dg, minlength=n).astype(float)
     n_other = np.bincount(dg, weights=v.other_region[done], minlength=n)
     price = spec.cross_region_price_sek[s]
-    n_np = np.bincount(dg[not_pvv], minlength=n).astype(float)
+    n_np = np.bincount(dg[not_patient_chosen], minlength=n).astype(float)
 
     def ratio(num: npt.NDArray[Any], den: FloatArray) -> FloatArray:
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(den > 0, num / np.maximum(den, 1), np.nan)
 
-    share_completed = ratio(np.bincount(dg[not_pvv & on_time], minlength=n), n_np)
+    share_completed = ratio(np.bincount(dg[not_patient_chosen & on_time], minlength=n), n_np)
     share_completed_all = ratio(np.bincount(dg[on_time], minlength=n), n_done)
     mean_wait = ratio(np.bincount(dg, weights=waits, minlength=n), n_done)
     mean_km = ratio(np.bincount(dg, weights=km, minlength=n), n_done)
@@ -304,9 +306,13 @@ def _group_kpis(
     withdrawn_mask = (v.end == rec.withdraw[s]) & (v.end >= lo) & (v.end < hi)
     withdrawn_mask &= ~(v.served <= v.end)
     withdrawn = np.bincount(wait_group[withdrawn_mask], minlength=n)
-    pvv = np.bincount(wait_group[(v.pvv >= lo) & (v.pvv < hi)], minlength=n)
-    pvv_of_arrived = np.bincount(wait_group[in_period & (v.pvv < hi)], minlength=n)
-    horizon_rows, _ = _waiting_rows(v, hi - 1, include_pvv=True)
+    patient_chosen = np.bincount(
+        wait_group[(v.patient_chosen >= lo) & (v.patient_chosen < hi)], minlength=n
+    )
+    patient_chosen_of_arrived = np.bincount(
+        wait_group[in_period & (v.patient_chosen < hi)], minlength=n
+    )
+    horizon_rows, _ = _waiting_rows(v, hi - 1, include_patient_chosen=True)
     at_horizon = np.bincount(wait_group[horizon_rows], minlength=n)
     stage_pools = [0] if s == 0 else list(range(1, len(spec.pools)))
 
@@ -335,8 +341,10 @@ def _group_kpis(
         k["arrived"] = float(arrived[g])
         k["completed"] = float(n_done[g])
         k["withdrawn"] = float(withdrawn[g])
-        k["patient_chosen_waits"] = float(pvv[g])
-        k["share_patient_chosen"] = float(pvv_of_arrived[g] / arrived[g]) if arrived[g] else np.nan
+        k["patient_chosen_waits"] = float(patient_chosen[g])
+        k["share_patient_chosen"] = (
+            float(patient_chosen_of_arrived[g] / arrived[g]) if arrived[g] else np.nan
+        )
         k["no_shows"] = float(rec.no_shows[s]) if n == 1 else np.nan
         k["waiting_at_horizon"] = float(at_horizon[g])
         k["share_waiting_within_guarantee_incl_pvv"] = float(share_waiting_all[g])

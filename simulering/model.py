@@ -55,7 +55,7 @@ class Records:
     """When the visit/treatment took place (NaN: not by the horizon)."""
     unit: IntArray
     """The serving unit (-1: not served)."""
-    pvv: FloatArray
+    patient_chosen: FloatArray
     """When patient-chosen waiting began (NaN: never)."""
     withdraw: FloatArray
     """When the patient would withdraw if still waiting (inf: never)."""
@@ -120,7 +120,7 @@ class Model:
         self.clock_start: list[list[float]] = [patients.arrival.tolist(), [NAN] * n]
         self.served: list[list[float]] = [[NAN] * n, [NAN] * n]
         self.unit: list[list[int]] = [[-1] * n, [-1] * n]
-        self.pvv: list[list[float]] = [[NAN] * n, [NAN] * n]
+        self.patient_chosen: list[list[float]] = [[NAN] * n, [NAN] * n]
         self.withdraw: list[list[float]] = [
             (patients.arrival + patients.withdraw_after[0]).tolist(),
             [math.inf] * n,
@@ -177,10 +177,13 @@ class Model:
         return unit == home or self.km_of[ref][unit] <= self.tolerance[ref]
 
     def decline(self, ref: int, stage: int, now: float) -> None:
-        pvv = self.pvv[stage]
+        patient_chosen = self.patient_chosen[stage]
         # only the first decline within the limit counts: test the cheap part first
-        if pvv[ref] != pvv[ref] and now <= self.clock_start[stage][ref] + self.limit[stage][ref]:
-            pvv[ref] = now
+        if (
+            patient_chosen[ref] != patient_chosen[ref]
+            and now <= self.clock_start[stage][ref] + self.limit[stage][ref]
+        ):
+            patient_chosen[ref] = now
 
     # --- the pathway ---------------------------------------------------------------
     def _join(self, ref: int, pool: int, now: float) -> None:
@@ -348,7 +351,7 @@ class Model:
             clock_restart=clock_restart,
             served=np.array(self.served),
             unit=np.array(self.unit, dtype=np.int64),
-            pvv=np.array(self.pvv),
+            patient_chosen=np.array(self.patient_chosen),
             withdraw=np.array(self.withdraw),
             limit=np.array(self.limit, dtype=np.int64),
             no_shows=np.array(self.no_shows_in_period, dtype=np.int64),

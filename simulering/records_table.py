@@ -43,7 +43,9 @@ def records_table(
         cols[f"{prefix}_clock_start_day"] = pa.array(rec.clock_start[s], from_pandas=True)
         cols[f"{prefix}_day"] = pa.array(served, from_pandas=True)
         cols[f"{prefix}_unit"] = pa.array(unit_names[rec.unit[s]], pa.string())
-        cols[f"{prefix}_patient_chosen_wait_from_day"] = pa.array(rec.pvv[s], from_pandas=True)
+        cols[f"{prefix}_patient_chosen_wait_from_day"] = pa.array(
+            rec.patient_chosen[s], from_pandas=True
+        )
         cols[f"{prefix}_withdrawn_day"] = pa.array(
             np.where(withdrawn, rec.withdraw[s], np.nan), from_pandas=True
         )

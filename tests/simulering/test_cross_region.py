@@ -179,7 +179,7 @@ def _setup() -> tuple[Any, Any, Records]:
         clock_restart=np.full_like(np.array([arrival, tr_start]), NAN),
         served=np.array([fv_served, tr_served]),
         unit=np.array([fv_unit, tr_unit], dtype=np.int64),
-        pvv=np.full((2, n), NAN),
+        patient_chosen=np.full((2, n), NAN),
         withdraw=np.full((2, n), INF),
         limit=np.full((2, n), 90),
         no_shows=np.array([0, 0]),

@@ -46,7 +46,7 @@ def _setup():
         clock_restart=np.full_like(np.array([pts.arrival, np.full(n, NAN)]), NAN),
         served=np.array([served, np.full(n, NAN)]),
         unit=np.array([[0, 0, -1, 0, -1, 1], [-1] * n]),
-        pvv=np.array([[NAN, NAN, NAN, NAN, 62.0, NAN], [NAN] * n]),
+        patient_chosen=np.array([[NAN, NAN, NAN, NAN, 62.0, NAN], [NAN] * n]),
         withdraw=np.array([[INF, INF, 80.0, INF, INF, INF], [INF] * n]),
         limit=np.full((2, n), 90),
         no_shows=np.array([3, 0]),

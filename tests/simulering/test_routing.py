@@ -118,7 +118,7 @@ def test_nobody_is_moved_when_the_home_unit_meets_the_limit(policy: str) -> None
     served = rec.unit[0] >= 0
     assert served.sum() > 300
     assert np.all(rec.unit[0][served] == rec.home_unit[served])
-    assert np.all(np.isnan(rec.pvv[0]))
+    assert np.all(np.isnan(rec.patient_chosen[0]))
 
 
 @pytest.mark.parametrize("policy", ["shared", "optimised"])
