@@ -66,6 +66,7 @@ from allokering.domain import Stage
 from simulering import catalogue
 from simulering.model import Records, home_units
 from simulering.patients import Patients
+from simulering.results import PolicyResult, StageKpis, StageSeries
 from simulering.spec import FloatArray, IntArray, ModelSpec
 
 STAGES = (Stage.FIRST_VISIT, Stage.TREATMENT)
@@ -213,20 +214,24 @@ def _monthly_series(
     return np.stack([shares, lengths])
 
 
-def _region_series(v: StageView, days: list[int], limit: int) -> dict[str, dict[str, float]]:
-    """Region-level monthly series keyed by month-end day (as a string).
-
-    Each month is a scalar per replication, so the replication summary gives every month
-    its own mean and 95 % CI (``{day: {mean, ci95}}``), which the report draws as bands.
-    """
+def _stage_series(spec: ModelSpec, v: StageView, days: list[int], s: int) -> StageSeries[float]:
+    """The monthly series of one stage: per home unit, and for the whole region keyed by
+    month-end day — each month a scalar per replication, so the replication summary
+    gives every month its own mean and 95 % CI, which the report draws as bands."""
+    limit = spec.guarantee_days[s]
+    units = _monthly_series(v, days, v.home, spec.n_units, limit)
     zeros = np.zeros(v.start.shape[0], dtype=np.int64)
     region = _monthly_series(v, days, zeros, 1, limit)
-    return {
-        "share_waiting_within_guarantee": {
-            str(d): float(x) for d, x in zip(days, region[0][:, 0], strict=True)
+    return StageSeries(
+        unit_share_waiting={
+            uid: tuple(units[0][:, u].tolist()) for u, uid in enumerate(spec.unit_ids)
         },
-        "queue_length": {str(d): float(x) for d, x in zip(days, region[1][:, 0], strict=True)},
-    }
+        unit_queue_length={
+            uid: tuple(units[1][:, u].tolist()) for u, uid in enumerate(spec.unit_ids)
+        },
+        region_share_waiting={d: float(x) for d, x in zip(days, region[0][:, 0], strict=True)},
+        region_queue_length={d: float(x) for d, x in zip(days, region[1][:, 0], strict=True)},
+    )
 
 
 def _group_kpis(
@@ -353,12 +358,15 @@ def _group_kpis(
     return result
 
 
-def replication_kpis(spec: ModelSpec, pts: Patients, rec: Records) -> dict[str, Any]:
-    """KPIs of one replication: overall, by unit, area and sub-region, and monthly series."""
-    out: dict[str, Any] = {"kpis": {}, "by_unit": {}, "by_area": {}, "by_subregion": {}}
-    series: dict[str, Any] = {}
+def replication_kpis(spec: ModelSpec, pts: Patients, rec: Records) -> PolicyResult[float]:
+    """KPIs of one replication: overall (and per priority group), by unit, area and
+    sub-region, and the monthly series."""
+    kpis: dict[Stage, StageKpis[float]] = {}
+    breakdowns: dict[str, dict[str, dict[Stage, Kpis]]] = {
+        "by_unit": {}, "by_area": {}, "by_subregion": {}
+    }  # fmt: skip
+    series: dict[Stage, StageSeries[float]] = {}
     all_days = [int(d) for d in spec.month_ends if d < spec.horizon_days]
-    series["month_end_day"] = all_days
     all_units = list(range(spec.n_units))
     zeros = np.zeros(pts.n, dtype=np.int64)
     for s, stage in enumerate(STAGES):
@@ -375,10 +383,9 @@ def replication_kpis(spec: ModelSpec, pts: Patients, rec: Records) -> dict[str, 
         )  # fmt: skip
         for k in by_priority:
             k["utilisation"] = np.nan  # capacity is not split by priority
-        out["kpis"][stage.value] = {
-            **overall,
-            "by_priority": dict(zip(spec.priority_names, by_priority, strict=True)),
-        }
+        kpis[stage] = StageKpis(
+            values=overall, by_priority=dict(zip(spec.priority_names, by_priority, strict=True))
+        )
         unit_done = np.where(v.unit >= 0, v.unit, 0)
         by_unit = _group_kpis(
             spec, v, rec, s, v.home, unit_done, spec.n_units, [[u] for u in all_units]
@@ -390,16 +397,13 @@ def replication_kpis(spec: ModelSpec, pts: Patients, rec: Records) -> dict[str, 
             (by_sub, spec.subregions, "by_subregion"),
         ):
             for gid, k in zip(ids, groups, strict=True):
-                out[key].setdefault(gid, {})[stage.value] = k
-        unit_series = _monthly_series(v, all_days, v.home, spec.n_units, spec.guarantee_days[s])
-        series[stage.value] = {
-            "share_waiting_within_guarantee": {
-                uid: unit_series[0][:, u].tolist() for u, uid in enumerate(spec.unit_ids)
-            },
-            "queue_length": {
-                uid: unit_series[1][:, u].tolist() for u, uid in enumerate(spec.unit_ids)
-            },
-            "region": _region_series(v, all_days, spec.guarantee_days[s]),
-        }
-    out["series"] = series
-    return out
+                breakdowns[key].setdefault(gid, {})[stage] = k
+        series[stage] = _stage_series(spec, v, all_days, s)
+    return PolicyResult(
+        kpis=kpis,
+        by_unit=breakdowns["by_unit"],
+        by_area=breakdowns["by_area"],
+        by_subregion=breakdowns["by_subregion"],
+        month_end_day=tuple(all_days),
+        series=series,
+    )

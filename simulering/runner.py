@@ -9,13 +9,8 @@ local process pool, Dask cluster); results come back in replication order.
 
 from __future__ import annotations
 
-import math
-import warnings
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
-import numpy as np
 import pyarrow as pa
 
 from simulering.executors import (
@@ -25,20 +20,20 @@ from simulering.executors import (
     default_workers,
     open_executor,
 )
-from simulering.kpis import KPI_RANGE, replication_kpis
+from simulering.kpis import replication_kpis
 from simulering.model import Model, Records
-from simulering.paired import (
-    BOUNDS,
-    MIN_REPLICATIONS,
-    RangeKind,
-    compare,
-    kpi_range,
-    mean_ci,
-    replication_warning,
-)
+from simulering.paired import compare
 from simulering.patients import Patients, draw_patients
 from simulering.policies import make_policy
 from simulering.records_table import records_table
+from simulering.results import (
+    MIN_REPLICATIONS,
+    Estimate,
+    PolicyResult,
+    RunInfo,
+    SimulationResult,
+    summarise_policy,
+)
 from simulering.spec import ModelSpec
 from simulering.streams import replication_stream
 
@@ -53,10 +48,7 @@ __all__ = [
     "run_policy",
     "run_replication",
     "run_simulation",
-    "simulate",
-    "summarise",
     "summarise_replications",
-    "warnings_for",
 ]
 
 
@@ -75,7 +67,7 @@ def run_replication(
     seed: int,
     replication: int,
     tables: list[pa.Table] | None = None,
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, PolicyResult[float]]:
     """KPIs of every policy for one replication (all policies see the same patients).
 
     With ``tables``, the per-referral records of each policy are appended to it.
@@ -92,7 +84,7 @@ def run_replication(
 
 JobSpec = tuple[tuple[str, ...], int, int, bool]
 """(policies, seed, replication, keep records)"""
-JobResult = tuple[dict[str, dict[str, Any]], list[pa.Table]]
+JobResult = tuple[dict[str, PolicyResult[float]], list[pa.Table]]
 
 
 def _run_job(spec: ModelSpec, job: JobSpec) -> JobResult:
@@ -145,86 +137,19 @@ def iter_replications(
             ex.close()
 
 
-def summarise(values: Sequence[float], kpi: str | None = None) -> dict[str, Any]:
-    """Mean and 95 % interval across replications (NaNs, e.g. empty groups, ignored).
-
-    The Student-t interval cut to the KPI's range (:data:`simulering.kpis.KPI_RANGE`:
-    shares in [0, 1], waits, km, counts and cost ≥ 0; an unknown name is unbounded),
-    which keeps the t-interval's coverage (:func:`simulering.paired.mean_ci`).
-    """
-    ci = mean_ci(values, bounds=BOUNDS[kpi_range(kpi)])
-    return {"mean": ci["mean"], "ci95": ci["ci95"]}
+def summarise_replications(
+    per_rep: Sequence[Mapping[str, PolicyResult[float]]],
+) -> dict[str, PolicyResult[Estimate]]:
+    """Every policy's replications summarised (:func:`simulering.results.summarise_policy`)."""
+    return {name: summarise_policy([r[name] for r in per_rep]) for name in per_rep[0]}
 
 
-SERIES_RANGE: dict[str, RangeKind] = {"queue_length": "non_negative"}
-"""Ranges of monthly series that are not KPIs (the series' shares are KPI names)."""
-
-
-def _combine(reps: list[Any], kpi: str | None = None) -> Any:
-    """Walk nested dicts of replications; summarise scalar leaves, average series.
-
-    ``kpi`` is the nearest KPI name above the leaf (``kpis.<stage>.<kpi>``,
-    ``kpis.<stage>.by_priority.<group>.<kpi>``, ``series.<stage>.region.<kpi>.<day>``),
-    so every leaf's interval keeps that KPI's range.
-    """
-    first = reps[0]
-    if isinstance(first, dict):
-        return {k: _combine([r[k] for r in reps], k if _known(k) else kpi) for k in first}
-    if isinstance(first, list):
-        arr = np.asarray(reps, dtype=float)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN months
-            mean = np.nanmean(arr, axis=0)
-        return [None if math.isnan(x) else float(x) for x in np.atleast_1d(mean)]
-    if kpi in SERIES_RANGE:
-        ci = mean_ci(reps, bounds=BOUNDS[SERIES_RANGE[kpi]])
-        return {"mean": ci["mean"], "ci95": ci["ci95"]}
-    return summarise(reps, kpi)
-
-
-def _known(key: str) -> bool:
-    return key in KPI_RANGE or key in SERIES_RANGE
-
-
-def summarise_replications(per_rep: list[dict[str, dict[str, Any]]]) -> dict[str, Any]:
-    """``{policy: {kpis, by_unit, by_area, by_subregion, series}}`` with mean and CI."""
-    policies = per_rep[0].keys()
-    result: dict[str, Any] = {}
-    for name in policies:
-        reps = [r[name] for r in per_rep]
-        summary = {
-            k: _combine([r[k] for r in reps])
-            for k in ("kpis", "by_unit", "by_area", "by_subregion")
-        }
-        series = dict(reps[0]["series"])
-        for stage in ("first_visit", "treatment"):
-            series[stage] = _combine([r["series"][stage] for r in reps])
-        summary["series"] = series
-        result[name] = summary
-    return result
-
-
-@dataclass(frozen=True)
-class SimulationResult:
-    """Everything a run produced: summaries, paired comparison, per-replication KPIs."""
-
-    policies: dict[str, Any]
-    """``{policy: {kpis, by_unit, by_area, by_subregion, series}}`` with mean and CI."""
-    paired: dict[str, Any]
-    """Paired differences against the first policy (:func:`simulering.paired.compare`)."""
-    replication_kpis: list[dict[str, dict[str, dict[str, float]]]] = field(repr=False)
-    """``[replication][policy][stage][kpi]``: the overall KPIs of every replication."""
-
-    @property
-    def warnings(self) -> list[str]:
-        """One line per thing the reader must know (too few replications)."""
-        return warnings_for(len(self.replication_kpis))
-
-
-def warnings_for(replications: int) -> list[str]:
-    """The warnings of a run with ``replications`` replications (``[]`` when none)."""
-    line = replication_warning(replications)
-    return [line] if line else []
+def _executor_name(executor: Executor | str | None, workers: int) -> str:
+    if isinstance(executor, str):
+        return executor
+    if executor is not None:
+        return executor.name
+    return "serial" if workers <= 1 else "process"
 
 
 def run_simulation(
@@ -236,6 +161,8 @@ def run_simulation(
     progress: Progress | None = None,
     on_records: Callable[[pa.Table], None] | None = None,
     executor: Executor | str | None = None,
+    scenario: str = "",
+    overrides: Sequence[str] = (),
 ) -> SimulationResult:
     """Run ``replications`` of every policy on any executor; summarise and compare them.
 
@@ -243,7 +170,8 @@ def run_simulation(
     name (``serial``, ``process``, ``dask``) opened and closed here with ``workers``;
     without one, ``workers <= 1`` runs serially and more on a local process pool.
     ``on_records`` receives each policy-replication's per-referral table, in replication
-    order; ``progress(done)`` is called as each replication finishes.
+    order; ``progress(done)`` is called as each replication finishes. ``scenario`` and
+    ``overrides`` (the ``--set`` lines) are recorded in the result's :class:`RunInfo`.
     """
     for name in policies:
         make_policy(name, spec)  # fail fast on an unknown name
@@ -263,29 +191,19 @@ def run_simulation(
         for table in tables:
             if on_records is not None:
                 on_records(table)
-    overall = [{name: r[name]["kpis"] for name in policies} for r in per_rep]
+    overall = tuple({name: r[name].kpis for name in policies} for r in per_rep)
+    info = RunInfo(
+        scenario=scenario,
+        seed=seed,
+        replications=replications,
+        horizon_days=spec.horizon_days,
+        warmup_days=spec.warmup_days,
+        overrides=tuple(overrides),
+        executor=_executor_name(executor, workers),
+    )
     return SimulationResult(
+        run=info,
         policies=summarise_replications(per_rep),
         paired=compare(overall, list(policies)),
         replication_kpis=overall,
     )
-
-
-def simulate(
-    spec: ModelSpec,
-    policies: Sequence[str],
-    seed: int,
-    replications: int,
-    workers: int = 1,
-    progress: Progress | None = None,
-    on_records: Callable[[pa.Table], None] | None = None,
-    executor: Executor | str | None = None,
-) -> dict[str, Any]:
-    """Run ``replications`` of every policy and summarise them:
-    ``{policy: {kpis, by_unit, by_area, by_subregion, series}}``.
-
-    The summaries of :func:`run_simulation` (which also gives the paired comparison).
-    """
-    return run_simulation(
-        spec, policies, seed, replications, workers, progress, on_records, executor
-    ).policies
