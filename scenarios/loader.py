@@ -40,7 +40,9 @@ class ScenarioError(Exception):
         super().__init__(where + problem)
 
 
-def _read_yaml(path: Path) -> Any:
+def read_yaml(path: Path) -> Any:
+    """A YAML file's contents; a missing, unreadable or malformed file is a
+    :class:`ScenarioError` naming it (and the line and column of a syntax error)."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -57,7 +59,9 @@ def _read_yaml(path: Path) -> Any:
         ) from None
 
 
-def _validate(model: type[M], data: Any, path: Path) -> M:
+def validate_as(model: type[M], data: Any, path: Path) -> M:
+    """``data`` (read from ``path``) validated as ``model``; the first wrong field is a
+    :class:`ScenarioError` with its dotted path."""
     if not isinstance(data, dict):
         raise ScenarioError(path, "", "expected a mapping of fields at the top level")
     try:
@@ -68,6 +72,17 @@ def _validate(model: type[M], data: Any, path: Path) -> M:
         msg = str(err["msg"]).removeprefix("Value error, ")
         more = f" (and {len(exc.errors()) - 1} more problem(s))" if len(exc.errors()) > 1 else ""
         raise ScenarioError(path, field or "(top level)", msg + more) from None
+
+
+# The names these had before they were public, for modules not yet moved to the public
+# ones (api/service/app.py, scenarios/calibrate.py).
+_read_yaml = read_yaml
+_validate = validate_as
+
+
+def load_region_file(path: Path) -> RegionSpec:
+    """Read and validate a region file (``REGION_DIR / "vgr.yaml"``, or any path)."""
+    return validate_as(RegionSpec, read_yaml(path), path)
 
 
 def resolve_scenario_path(ref: str | Path) -> Path:
@@ -81,7 +96,7 @@ def resolve_scenario_path(ref: str | Path) -> Path:
 def load_scenario(ref: str | Path) -> Scenario:
     """Read and validate a scenario file (or a library scenario by name)."""
     path = resolve_scenario_path(ref)
-    scenario = _validate(Scenario, _read_yaml(path), path)
+    scenario = validate_as(Scenario, read_yaml(path), path)
     check_references(scenario, load_region(scenario, path), path)
     return scenario
 
@@ -94,7 +109,7 @@ def load_region(scenario: Scenario, scenario_path: Path) -> RegionSpec:
     candidates = [REGION_DIR / f"{ref}.yaml", scenario_path.parent / ref, Path(ref)]
     for candidate in candidates:
         if candidate.is_file():
-            return _validate(RegionSpec, _read_yaml(candidate), candidate)
+            return load_region_file(candidate)
     raise ScenarioError(scenario_path, "region", f"no region file {ref!r} in {REGION_DIR}")
 
 
@@ -374,7 +389,7 @@ def _largest_remainder(shares: list[float], total: int) -> list[int]:
 def load_spec(ref: str | Path, overrides: Overrides | None = None) -> tuple[Scenario, ModelSpec]:
     """Load, check and compile a scenario in one step."""
     path = resolve_scenario_path(ref)
-    scenario = _validate(Scenario, _read_yaml(path), path)
+    scenario = validate_as(Scenario, read_yaml(path), path)
     region = load_region(scenario, path)
     check_references(scenario, region, path)
     return scenario, compile_scenario(scenario, region, overrides)
