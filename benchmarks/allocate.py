@@ -1,4 +1,4 @@
-"""``remiss bench allocate``: the allocation solvers on VGR instances, with peers.
+"""``remiss-bench allocate``: the allocation solvers on VGR instances, with peers.
 
 Instances: ``vgr-{size}`` with 40 units, 26 weeks and a fixed seed per size (below).
 Instances up to :data:`STORE_MAX` referrals are stored under ``benchmarks/instances/``
@@ -28,9 +28,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-INSTANCE_DIR = HERE / "instances"
-RESULTS_DIR = HERE / "results"
+from benchmarks import BENCH_DIR, RESULTS_DIR
+
+INSTANCE_DIR = BENCH_DIR / "instances"
 SEEDS: dict[int, int] = {1_000: 1000, 10_000: 10_000, 100_000: 100_000, 1_000_000: 1_000_000}
 """Seed per instance size (other sizes use the size as the seed)."""
 UNITS, WEEKS = 40, 26
@@ -47,13 +47,13 @@ def load_instance(size: int) -> Any:
     """The stored instance, or a freshly generated one (stored when small)."""
     from allokering.generate import generate
     from allokering.problem import gc_paused, load_problem
-    from benchmarks.sites import VGR_AREAS, VGR_UNIT_SITES
+    from scenarios.geography import VGR_UNIT_SITES, vgr_areas
 
     path = instance_path(size)
     if path.exists():
         return load_problem(path)
     problem = generate(
-        size, VGR_AREAS, VGR_UNIT_SITES, n_units=UNITS, weeks=WEEKS, seed=SEEDS.get(size, size)
+        size, vgr_areas(), VGR_UNIT_SITES, n_units=UNITS, weeks=WEEKS, seed=SEEDS.get(size, size)
     )
     if size <= STORE_MAX:
         INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
@@ -123,7 +123,7 @@ def worker(solver: str, size: int, highs_time_limit: float) -> dict[str, Any]:
                     capture_output=True,
                     text=True,
                     check=True,
-                    cwd=HERE.parent,
+                    cwd=BENCH_DIR.parent,
                 )
             peer = json.loads(out.stdout.strip().splitlines()[-1])
             row.update(
@@ -166,7 +166,7 @@ def _spawn(solver: str, size: int, highs_time_limit: float) -> dict[str, Any]:
         str(size),
         str(highs_time_limit),
     ]
-    out = subprocess.run(cmd, capture_output=True, text=True, cwd=HERE.parent)
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=BENCH_DIR.parent)
     if out.returncode != 0:
         return {
             "instance": f"vgr-{size}",
@@ -305,7 +305,7 @@ def print_table(rows: Sequence[dict[str, Any]]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="remiss bench allocate")
+    table = Table(title="remiss-bench allocate")
     for _, title, _ in COLUMNS:
         table.add_column(title, justify="right")
     for r in rows:

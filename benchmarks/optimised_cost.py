@@ -4,7 +4,7 @@ Runs the same replications (same patients) of a scenario under ``shared`` and
 ``optimised`` in one process and reports wall time per replication and per simulated
 year, the ratio (issue target: optimised at most 2× shared), and where the optimised
 policy spends its time: building and applying plans vs inside ``allokering.solve``.
-Run with ``remiss bench optimised`` or ``python -m benchmarks.optimised_cost``.
+Run with ``remiss-bench optimised`` or ``python -m benchmarks.optimised_cost``.
 """
 
 from __future__ import annotations
@@ -12,20 +12,18 @@ from __future__ import annotations
 import json
 import statistics
 import time
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks import RESULTS_DIR
 from scenarios.loader import load_spec
 from simulering.model import Model
 from simulering.patients import draw_patients
 from simulering.policies import make_policy
 from simulering.policies.optimised import OptimisedPolicy
 from simulering.streams import replication_stream
-
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
 def measure(scenario: str = "gallsten", replications: int = 3, seed: int = 1) -> dict[str, Any]:

@@ -13,7 +13,7 @@ N replications (default 100) run three ways through the one runner:
 Every executor must give the same result (checked: the JSON of the summaries is
 compared), so the speed-up is the only difference. Written to
 ``benchmarks/results/replications.md`` and ``.json``; run with
-``remiss bench replications`` or ``python -m benchmarks.replications``.
+``remiss-bench replications`` or ``python -m benchmarks.replications``.
 """
 
 from __future__ import annotations
@@ -32,13 +32,12 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks import RESULTS_DIR
 from scenarios.loader import load_spec
 from simulering.executors import default_workers, open_executor
 from simulering.policies import POLICIES
 from simulering.runner import run_simulation
 
-BENCH_DIR = Path(__file__).resolve().parent
-RESULTS_DIR = BENCH_DIR / "results"
 ISSUE_POLICIES = ("separate", "shared", "optimised", "patient_choice")
 EXECUTORS = ("serial", "process", "dask")
 
@@ -181,7 +180,7 @@ def markdown(r: ReplicationsReport) -> str:
         "",
         "Wall time excludes starting the executor (the start-up column: process pool workers "
         "are forked on first use and counted in wall time; the Dask LocalCluster's start is "
-        "reported apart). Reproduce with `remiss bench replications "
+        "reported apart). Reproduce with `remiss-bench replications "
         f"--replications {r.replications}`.",
         "",
     ]

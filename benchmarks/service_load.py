@@ -6,7 +6,7 @@ parser costs far less CPU per request) drives a server that the benchmark starts
 itself, on a free port, with a fresh database (an SQLite file in a temporary folder, or
 a PostgreSQL database whose schema is dropped and recreated). Setup goes through the API
 like a real deployment: an admin key creates 40 units at VGR sites
-(:data:`benchmarks.sites.VGR_UNIT_SITES`) with capacity for one specialty from this week
+(:data:`scenarios.geography.VGR_UNIT_SITES`) with capacity for one specialty from this week
 on (26 weeks are seen), then a portal key registers 5,000 waiting referrals from VGR's
 municipalities (``scenarios/regioner/vgr.yaml``, drawn by population) and books a fifth
 of them at random units and weeks, so the residual capacity has held slots to subtract.
@@ -24,7 +24,7 @@ Latency is measured by the client (the load generator shares the machine's cores
 the server, so it is included); the server's own time per request is read from its
 JSON access log. CPU used by the server, by the load generator and by everything else
 on the machine is recorded per phase, with the load average. Written to
-``benchmarks/results/service_load.md`` and ``.json``; run with ``remiss bench service``.
+``benchmarks/results/service_load.md`` and ``.json``; run with ``remiss-bench service``.
 """
 
 from __future__ import annotations
@@ -55,16 +55,13 @@ import aiohttp
 import httpx
 import numpy as np
 import psutil  # type: ignore[import-untyped]
-import yaml
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks.sites import VGR_UNIT_SITES
-from scenarios.loader import REGION_DIR
-from scenarios.schema import RegionSpec
+from benchmarks import BENCH_DIR, RESULTS_DIR
+from scenarios.geography import VGR_UNIT_SITES
+from scenarios.loader import REGION_DIR, load_region_file
 
-BENCH_DIR = Path(__file__).resolve().parent
-RESULTS_DIR = BENCH_DIR / "results"
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/remiss_bench"
 """A database of its own: the benchmark drops and recreates its ``public`` schema."""
 POSTGRES_ENV = "REMISS_BENCH_POSTGRES_URL"
@@ -439,8 +436,7 @@ def _wait_healthy(server: Server, seconds: float = 90.0) -> None:
 # --- the data ----------------------------------------------------------------------------
 def vgr_areas() -> tuple[list[str], list[float]]:
     """VGR's municipality codes and their population shares (the server's geography)."""
-    path = REGION_DIR / "vgr.yaml"
-    spec = RegionSpec.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    spec = load_region_file(REGION_DIR / "vgr.yaml")
     pops = [float(a.population or 1) for a in spec.areas]
     total = sum(pops)
     return [a.id for a in spec.areas], [p / total for p in pops]
@@ -1188,7 +1184,7 @@ def markdown(r: ServiceLoadReport) -> str:
         "*other* is everything else on the machine (other jobs); CPU ms/request is the "
         "server's (or load generator's) CPU time over the requests served, so 1000 / that "
         "is what one fully available core could serve. Reproduce with "
-        "`remiss bench service` (options: `--database sqlite|postgres|both`, `--clients`, "
+        "`remiss-bench service` (options: `--database sqlite|postgres|both`, `--clients`, "
         "`--seconds` or `--requests`, `--rate`, `--workers 1,2`, `--client httpx|aiohttp`).",
         "",
     ]

@@ -16,7 +16,7 @@ Two measurements, printed as a Rich table and written to ``benchmarks/results/``
     patients, running the model and computing KPIs. Target: under 10 s per replication
     on one core.
 
-Run it with ``remiss bench simulate`` (``--quick`` for a CI-sized smoke run) or
+Run it with ``remiss-bench simulate`` (``--quick`` for a CI-sized smoke run) or
 ``python -m benchmarks.simulate``.
 """
 
@@ -43,7 +43,8 @@ from rich.console import Console
 from rich.table import Table
 
 from allokering.travel import great_circle_km
-from scenarios.loader import REGION_DIR, Overrides, compile_scenario, load_spec
+from benchmarks import BENCH_DIR, RESULTS_DIR
+from scenarios.loader import REGION_DIR, Overrides, compile_scenario, load_region_file, load_spec
 from scenarios.schema import RegionSpec, Scenario
 from simulering.estimate import mmc
 from simulering.kpis import replication_kpis
@@ -53,9 +54,7 @@ from simulering.runner import run_policy
 from simulering.spec import ModelSpec
 from simulering.streams import replication_stream
 
-BENCH_DIR = Path(__file__).resolve().parent
 REGION_SCENARIO = BENCH_DIR / "scenarios" / "region_scale.yaml"
-RESULTS_DIR = BENCH_DIR / "results"
 TARGET_RATIO = 1.0
 TARGET_SECONDS = 10.0
 T = TypeVar("T")
@@ -335,7 +334,7 @@ def build_region_scenario(
     (explicit catchments). Slot calendars are sized to each unit's demand × 1.05 over the
     year, allowing for the summer and Christmas reductions.
     """
-    vgr = RegionSpec.model_validate(yaml.safe_load((REGION_DIR / "vgr.yaml").read_text("utf-8")))
+    vgr = load_region_file(REGION_DIR / "vgr.yaml")
     group_of = {a: g.id for g in vgr.hospital_groups for a in g.catchment}
     units: list[dict[str, Any]] = [u.model_dump() for u in vgr.units]
     for area in sorted(vgr.areas, key=lambda a: -a.population):

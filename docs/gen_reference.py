@@ -2,7 +2,8 @@
 
 Four pages under ``reference/``, so they cannot drift from what they describe:
 
-- ``cli.md``: the ``--help`` of every ``remiss`` command, from the Typer app ``api.cli.app``;
+- ``cli.md``: the ``--help`` of every ``remiss`` and ``remiss-bench`` command, from the
+  Typer apps ``api.cli.app`` and ``benchmarks.cli.app``;
 - ``scenario-schema.md``: the scenario file format, from the JSON Schema of
   ``scenarios.schema.Scenario`` (what ``remiss scenarios schema`` prints);
 - ``http-api.md``: the HTTP API, from the OpenAPI document of ``api.service.app.create_app``;
@@ -56,23 +57,29 @@ def _commands(group: Any, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ..
                 yield from _commands(sub, (*path, name))
 
 
-def cli_page() -> str:
-    from api.cli import app
-
-    root = typer.main.get_command(app)
+def _help_pages(app: typer.Typer, prog: str) -> Iterator[str]:
+    """The ``--help`` of every command of one app, a heading each."""
     runner = CliRunner()
-    out = [GENERATED, "# Command line reference\n\n"]
-    out.append(
-        "The `--help` of every `remiss` command, as the installed version prints it "
-        "(generated from the Typer app `api.cli.app`). The guide is "
-        "[Command line](../cli.md).\n\n"
-    )
-    for path, _command in _commands(root, ("remiss",)):
-        result = runner.invoke(app, [*path[1:], "--help"], prog_name="remiss", color=False)
+    for path, _command in _commands(typer.main.get_command(app), (prog,)):
+        result = runner.invoke(app, [*path[1:], "--help"], prog_name=prog, color=False)
         if result.exit_code != 0:
             raise RuntimeError(f"{' '.join(path)} --help exited {result.exit_code}")
         heading = "#" * min(len(path) + 1, 4)
-        out.append(f"{heading} `{' '.join(path)}`\n\n```text\n{result.output.rstrip()}\n```\n\n")
+        yield f"{heading} `{' '.join(path)}`\n\n```text\n{result.output.rstrip()}\n```\n\n"
+
+
+def cli_page() -> str:
+    from api.cli import app
+    from benchmarks.cli import app as bench_app
+
+    out = [GENERATED, "# Command line reference\n\n"]
+    out.append(
+        "The `--help` of every `remiss` command and of the benchmarks' `remiss-bench`, as "
+        "the installed version prints it (generated from the Typer apps `api.cli.app` and "
+        "`benchmarks.cli.app`). The guide is [Command line](../cli.md).\n\n"
+    )
+    out.extend(_help_pages(app, "remiss"))
+    out.extend(_help_pages(bench_app, "remiss-bench"))
     return "".join(out)
 
 

@@ -9,9 +9,9 @@ shows, in which order — are the ordered tuples :data:`TERMINAL`, :data:`MARKDO
 
 Every consumer reads this module: :mod:`simulering.kpis` (``KPI_NAMES``, ``KPI_RANGE``,
 ``BANDS``), :mod:`simulering.paired` (``KPI_DIRECTION``), :mod:`simulering.report`
-(the HTML report's rows and Swedish/English labels), :mod:`api.tables` (the terminal
-tables of ``remiss simulate``) and :mod:`api.cli_scenario_table` (``remiss scenarios
-table``). The computation itself stays in :func:`simulering.kpis.replication_kpis`;
+(the HTML report's rows and Swedish/English labels), :mod:`api.cli.terminal_tables`
+(the terminal tables of ``remiss simulate``) and :mod:`api.cli.scenarios` (``remiss
+scenarios table``). The computation itself stays in :func:`simulering.kpis.replication_kpis`;
 a test checks that it computes exactly the KPIs declared here.
 
 Adding a KPI: one :class:`Kpi` entry in :data:`KPIS` (and its name in the row sets of

@@ -293,7 +293,7 @@ def test_priority_level_and_levels() -> None:
 def test_cli_plans_the_overdue_referral(tmp_path: Path) -> None:
     import typer
 
-    from api.cli_allocate import app
+    from api.cli.allocate import app
 
     root = typer.Typer()
     root.add_typer(app, name="allocate")

@@ -144,10 +144,11 @@ def test_flow_refuses_side_constraints() -> None:
 
 def test_generated_instance_is_valid_and_optimal() -> None:
     from allokering.generate import generate
-    from benchmarks.sites import VGR_AREAS, VGR_UNIT_SITES
+    from scenarios.geography import VGR_UNIT_SITES, vgr_areas
 
-    p = generate(3000, VGR_AREAS, VGR_UNIT_SITES, n_units=12, weeks=10, seed=4)
-    again = generate(3000, VGR_AREAS, VGR_UNIT_SITES, n_units=12, weeks=10, seed=4)
+    areas = vgr_areas()
+    p = generate(3000, areas, VGR_UNIT_SITES, n_units=12, weeks=10, seed=4)
+    again = generate(3000, areas, VGR_UNIT_SITES, n_units=12, weeks=10, seed=4)
     assert p == again
     r = solve(p)
     assert r.status is Status.OPTIMAL and validate(p, r).ok

@@ -11,7 +11,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from api.cli_allocate import app
+from api.cli.allocate import app
 
 runner = CliRunner()
 

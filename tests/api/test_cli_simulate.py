@@ -11,7 +11,7 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from api.cli import app
-from api.tables import opposite_lines, priority_table
+from api.cli.terminal_tables import opposite_lines, priority_table
 from simulering.kpis import KPI_NAMES, KPI_RANGE
 
 runner = CliRunner()

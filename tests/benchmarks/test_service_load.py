@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
-from api.cli_bench_service import service_command
 from api.service.pseudonym import looks_like_personal_number
+from benchmarks.cli import app
 from benchmarks.service_load import (
     PHASES,
     PhaseResult,
@@ -26,12 +25,6 @@ from benchmarks.service_load import (
 )
 
 REQUESTS = 80
-
-
-def _cli() -> typer.Typer:
-    app = typer.Typer()
-    app.command()(service_command)
-    return app
 
 
 def _cases() -> list[tuple[str, str]]:
@@ -46,8 +39,9 @@ def test_tiny_run_reports_throughput_and_no_errors(
     database: str, client: str, tmp_path: Path
 ) -> None:
     result = CliRunner().invoke(
-        _cli(),
+        app,
         [
+            "service",
             "--database",
             database,
             "--client",
@@ -114,7 +108,7 @@ def test_tiny_run_reports_throughput_and_no_errors(
     ],
 )
 def test_bad_options_exit_2(args: list[str], message: str) -> None:
-    result = CliRunner().invoke(_cli(), ["--no-write", *args])
+    result = CliRunner().invoke(app, ["service", "--no-write", *args])
     assert result.exit_code == 2
     assert message in result.output
 

@@ -7,10 +7,9 @@ import math
 from pathlib import Path
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
-from api.cli_bench_simulate import simulate_command
+from benchmarks.cli import app
 from benchmarks.simulate import (
     REGION_SCENARIO,
     BenchmarkReport,
@@ -86,11 +85,10 @@ def test_results_files(tmp_path: Path) -> None:
 
 
 def test_cli_quick(tmp_path: Path) -> None:
-    app = typer.Typer()
-    app.command()(simulate_command)
     result = CliRunner().invoke(
         app,
         [
+            "simulate",
             "--quick",
             "--textbook-days",
             "40",

@@ -13,8 +13,8 @@ import yaml
 from typer.testing import CliRunner
 
 from api.cli import app
-from api.cli_scenario_table import TABLE_KPIS, markdown_table
-from api.tables import cell
+from api.cli.scenarios import TABLE_KPIS, markdown_table
+from api.cli.terminal_tables import cell
 from scenarios.loader import Overrides, list_library, load_scenario, load_spec
 from simulering.patients import draw_patients
 from simulering.runner import run_replication, run_simulation

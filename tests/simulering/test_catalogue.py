@@ -143,8 +143,8 @@ def test_every_non_band_kpi_is_in_the_report_and_terminal() -> None:
 
 
 def test_consumers_read_the_catalogue() -> None:
-    from api.cli_scenario_table import CROSS_REGION_ROWS, TABLE_KPIS
-    from api.tables import CROSS_REGION_KPIS, PRIORITY_KPIS, SUMMARY_KPIS
+    from api.cli.scenarios import CROSS_REGION_ROWS, TABLE_KPIS
+    from api.cli.terminal_tables import CROSS_REGION_KPIS, PRIORITY_KPIS, SUMMARY_KPIS
     from simulering import report
 
     assert [k for k, _, _ in SUMMARY_KPIS] == list(TERMINAL)

@@ -1,4 +1,4 @@
-"""Tests for ``simulering.estimate`` and ``remiss estimate`` (``api.cli_estimate``).
+"""Tests for ``simulering.estimate`` and ``remiss estimate`` (``api.cli.estimate``).
 
 Reference values: textbook M/M/c results (Erlang C tables, M/M/1 closed forms) and the
 worked examples / unit tests of the R package NHSRwaitinglist, which implements
@@ -19,7 +19,7 @@ from scipy import integrate
 from scipy.stats import poisson
 from typer.testing import CliRunner
 
-from api.cli_estimate import app
+from api.cli.estimate import app
 from simulering import estimate as est
 
 # ------------------------------------------------------------------ Erlang B / C

@@ -64,9 +64,9 @@ def test_unknown_executor() -> None:
 def test_bench_replications_smoke(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from api.cli import app
+    from benchmarks.cli import app
 
-    args = ["bench", "replications", "--replications", "2", "--policies", "separate"]
+    args = ["replications", "--replications", "2", "--policies", "separate"]
     args += ["--executors", "serial,process", "--horizon-days", "60", "--workers", "2"]
     result = CliRunner().invoke(app, [*args, "--results-dir", str(tmp_path)])
     assert result.exit_code == 0, result.output

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from api import estimates
-from api.cli_estimate import app as estimate_cli
+from api.cli.estimate import app as estimate_cli
 from api.service.app import create_app
 from api.service.keys import Role, create_key
 from api.service.settings import Settings

@@ -21,11 +21,11 @@ import json
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from allokering.domain import GUARANTEE_DAYS
 from api import estimates
+from api.cli.common import USAGE_ERROR, console, err
 from api.estimates import Estimate, TimeUnit
 
 app = typer.Typer(
@@ -37,8 +37,6 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-
-USAGE_ERROR = 2
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
@@ -60,7 +58,6 @@ def _emit(estimate: Estimate, as_json: bool) -> None:
         doc = estimate.document()
         typer.echo(json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False))
         return
-    console = Console()
     table = Table(title=estimate.title, title_justify="left")
     table.add_column("Quantity")
     table.add_column("Value", justify="right")
@@ -74,7 +71,7 @@ def _emit(estimate: Estimate, as_json: bool) -> None:
 
 
 def _fail(message: str) -> typer.Exit:
-    Console(stderr=True).print(f"[bold red]Error:[/] {message}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]Error:[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code=USAGE_ERROR)
 
 

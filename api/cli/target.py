@@ -1,7 +1,6 @@
 """``remiss target``: the smallest capacity increase that reaches a KPI goal.
 
-Register with ``app.command("target")(target_command)``. The search lives in
-:mod:`simulering.target`.
+The search lives in :mod:`simulering.target`.
 """
 
 from __future__ import annotations
@@ -11,19 +10,33 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from simulering.target import Evaluation, TargetResult
-
-console = Console()
+from api.cli.common import (
+    HorizonDays,
+    ScenarioArg,
+    WarmupDays,
+    check_policies,
+    console,
+    err,
+    fail,
+    load_or_fail,
+    open_or_fail,
+    progress_bar,
+    resolve_executor,
+    warn,
+)
+from api.documents import clean
+from scenarios.loader import Overrides
+from simulering.kpis import KPI_RANGE
+from simulering.paired import KPI_DIRECTION
+from simulering.results import warnings_for
+from simulering.target import STAGE_NAMES, Evaluation, TargetResult, search_target, unit_indices
 
 
 def _fmt(x: float | None, kpi: str) -> str:
     if x is None:
         return "–"
-    from simulering.kpis import KPI_RANGE
-
     return f"{100 * x:.1f} %" if KPI_RANGE.get(kpi) == "share" else f"{x:.2f}"
 
 
@@ -50,8 +63,21 @@ def result_table(r: TargetResult, title: str) -> Table:
     return table
 
 
+def check_options(kpi: str, stage: str, criterion: str) -> None:
+    """``--kpi`` must be known and have a better direction; ``--stage`` and
+    ``--criterion`` known."""
+    if kpi not in KPI_DIRECTION:
+        fail(f"--kpi: unknown KPI {kpi!r}; known: {', '.join(KPI_DIRECTION)}")
+    if KPI_DIRECTION[kpi] is None:
+        fail(f"--kpi: {kpi!r} has no better direction (neither higher nor lower is better)")
+    if stage not in STAGE_NAMES:
+        fail(f"--stage: unknown stage {stage!r}; known: {', '.join(STAGE_NAMES)}")
+    if criterion not in ("mean", "ci"):
+        fail(f"--criterion: {criterion!r}; use mean or ci")
+
+
 def target_command(
-    scenario: Annotated[str, typer.Argument(help="Scenario file, or a library scenario name")],
+    scenario: ScenarioArg,
     goal: Annotated[float, typer.Option(help="The KPI value to reach, e.g. 0.9")],
     policy: Annotated[
         str | None, typer.Option("--policy", "-p", help="Policy (default: the scenario's first)")
@@ -70,8 +96,8 @@ def target_command(
         int | None, typer.Option(min=1, help="Replications per evaluation")
     ] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="Root seed (same for every step)")] = None,
-    horizon_days: Annotated[int | None, typer.Option(min=1, help="Simulated days")] = None,
-    warmup_days: Annotated[int | None, typer.Option(min=0, help="Days before measuring")] = None,
+    horizon_days: HorizonDays = None,
+    warmup_days: WarmupDays = None,
     max_multiplier: Annotated[
         float, typer.Option(min=1.01, help="Upper bound of the search (capacity ×)")
     ] = 3.0,
@@ -99,34 +125,17 @@ def target_command(
     goal: bisection over a capacity multiplier, every step simulated with the same
     seed (common random numbers); printed with the KPI's 95 % CI at the answer and at
     the step below, and beside the analytic estimate (Fong et al. / M/M/c)."""
-    from api.cli import err, fail, load_or_fail, open_or_fail, progress_bar, warn
-    from api.cli import resolve_executor as resolve
-    from api.documents import clean
-    from scenarios.loader import Overrides
-    from simulering.paired import KPI_DIRECTION
-    from simulering.policies import POLICIES
-    from simulering.runner import warnings_for
-    from simulering.target import STAGE_NAMES, search_target, unit_indices
-
     sc, spec = load_or_fail(scenario, set_ or [], Overrides(horizon_days, warmup_days))
     pol = policy or sc.run.policies[0]
-    if pol not in POLICIES:
-        fail(f"--policy: unknown policy {pol!r}; known: {', '.join(POLICIES)}")
-    if kpi not in KPI_DIRECTION:
-        fail(f"--kpi: unknown KPI {kpi!r}; known: {', '.join(KPI_DIRECTION)}")
-    if KPI_DIRECTION[kpi] is None:
-        fail(f"--kpi: {kpi!r} has no better direction (neither higher nor lower is better)")
-    if stage not in STAGE_NAMES:
-        fail(f"--stage: unknown stage {stage!r}; known: {', '.join(STAGE_NAMES)}")
-    if criterion not in ("mean", "ci"):
-        fail(f"--criterion: {criterion!r}; use mean or ci")
+    check_policies([pol])
+    check_options(kpi, stage, criterion)
     try:
         unit_indices(spec, units)
     except ValueError as exc:
         fail(f"--units: {exc}")
     reps = replications or sc.run.replications
     root_seed = sc.run.seed if seed is None else seed
-    kind = resolve(executor, workers, dask_address)
+    kind = resolve_executor(executor, workers, dask_address)
     if kind not in ("serial", "process", "dask"):
         fail(f"--executor: unknown executor {kind!r}; known: serial, process, dask")
 
@@ -155,7 +164,6 @@ def target_command(
                 )
             except ValueError as exc:
                 fail(str(exc))
-                return
     where = "at " + ", ".join(r.units) if units else "at every unit"
     better = "≥" if r.direction == "higher" else "≤"
     title = (

@@ -1,26 +1,60 @@
-"""``remiss scenarios table``: a Markdown results table of a scenario, per stage.
+"""``remiss scenarios``: the scenario library and file format — ``list``, ``validate``,
+``schema`` — and ``table``, a Markdown results table of a scenario, per stage.
 
-Rows are the KPIs a planner reads, columns the policies, each cell the mean over the
-replications with its 95 % confidence interval (the same numbers as ``remiss simulate``
-prints, computed once in :mod:`simulering.kpis` and summarised by
+The table's rows are the KPIs a planner reads, columns the policies, each cell the mean
+over the replications with its 95 % confidence interval (the same numbers as ``remiss
+simulate`` prints, computed once in :mod:`simulering.kpis` and summarised by
 :mod:`simulering.runner`). The table ends with the exact command that made it, so a
 README can show results that anyone can reproduce.
-
-Register with ``scenarios_app.command("table")(table_command)``.
 """
 
 from __future__ import annotations
 
+import json
 import shlex
+import sys
 from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.table import Table
 
-from api.tables import CROSS_REGION_KPIS, PRIORITY_KPIS, cell, policy_header, priority_groups
+from api.cli.common import (
+    HorizonDays,
+    ScenarioArg,
+    WarmupDays,
+    check_policies,
+    console,
+    err,
+    fail,
+    load_or_fail,
+    progress_bar,
+    warn,
+)
+from api.cli.terminal_tables import (
+    CROSS_REGION_KPIS,
+    MISSING,
+    PRIORITY_KPIS,
+    STAGE_WORDS,
+    cell,
+    policy_header,
+    priority_groups,
+)
+from scenarios.loader import (
+    LIBRARY_DIR,
+    Overrides,
+    ScenarioError,
+    list_library,
+    load_scenario,
+    load_spec,
+)
+from scenarios.schema import Scenario
 from simulering.catalogue import MARKDOWN, labelled
+from simulering.runner import default_workers, run_simulation
+
+app = typer.Typer(help="The scenario library and file format.", no_args_is_help=True)
 
 MARKDOWN_ROWS: tuple[tuple[str, str, str], ...] = labelled(MARKDOWN, "markdown")
 """(KPI key, row label, number kind) in table order (:data:`simulering.catalogue.MARKDOWN`);
@@ -35,11 +69,6 @@ CROSS_REGION_ROWS: tuple[tuple[str, str, str], ...] = tuple(
     row for row in MARKDOWN_ROWS if row[0] in CROSS_REGION_KPIS
 )
 """Rows shown only when some policy has a value other than 0 (several-region files)."""
-
-MISSING: dict[str, Any] = {"mean": None, "ci95": [None, None]}
-"""A KPI a policy's summary lacks (printed as a dash)."""
-
-STAGE_LABELS = {"first_visit": "first visit", "treatment": "treatment"}
 
 
 class StageName(StrEnum):
@@ -121,22 +150,23 @@ def render(
     command. A stage where no policy completed anything is left out unless asked for."""
     blocks: list[str] = []
     for stage in stages:
-        blocks.append(f"**{title} — {STAGE_LABELS[stage]}** ({settings}; mean [95 % CI])")
+        blocks.append(f"**{title} — {STAGE_WORDS[stage]}** ({settings}; mean [95 % CI])")
         blocks.append(markdown_table(policies, stage, limits[stage]))
     blocks.append(f"Made with: `{command}`")
     return "\n\n".join(blocks) + "\n"
 
 
+@app.command("table")
 def table_command(
-    scenario: Annotated[str, typer.Argument(help="Scenario file, or a library scenario name")],
+    scenario: ScenarioArg,
     policy: Annotated[
         list[str] | None,
         typer.Option("--policy", "-p", help="Policy column (repeatable; default: the file's)"),
     ] = None,
     replications: Annotated[int | None, typer.Option(min=1, help="Replications")] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="Root seed")] = None,
-    horizon_days: Annotated[int | None, typer.Option(min=1, help="Simulated days")] = None,
-    warmup_days: Annotated[int | None, typer.Option(min=0, help="Days before measuring")] = None,
+    horizon_days: HorizonDays = None,
+    warmup_days: WarmupDays = None,
     stage: Annotated[
         StageName | None, typer.Option(help="Only this stage (default: every stage with activity)")
     ] = None,
@@ -148,16 +178,9 @@ def table_command(
 ) -> None:
     """Run a scenario under its policies and print a Markdown KPI table per stage
     (mean and 95 % CI per policy), followed by the command that made it."""
-    from api.cli import _policy_names, err, fail, load_or_fail, progress_bar, warn
-    from scenarios.loader import Overrides
-    from simulering.runner import default_workers, run_simulation
-
     sc, spec = load_or_fail(scenario, [], Overrides(horizon_days, warmup_days))
     policies = list(policy or sc.run.policies)
-    known = _policy_names()
-    unknown = [p for p in policies if p not in known]
-    if unknown:
-        fail(f"--policy: unknown policy {unknown[0]!r}; known: {', '.join(known)}")
+    check_policies(policies)
     if len(set(policies)) != len(policies):
         fail("--policy: each policy may be given once")
     reps = replications or sc.run.replications
@@ -173,14 +196,7 @@ def table_command(
             progress=lambda done: bar.update(task, completed=done),
         )
     result = run.policies
-    if stage is not None:
-        stages = [stage.value]
-    else:
-        stages = [
-            s
-            for s in STAGE_LABELS
-            if any(p["kpis"][s]["completed"]["mean"] not in (0, None) for p in result.values())
-        ]
+    stages = [stage.value] if stage is not None else active_stages(result)
     measured = spec.horizon_days - spec.warmup_days
     settings = (
         f"{reps} replication{'s' if reps != 1 else ''}, seed {root_seed}, "
@@ -205,3 +221,49 @@ def table_command(
             fail(f"--out: cannot write {out}: {exc}")
         err.print(f"wrote {out}")
     warn(run.warnings)
+
+
+def active_stages(policies: dict[str, Any]) -> list[str]:
+    """The stages where some policy completed anything, in table order."""
+    return [
+        s
+        for s in STAGE_WORDS
+        if any(p["kpis"][s]["completed"]["mean"] not in (0, None) for p in policies.values())
+    ]
+
+
+@app.command("list")
+def scenarios_list() -> None:
+    """The scenarios in the library."""
+    table = Table(title=f"Scenario library ({LIBRARY_DIR})", title_justify="left")
+    for col in ("name", "title", "policies"):
+        table.add_column(col)
+    for path in list_library():
+        try:
+            sc = load_scenario(path)
+            table.add_row(sc.name, sc.title, ", ".join(sc.run.policies))
+        except ScenarioError as exc:
+            table.add_row(path.stem, f"[red]invalid: {exc.problem}[/]", "")
+    console.print(table)
+
+
+@app.command("validate")
+def scenarios_validate(
+    file: Annotated[str, typer.Argument(help="Scenario file or library name")],
+) -> None:
+    """Check a scenario file; exit code 2 with the field path on error."""
+    try:
+        sc, spec = load_spec(file)
+    except ScenarioError as exc:
+        fail(str(exc))
+    console.print(
+        f"[green]ok[/] {file}: {sc.name} — {spec.n_units} units, {spec.n_areas} areas, "
+        f"{spec.daily_arrivals.sum() / spec.horizon_days * 365.25:,.0f} referrals a year, "
+        f"{len(spec.pools)} capacity pools"
+    )
+
+
+@app.command("schema")
+def scenarios_schema() -> None:
+    """Print the JSON Schema of scenario files."""
+    sys.stdout.write(json.dumps(Scenario.model_json_schema(), ensure_ascii=False, indent=2) + "\n")

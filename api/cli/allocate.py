@@ -16,7 +16,6 @@ from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from rich.table import Table
 from typer.core import TyperGroup
 
@@ -24,11 +23,9 @@ from allokering.generate import AreaSite, generate
 from allokering.problem import AllocationResult, gc_paused, load_problem
 from allokering.solve import SOLVERS, SolverError, solve
 from allokering.validate import ValidationReport, validate
+from api.cli.common import console, err, fail
+from scenarios.geography import VGR_UNIT_SITES, vgr_areas
 
-DEFAULT_AREAS_CSV = Path(__file__).resolve().parents[2] / "shared" / "data" / "vgr_kommuner.csv"
-"""``../shared/data/vgr_kommuner.csv`` beside the repository."""
-
-INPUT_ERROR = 2
 MAX_SHOWN = 10
 
 
@@ -54,13 +51,6 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-console = Console()
-err_console = Console(stderr=True)
-
-
-def _fail(message: str) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(INPUT_ERROR)
 
 
 def format_loc(loc: Sequence[int | str]) -> str:
@@ -100,25 +90,25 @@ def solve_command(
     try:
         prob = load_problem(problem)
     except OSError as exc:
-        raise _fail(f"{problem}: cannot read ({exc.strerror or exc})") from None
+        fail(f"{problem}: cannot read ({exc.strerror or exc})")
     except ValidationError as exc:
-        raise _fail(validation_message(problem, exc)) from None
+        fail(validation_message(problem, exc))
     try:
         result = solve(prob, solver, time_limit)
     except SolverError as exc:
-        raise _fail(f"{problem}: {exc}") from None
+        fail(f"{problem}: {exc}")
     report = validate(prob, result)
     target = out or problem.with_name(problem.name.removesuffix(".json") + ".result.json")
     try:
         with gc_paused():
             target.write_text(result.model_dump_json(), encoding="utf-8")
     except OSError as exc:
-        raise _fail(f"{target}: cannot write ({exc.strerror or exc})") from None
+        fail(f"{target}: cannot write ({exc.strerror or exc})")
     console.print(summary_table(problem.name, len(prob.referrals), result, report))
     console.print(f"result written to {target}")
     if not report.ok:
         for line in report.errors[:MAX_SHOWN]:
-            err_console.print(f"[red]validation:[/] {line}", highlight=False)
+            err.print(f"[red]validation:[/] {line}", highlight=False)
         raise typer.Exit(1)
 
 
@@ -196,22 +186,25 @@ def generate_command(
         float, typer.Option(min=0.0, help="Slots over the horizon per waiting referral.")
     ] = 1.0,
     areas_csv: Annotated[
-        Path, typer.Option(help="Areas CSV (vgr_kommuner.csv format).")
-    ] = DEFAULT_AREAS_CSV,
+        Path | None,
+        typer.Option(
+            help="Areas CSV (vgr_kommuner.csv format; default: the municipalities of "
+            "scenarios/regioner/vgr.yaml).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Write a realistic VGR instance (summer dip, mixed priorities, late backlog)."""
-    from benchmarks.sites import VGR_AREAS, VGR_UNIT_SITES
-
     areas: Sequence[AreaSite]
-    if areas_csv == DEFAULT_AREAS_CSV and not areas_csv.exists():
-        areas = VGR_AREAS
+    if areas_csv is None:
+        areas = vgr_areas()
     else:
         try:
             areas = read_areas_csv(areas_csv)
         except OSError as exc:
-            raise _fail(f"{areas_csv}: cannot read ({exc.strerror or exc})") from None
+            fail(f"{areas_csv}: cannot read ({exc.strerror or exc})")
         except ValueError as exc:
-            raise _fail(f"{areas_csv}: {exc}") from None
+            fail(f"{areas_csv}: {exc}")
     problem = generate(
         referrals,
         areas,
@@ -225,7 +218,7 @@ def generate_command(
         with gc_paused():
             out.write_text(problem.model_dump_json(exclude_defaults=True), encoding="utf-8")
     except OSError as exc:
-        raise _fail(f"{out}: cannot write ({exc.strerror or exc})") from None
+        fail(f"{out}: cannot write ({exc.strerror or exc})")
     console.print(
         f"wrote {out}: {referrals:,} referrals, {units} units, {weeks} weeks, "
         f"{len(areas)} areas, seed {seed}"

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
-from rich.console import Console
+import uvicorn
 from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
+from api.cli.common import console, err
 from api.service import db
 from api.service.keys import Role, create_key, roles_of
 from api.service.settings import Settings
 from api.service.tables import ApiKeyRow, AuditRow, utcnow
 
-err = Console(stderr=True)
 DatabaseUrl = Annotated[
     str | None,
     typer.Option(
@@ -39,10 +40,6 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes")] = 1,
 ) -> None:
     """Start the service (uvicorn). The database is created and migrated on start."""
-    import os
-
-    import uvicorn
-
     settings = _settings(database_url)
     os.environ["REMISS_DATABASE_URL"] = settings.database_url
     uvicorn.run(
@@ -118,7 +115,7 @@ def apikey_list(database_url: DatabaseUrl = None) -> None:
                 r.revoked_at.isoformat(timespec="seconds") if r.revoked_at else "",
             )
     engine.dispose()
-    Console().print(table)
+    console.print(table)
 
 
 @key_app.command("revoke")

@@ -1,7 +1,6 @@
 """``remiss calibrate``: fit a scenario's capacities (and demand) to observed figures.
 
-Register with ``app.command("calibrate")(calibrate_command)``. The fitting lives in
-:mod:`scenarios.calibrate`.
+The fitting lives in :mod:`scenarios.calibrate`.
 """
 
 from __future__ import annotations
@@ -11,12 +10,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from scenarios.calibrate import CalibrationResult, Iteration
-
-console = Console()
+from api.cli.common import Workers, console, err, fail, open_or_fail, resolve_executor
+from scenarios.calibrate import (
+    CalibrationResult,
+    Iteration,
+    ObservedFileError,
+    calibrate,
+    calibrated_yaml,
+    fit_report,
+)
+from scenarios.loader import ScenarioError
 
 NOT_CONVERGED = 1
 """Exit code when the fit does not reach the tolerance."""
@@ -133,19 +138,12 @@ def calibrate_command(
             "(rows with a waiting figure); --no-fit-demand fits capacity only"
         ),
     ] = True,
-    workers: Annotated[
-        int | None,
-        typer.Option(min=1, help="Worker processes (default: one per core; 1 runs serially)"),
-    ] = None,
+    workers: Workers = None,
 ) -> None:
     """Fit unit capacities (first-visit or treatment slots per week) and, with waiting
     figures, catchment demand, so that the `separate` policy reproduces the observed
     share waiting within 90 days and number waiting per unit or hospital group at the
     observation date. Exit 2 on bad input, 1 when it does not converge."""
-    from api.cli import err, fail, open_or_fail, resolve_executor
-    from scenarios.calibrate import ObservedFileError, calibrate, calibrated_yaml, fit_report
-    from scenarios.loader import ScenarioError
-
     kind = resolve_executor(None, workers, None)
     cmd = command_line(
         scenario,
@@ -182,8 +180,21 @@ def calibrate_command(
             )
         except (ObservedFileError, ScenarioError) as exc:
             fail(str(exc))
-            return
     console.print(fit_table(result))
+    write_outcome(result, cmd, out, report, tolerance_pp, tolerance_queue, fit_demand)
+
+
+def write_outcome(
+    result: CalibrationResult,
+    cmd: str,
+    out: Path | None,
+    report: Path | None,
+    tolerance_pp: float,
+    tolerance_queue: float,
+    fit_demand: bool,
+) -> None:
+    """The fit report; then either what did not converge (exit 1, nothing written to
+    ``out``) or the converged line and the calibrated scenario."""
     if report is not None:
         report.write_text(fit_report(result, cmd), encoding="utf-8")
         err.print(f"wrote {report}")

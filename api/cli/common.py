@@ -1,0 +1,119 @@
+"""What the ``remiss`` commands share: the consoles, the one-line error, option types,
+policy names, the progress bar, and loading a scenario or opening an executor with a
+clear error instead of a traceback.
+
+Command modules import this module and nothing else of :mod:`api.cli`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import StrEnum
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+from scenarios.loader import Overrides, ScenarioError
+from scenarios.overrides import OverrideError, load_spec_with
+from scenarios.schema import Scenario
+from simulering.executors import open_executor
+from simulering.policies import POLICIES
+from simulering.spec import ModelSpec
+
+USAGE_ERROR = 2
+"""Exit code of bad input (a wrong option, file or field), as click uses for usage errors."""
+
+console = Console()
+err = Console(stderr=True)
+
+ScenarioArg = Annotated[str, typer.Argument(help="Scenario file, or a library scenario name")]
+HorizonDays = Annotated[int | None, typer.Option(min=1, help="Simulated days")]
+WarmupDays = Annotated[int | None, typer.Option(min=0, help="Days before measuring")]
+Workers = Annotated[
+    int | None,
+    typer.Option(min=1, help="Worker processes (default: one per core; 1 runs serially)"),
+]
+
+
+class ExecutorName(StrEnum):
+    """Where replications run."""
+
+    serial = "serial"
+    process = "process"
+    dask = "dask"
+
+
+def fail(message: str) -> NoReturn:
+    """Print one clear error line and exit with the usage-error code."""
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(USAGE_ERROR)
+
+
+def warn(lines: list[str]) -> None:
+    """Each warning as one line on stderr."""
+    for line in lines:
+        err.print(f"[bold yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True)
+
+
+def policy_names() -> list[str]:
+    """The routing policies a command may run (:data:`simulering.policies.POLICIES`)."""
+    return list(POLICIES)
+
+
+def check_policies(policies: Sequence[str]) -> None:
+    """``--policy`` names: the first unknown one is an error listing the known ones."""
+    known = policy_names()
+    unknown = [p for p in policies if p not in known]
+    if unknown:
+        fail(f"--policy: unknown policy {unknown[0]!r}; known: {', '.join(known)}")
+
+
+def progress_bar() -> Progress:
+    """The per-replication progress bar on stderr (hidden when not a terminal)."""
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+
+
+def load_or_fail(
+    scenario: str, assignments: list[str], overrides: Overrides
+) -> tuple[Scenario, ModelSpec]:
+    """Load a scenario with ``--set`` assignments; one error line and exit 2 on failure."""
+    try:
+        return load_spec_with(scenario, assignments, overrides)
+    except (ScenarioError, OverrideError) as exc:
+        fail(str(exc))
+
+
+def resolve_executor(
+    executor: ExecutorName | str | None, workers: int | None, dask_address: str | None
+) -> str:
+    """The executor name: as given; ``dask`` when only an address is; else ``serial``
+    for ``--workers 1`` and ``process`` otherwise."""
+    if executor is not None:
+        kind = str(executor.value if isinstance(executor, ExecutorName) else executor)
+    elif dask_address:
+        kind = "dask"
+    else:
+        kind = "serial" if workers == 1 else "process"
+    if dask_address and kind != "dask":
+        fail(f"--dask-address needs --executor dask (got --executor {kind})")
+    return kind
+
+
+def open_or_fail(kind: str, workers: int | None, dask_address: str | None) -> Any:
+    """Open the executor; a cluster that cannot be reached is one error line, exit 2."""
+    try:
+        return open_executor(kind, workers, dask_address)
+    except (OSError, TimeoutError, ValueError) as exc:
+        where = f" at {dask_address}" if dask_address else ""
+        fail(f"--executor {kind}: cannot start or reach the executor{where}: {exc}")

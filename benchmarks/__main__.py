@@ -1,0 +1,5 @@
+"""``python -m benchmarks``: the ``remiss-bench`` command line."""
+
+from benchmarks.cli import main
+
+main()

@@ -1,0 +1,345 @@
+"""``remiss-bench`` (also ``python -m benchmarks``): the benchmarks against peers, each
+writing its figures to ``benchmarks/results/``.
+
+``allocate`` (the allocation solvers with HiGHS and greedy peers), ``simulate``
+(referrals simulated per second), ``service`` (the service under load), ``replications``
+(serial vs process pool vs Dask) and ``optimised`` (the optimised policy's cost).
+
+Each command imports its benchmark's module when it runs (documented lazy loading): they
+load the model, the web clients or psutil, and ``--help`` or one benchmark should not
+pay for all of them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from benchmarks import RESULTS_DIR
+
+app = typer.Typer(
+    name="remiss-bench",
+    help="Benchmarks against peers, written to benchmarks/results/.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def bench() -> None:
+    """Benchmarks against peers, written to benchmarks/results/."""
+
+
+@app.command("allocate")
+def allocate(
+    sizes: Annotated[
+        str, typer.Option(help="Comma-separated referral counts, e.g. 10000 for a quick run.")
+    ] = "10000,100000,1000000",
+    solvers: Annotated[
+        str, typer.Option(help="Comma-separated: flow, greedy_home, greedy_edd, highs.")
+    ] = "flow,greedy_home,greedy_edd,highs",
+    highs_time_limit: Annotated[float, typer.Option(min=1.0, help="Seconds for HiGHS.")] = 600.0,
+    results_dir: Annotated[
+        Path, typer.Option(help="Where allocate.md and allocate.json go.")
+    ] = RESULTS_DIR,
+) -> None:
+    """Allocation solvers at 10k/100k/1M referrals × 40 units × 26 weeks (+ HiGHS, greedy)."""
+    from benchmarks.allocate import print_table, run
+
+    try:
+        size_list = [int(s.replace("_", "")) for s in sizes.split(",") if s.strip()]
+    except ValueError:
+        typer.echo(f"error: --sizes {sizes!r}: expected comma-separated integers", err=True)
+        raise typer.Exit(2) from None
+    known = {"flow", "greedy_home", "greedy_edd", "highs"}
+    solver_list = [s.strip() for s in solvers.split(",") if s.strip()]
+    unknown = [s for s in solver_list if s not in known]
+    if unknown or not size_list or min(size_list) < 1:
+        typer.echo(f"error: bad --sizes or --solvers ({', '.join(unknown) or sizes})", err=True)
+        raise typer.Exit(2)
+    rows = run(size_list, solver_list, highs_time_limit=highs_time_limit, results_dir=results_dir)
+    print_table(rows)
+    if any(r.get("valid") is False for r in rows):
+        raise typer.Exit(1)
+
+
+@app.command("simulate")
+def simulate_command(
+    quick: Annotated[
+        bool,
+        typer.Option(
+            "--quick", help="Small sizes for a CI smoke run (seconds); results not written."
+        ),
+    ] = False,
+    repeats: Annotated[
+        int | None,
+        typer.Option(min=1, help="Textbook repeats (replications); default 5, quick 2."),
+    ] = None,
+    textbook_days: Annotated[
+        int | None, typer.Option(min=30, help="Textbook horizon; default 3650, quick 365.")
+    ] = None,
+    region_days: Annotated[
+        int | None, typer.Option(min=1, help="Region-scale horizon; default 365, quick 14.")
+    ] = None,
+    textbook: Annotated[
+        bool, typer.Option("--textbook/--no-textbook", help="Run the textbook benchmark.")
+    ] = True,
+    region: Annotated[
+        bool, typer.Option("--region/--no-region", help="Run the region-scale benchmark.")
+    ] = True,
+    write: Annotated[
+        bool | None,
+        typer.Option(
+            "--write/--no-write",
+            help="Write simulate.md and simulate.json (default: yes, except with --quick).",
+        ),
+    ] = None,
+    results_dir: Annotated[
+        Path, typer.Option(help="Where simulate.md and simulate.json go.")
+    ] = RESULTS_DIR,
+    rebuild_scenario: Annotated[
+        bool,
+        typer.Option(
+            "--rebuild-scenario",
+            help="Regenerate benchmarks/scenarios/region_scale.yaml before running.",
+        ),
+    ] = False,
+) -> None:
+    """Referrals simulated per second: the textbook M/M/2×4 scenario against a bare SimPy
+    M/M/c loop (target ratio ≥ 1.0), and a region-scale year of 500,000 referrals over
+    40 units (target < 10 s per replication on one core)."""
+    from benchmarks.simulate import (
+        rich_table,
+        run_benchmarks,
+        write_region_scenario,
+        write_results,
+    )
+
+    console = Console()
+    if rebuild_scenario:
+        console.print(f"wrote {write_region_scenario()}")
+    report = run_benchmarks(
+        quick=quick,
+        repeats=repeats,
+        textbook_days=textbook_days,
+        region_days=region_days,
+        textbook=textbook,
+        region=region,
+    )
+    console.print(rich_table(report))
+    if write if write is not None else not quick:
+        for path in write_results(report, results_dir):
+            console.print(f"wrote {path}")
+
+
+class Client(StrEnum):
+    """The load generator's HTTP client."""
+
+    httpx = "httpx"
+    aiohttp = "aiohttp"
+
+
+class Database(StrEnum):
+    """The databases the service benchmark runs against."""
+
+    sqlite = "sqlite"
+    postgres = "postgres"
+    both = "both"
+
+
+@app.command("service")
+def service_command(
+    database: Annotated[
+        Database | None,
+        typer.Option(
+            help="sqlite, postgres or both (default: both when REMISS_BENCH_POSTGRES_URL is "
+            "set or a local PostgreSQL answers, else sqlite)."
+        ),
+    ] = None,
+    clients: Annotated[int, typer.Option(min=1, max=1000, help="Concurrent clients.")] = 50,
+    seconds: Annotated[
+        float, typer.Option(min=1.0, help="Measured seconds per phase (after the warm-up).")
+    ] = 20.0,
+    requests: Annotated[
+        int | None,
+        typer.Option(min=1, help="Measured requests per phase instead of --seconds."),
+    ] = None,
+    rate: Annotated[
+        float,
+        typer.Option(min=1.0, help="Offered suggestions/s of the paced phase (latency check)."),
+    ] = 500.0,
+    warmup: Annotated[
+        float, typer.Option(min=0.0, help="Warm-up seconds per phase (not counted).")
+    ] = 3.0,
+    referrals: Annotated[
+        int, typer.Option(min=1, help="Waiting referrals registered during setup.")
+    ] = 5000,
+    units: Annotated[int, typer.Option(min=1, max=40, help="Units at VGR sites.")] = 40,
+    workers: Annotated[
+        str, typer.Option(help="uvicorn worker processes; comma-separated to compare, e.g. 1,2.")
+    ] = "1",
+    postgres_url: Annotated[
+        str | None,
+        typer.Option(
+            help="PostgreSQL the benchmark may wipe (default: REMISS_BENCH_POSTGRES_URL, "
+            "else postgresql+psycopg://postgres@127.0.0.1:5432/remiss_bench)."
+        ),
+    ] = None,
+    client: Annotated[
+        Client,
+        typer.Option(
+            help="Load generator's client in the timed phases: httpx (httpx.AsyncClient) or "
+            "aiohttp (aiohttp.ClientSession, far less CPU per request)."
+        ),
+    ] = Client.httpx,
+    seed: Annotated[int, typer.Option(help="Seed of the data and request mix.")] = 20260501,
+    write: Annotated[
+        bool,
+        typer.Option(
+            "--write/--no-write",
+            help="Write service_load.md and .json (service_load_aiohttp.* with --client aiohttp).",
+        ),
+    ] = True,
+    results_dir: Annotated[
+        Path, typer.Option(help="Where service_load.md and service_load.json go.")
+    ] = RESULTS_DIR,
+) -> None:
+    """Suggestions and referral registration at 50 concurrent clients against a real
+    server (started here, fresh database), with GET /healthz as the stack's ceiling.
+    Target: ≥ 500 suggestions/s with p99 < 50 ms (throughput back to back, latency at
+    --rate 500/s). Exit 1 if any request failed."""
+    from benchmarks.service_load import (
+        DEFAULT_POSTGRES_URL,
+        BenchError,
+        default_postgres_url,
+        postgres_reachable,
+        rich_tables,
+        run,
+        uptime,
+        write_results,
+    )
+
+    try:
+        worker_list = [int(w) for w in workers.split(",") if w.strip()]
+    except ValueError:
+        worker_list = []
+    if not worker_list or min(worker_list) < 1:
+        typer.echo(f"error: --workers {workers!r}: expected positive integers, e.g. 1,2", err=True)
+        raise typer.Exit(2)
+    pg = postgres_url or default_postgres_url()
+    if database is None:
+        database = Database.both if pg else Database.sqlite
+    if database is not Database.sqlite and (not pg or not postgres_reachable(pg)):
+        typer.echo(
+            f"error: --database {database.value}: no PostgreSQL answers at "
+            f"{pg or DEFAULT_POSTGRES_URL} (set --postgres-url or REMISS_BENCH_POSTGRES_URL)",
+            err=True,
+        )
+        raise typer.Exit(2)
+    databases = ["sqlite", "postgres"] if database is Database.both else [database.value]
+    console = Console(width=max(Console().width, 150))  # the table has 11 columns
+    console.print(f"load now: {uptime()}")
+    try:
+        report = run(
+            databases,
+            clients=clients,
+            seconds=seconds,
+            requests=requests,
+            warmup=warmup,
+            referrals=referrals,
+            units=units,
+            workers=worker_list,
+            postgres_url=pg,
+            seed=seed,
+            console=console,
+            client=client.value,
+            rate=rate,
+        )
+    except BenchError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    for table in rich_tables(report):
+        console.print(table)
+    console.print(f"load at the end: {report.uptime_end}")
+    if write:
+        for path in write_results(report, results_dir):
+            console.print(f"wrote {path}")
+    if report.errors:
+        raise typer.Exit(1)
+
+
+@app.command("replications")
+def replications(
+    replications: Annotated[
+        int, typer.Option(min=1, help="Replications per executor (the issue asks for 100).")
+    ] = 100,
+    policies: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated policies (default: those of separate, shared, optimised, "
+            "patient_choice that exist)."
+        ),
+    ] = None,
+    executors: Annotated[
+        str, typer.Option(help="Comma-separated: serial, process, dask.")
+    ] = "serial,process,dask",
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Workers for process and dask (default: cores).")
+    ] = None,
+    horizon_days: Annotated[
+        int | None, typer.Option(min=30, help="Simulated days (default: the scenario's).")
+    ] = None,
+    write: Annotated[
+        bool, typer.Option("--write/--no-write", help="Write replications.md and .json.")
+    ] = True,
+    results_dir: Annotated[
+        Path, typer.Option(help="Where replications.md and replications.json go.")
+    ] = RESULTS_DIR,
+) -> None:
+    """Wall time of N replications of the gallstone scenario with every policy: serial vs
+    local process pool vs Dask LocalCluster, with speed-ups; results must be identical."""
+    from benchmarks.replications import EXECUTORS, rich_table, run, write_results
+    from simulering.policies import POLICIES
+
+    pol_list = [p.strip() for p in policies.split(",") if p.strip()] if policies else None
+    unknown = [p for p in pol_list or [] if p not in POLICIES]
+    ex_list = [e.strip() for e in executors.split(",") if e.strip()]
+    bad_ex = [e for e in ex_list if e not in EXECUTORS]
+    if unknown or bad_ex or not ex_list:
+        typer.echo(
+            f"error: unknown --policies {', '.join(unknown)} or --executors "
+            f"{', '.join(bad_ex) or executors!r} (policies: {', '.join(POLICIES)}; "
+            f"executors: {', '.join(EXECUTORS)})",
+            err=True,
+        )
+        raise typer.Exit(2)
+    console = Console()
+    report = run(replications, pol_list, ex_list, workers=workers, horizon_days=horizon_days)
+    console.print(rich_table(report))
+    if write:
+        for path in write_results(report, results_dir):
+            console.print(f"wrote {path}")
+    if not report.identical:
+        raise typer.Exit(1)
+
+
+@app.command("optimised")
+def optimised(
+    scenario: Annotated[str, typer.Option(help="Library scenario or file")] = "gallsten",
+    replications: Annotated[int, typer.Option(min=1, help="Replications (median reported)")] = 3,
+    write: Annotated[bool, typer.Option(help="Write results/optimised_cost.json")] = True,
+) -> None:
+    """Cost of the optimised policy per simulated year vs shared (target ≤ 2×)."""
+    from benchmarks.optimised_cost import main as run_optimised
+
+    run_optimised(scenario, replications, write)
+
+
+def main() -> None:
+    """Console-script entry point (``remiss-bench``)."""
+    app()

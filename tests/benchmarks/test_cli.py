@@ -1,0 +1,36 @@
+"""``remiss-bench``: its own app with the benchmark subcommands, and the stored allocation
+instance is exactly what the generator draws from the shared geography."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from allokering.generate import generate
+from api.cli import app as remiss
+from benchmarks.allocate import SEEDS, UNITS, WEEKS, instance_path
+from benchmarks.cli import app
+from scenarios.geography import VGR_UNIT_SITES, vgr_areas
+
+runner = CliRunner()
+
+
+def test_bench_app_lists_its_commands_and_remiss_has_none() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for name in ("allocate", "simulate", "service", "replications", "optimised"):
+        assert name in result.output
+    assert "bench" not in runner.invoke(remiss, ["--help"]).output
+
+
+def test_bad_sizes_exit_2() -> None:
+    result = runner.invoke(app, ["allocate", "--sizes", "ten"])
+    assert result.exit_code == 2 and "--sizes" in result.output
+
+
+def test_stored_instance_is_what_the_generator_draws() -> None:
+    size = 10_000
+    drawn = generate(
+        size, vgr_areas(), VGR_UNIT_SITES, n_units=UNITS, weeks=WEEKS, seed=SEEDS[size]
+    )
+    stored = instance_path(size).read_text(encoding="utf-8")
+    assert drawn.model_dump_json(exclude_defaults=True) == stored
