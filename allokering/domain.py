@@ -9,6 +9,7 @@ Swedish terms, glossed once:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -95,6 +96,20 @@ class Priority:
 
     def limit(self, stage: Stage) -> int:
         return self.first_visit_days if stage is Stage.FIRST_VISIT else self.treatment_days
+
+
+def priority_ranks(limits: Sequence[int]) -> list[int]:
+    """The turn order of priority groups given their limits for one stage (in any order).
+
+    A higher clinical priority — a shorter limit — is served first: rank 0 for the most
+    urgent group (the shortest limit), 1 for the next, and so on; groups with equal
+    limits keep file order (the first is the more urgent).
+    """
+    order = sorted(range(len(limits)), key=lambda g: (limits[g], g))
+    rank = [0] * len(limits)
+    for r, g in enumerate(order):
+        rank[g] = r
+    return rank
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,6 +60,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from allokering.cost import ROUTINE, cost_bound_errors, effective_weight
+from allokering.domain import priority_ranks
 from allokering.travel import road_km
 
 MAX_ERRORS = 20
@@ -439,17 +440,15 @@ def priority_level(name: str) -> int:
 
 def priority_levels(limits: Sequence[int]) -> list[int]:
     """Levels for a scenario's priority groups given their guarantee limits (in any
-    order): the shortest limit → 1, the next → 2, …; the group(s) with the longest limit
-    (the routine one) always → 5. Equal shorter limits keep file order (the first gets
-    the more urgent level); a single group → 5; more than four shorter groups share 4."""
-    if not limits:
-        return []
-    longest = max(limits)
-    shorter = sorted((x, i) for i, x in enumerate(limits) if x != longest)
-    out = [ROUTINE] * len(limits)
-    for rank, (_, i) in enumerate(shorter):
-        out[i] = min(rank + 1, ROUTINE - 1)
-    return out
+    order): the group ranked first by :func:`~allokering.domain.priority_ranks` (the
+    shortest limit) → 1, the next → 2, …; the group(s) with the longest limit (the
+    routine one) always → 5. Equal shorter limits keep file order (the first gets the
+    more urgent level); a single group → 5; more than four shorter groups share 4."""
+    longest = max(limits, default=0)
+    return [
+        ROUTINE if limit == longest else min(rank + 1, ROUTINE - 1)
+        for limit, rank in zip(limits, priority_ranks(limits), strict=True)
+    ]
 
 
 class Status(StrEnum):

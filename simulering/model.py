@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
+from allokering.domain import priority_ranks
 from simulering.patients import Patients
 from simulering.policies.base import RoutingPolicy
 from simulering.spec import FloatArray, IntArray, ModelSpec
@@ -24,22 +25,6 @@ NAN = math.nan
 
 TURN_SPACING = 1e7
 """Turn keys of two priority groups are this far apart: more than any clock start."""
-
-
-def priority_ranks(spec: ModelSpec) -> IntArray:
-    """rank[group, stage]: the turn-order part of each priority group.
-
-    0 for the most urgent group (shortest limit; ties in file order), 1 for the next,
-    and so on.
-    """
-    limits = spec.priority_limit
-    n = limits.shape[0]
-    rank = np.zeros((n, 2), dtype=np.int64)
-    for s in (0, 1):
-        order = sorted(range(n), key=lambda g: (int(limits[g, s]), g))
-        for r, g in enumerate(order):
-            rank[g, s] = r
-    return rank
 
 
 @dataclass(frozen=True)
@@ -114,8 +99,10 @@ class Model:
         if spec.priority_rule == "deadline":  # earliest deadline first (weighted)
             self.turn_base: list[list[float]] = [lim[:, s].astype(float).tolist() for s in (0, 1)]
         else:  # strict: the whole of a higher group before any of a lower one
-            rank = priority_ranks(spec)[patients.priority]
-            self.turn_base = [(rank[:, s] * TURN_SPACING).astype(float).tolist() for s in (0, 1)]
+            rank = [priority_ranks(spec.priority_limit[:, s].tolist()) for s in (0, 1)]
+            self.turn_base = [
+                (np.asarray(rank[s])[patients.priority] * TURN_SPACING).tolist() for s in (0, 1)
+            ]
         """Per stage: the priority part of each referral's turn key (see :meth:`turn_key`)."""
         self.clock_start: list[list[float]] = [patients.arrival.tolist(), [NAN] * n]
         self.served: list[list[float]] = [[NAN] * n, [NAN] * n]

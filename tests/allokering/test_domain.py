@@ -6,7 +6,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from allokering.domain import Area, CapacityPlan, CareGuarantee, Priority, Stage
+from allokering.domain import (
+    Area,
+    CapacityPlan,
+    CareGuarantee,
+    Priority,
+    Stage,
+    priority_ranks,
+)
 from allokering.travel import TravelMatrix, great_circle_km, road_km
 
 
@@ -17,6 +24,13 @@ def test_priority_limits_cannot_exceed_guarantee() -> None:
     with pytest.raises(ValueError, match="regions may not exceed 90"):
         CareGuarantee(first_visit_days=100)
     assert CareGuarantee().limit(Stage.TREATMENT) == 90
+
+
+def test_priority_ranks_shortest_limit_first_ties_in_file_order() -> None:
+    assert priority_ranks([90, 14, 30]) == [2, 0, 1]
+    assert priority_ranks([14, 14, 90, 90]) == [0, 1, 2, 3]
+    assert priority_ranks([90]) == [0]
+    assert priority_ranks([]) == []
 
 
 def test_area_checks_coordinates() -> None:
