@@ -60,18 +60,19 @@ import numpy as np
 import yaml
 from pydantic import ValidationError
 
+from allokering.domain import Stage
+from scenarios.experiment import Experiment
 from scenarios.loader import (
     ScenarioError,
-    _read_yaml,
-    _validate,
     check_references,
     compile_scenario,
-    load_region,
+    read_yaml,
     resolve_scenario_path,
 )
 from scenarios.schema import RegionSpec, Scenario, Servers
 from simulering.executors import Executor
-from simulering.runner import iter_replications, summarise
+from simulering.results import BOUNDS, estimate
+from simulering.runner import iter_replications
 from simulering.spec import ModelSpec
 
 POLICY = "separate"
@@ -365,13 +366,13 @@ def measure(
     queues = np.zeros((replications, len(targets)))
     runs = iter_replications(spec, [POLICY], seed, replications, workers, executor=executor)
     for r, (rep, _) in enumerate(runs):
-        series = rep[POLICY]["series"]
+        series = rep[POLICY].series
         for t, target in enumerate(targets):
-            st = series[target.observation.stage]
+            st = series[Stage(target.observation.stage)]
             within = waiting = 0.0
             for uid in target.unit_ids:
-                q = float(st["queue_length"][uid][target.month_index])
-                s = st["share_waiting_within_guarantee"][uid][target.month_index]
+                q = float(st.unit_queue_length[uid][target.month_index] or 0.0)
+                s = st.unit_share_waiting[uid][target.month_index]
                 waiting += q
                 if q > 0 and s is not None and not math.isnan(s):
                     within += float(s) * q
@@ -379,16 +380,24 @@ def measure(
             queues[r, t] = waiting
     out: list[Measured] = []
     for t in range(len(targets)):
-        s_sum, q_sum = summarise(shares[:, t].tolist()), summarise(queues[:, t].tolist())
+        share = estimate(shares[:, t], BOUNDS["share"])
+        queue = estimate(queues[:, t], BOUNDS["non_negative"])
         out.append(
             Measured(
-                share=float(s_sum["mean"]),
-                share_ci95=(max(0.0, float(s_sum["ci95"][0])), min(1.0, float(s_sum["ci95"][1]))),
-                waiting=float(q_sum["mean"]),
-                waiting_ci95=(float(q_sum["ci95"][0]), float(q_sum["ci95"][1])),
+                share=_value(share.mean),
+                share_ci95=(_value(share.lo), _value(share.hi)),
+                waiting=_value(queue.mean),
+                waiting_ci95=(_value(queue.lo), _value(queue.hi)),
             )
         )
     return out
+
+
+def _value(x: float | None) -> float:
+    """An estimate's figure (every replication gives a value here, so never ``None``)."""
+    if x is None:
+        raise ValueError("calibration measured no replication")
+    return x
 
 
 # -------------------------------------------------------------------- the document
@@ -397,20 +406,29 @@ class _Base:
     """The start scenario's numbers the multipliers apply to."""
 
     doc: dict[str, Any]
-    scenario: Scenario
-    region: RegionSpec
-    spec: ModelSpec
+    """The start file as written (the fitted file is this with the new numbers)."""
+    experiment: Experiment
     area_rate: dict[str, float]
     """Referrals per 1,000 inhabitants a year per area, as the start file gives them."""
 
+    @property
+    def scenario(self) -> Scenario:
+        return self.experiment.scenario
 
-def _base(path: Path) -> _Base:
-    raw = _read_yaml(path)
-    scenario = _validate(Scenario, raw, path)
-    region = load_region(scenario, path)
-    check_references(scenario, region, path)
-    spec = compile_scenario(scenario, region)
-    d = scenario.demand
+    @property
+    def region(self) -> RegionSpec:
+        return self.experiment.region
+
+    @property
+    def spec(self) -> ModelSpec:
+        return self.experiment.spec
+
+
+def _base(path: Path, replications: int | None, seed: int | None) -> _Base:
+    raw = read_yaml(path)
+    experiment = Experiment.load(path, policies=[POLICY], replications=replications, seed=seed)
+    region = experiment.region
+    d = experiment.scenario.demand
     pops = {a.id: a.population for a in region.areas}
     if d.split == "population":
         total = sum(pops.values())
@@ -418,7 +436,7 @@ def _base(path: Path) -> _Base:
         rates = {a: base for a in pops}
     else:
         rates = {a: d.rates_per_1000.get(a, d.default_rate_per_1000) for a in pops}
-    return _Base(copy.deepcopy(raw), scenario, region, spec, rates)
+    return _Base(copy.deepcopy(raw), experiment, rates)
 
 
 def _round_sig(x: float, digits: int = 5) -> float:
@@ -655,13 +673,12 @@ def calibrate(
     if not tolerance_pp > 0 or not tolerance_queue > 0 or max_iterations < 1:
         raise ValueError("tolerances must be > 0 and max_iterations >= 1")
     path = resolve_scenario_path(scenario_ref)
-    base = _base(path)
+    base = _base(path, replications, seed)
     observations = read_observed(observed)
     targets = resolve_targets(
         observations, base.scenario, base.region, base.spec, observed, fit_demand
     )
-    reps = replications or base.scenario.run.replications
-    root_seed = base.scenario.run.seed if seed is None else seed
+    reps, root_seed = base.experiment.plan.replications, base.experiment.plan.seed
     tol_s = tolerance_pp / 100.0
     rows = [_Row() for _ in targets]
     iterations: list[Iteration] = []

@@ -251,9 +251,9 @@ def search_target(
             m = mult(k)
             trial = scale_capacity(spec, m, stage, units)
             run = run_simulation(trial, [policy], seed, replications, executor=executor)
-            summary = run.policies[policy]["kpis"][stage][kpi]
-            mean, ci = summary["mean"], tuple(summary["ci95"])
-            ev = Evaluation(m, mean, (ci[0], ci[1]), _reached(mean, ci, goal, direction, criterion))
+            e = run.policies[policy].kpis[Stage(stage)][kpi]
+            ci = (e.lo, e.hi)
+            ev = Evaluation(m, e.mean, ci, _reached(e.mean, ci, goal, direction, criterion))
             cache[k] = ev
             order.append(ev)
             if on_evaluation:
