@@ -1,4 +1,8 @@
-"""One entry point for every allocation solver."""
+"""One entry point for every allocation solver.
+
+Each solver module is imported when it is first chosen (lazy loading), so a caller
+that never solves — or only runs a greedy rule — does not load OR-Tools.
+"""
 
 from __future__ import annotations
 

@@ -82,7 +82,8 @@ def _peak_mb() -> float:
 
 def worker(solver: str, size: int, highs_time_limit: float) -> dict[str, Any]:
     """Run one solver on one instance in this process; a result row."""
-    from allokering.compiled import compile_problem, make_result
+    from allokering.compiled import compile_problem
+    from allokering.plan import make_result
     from allokering.problem import Status
     from allokering.solve import solve
     from allokering.solvers.flow import build_network, disaggregate, solve_network

@@ -13,7 +13,9 @@ bit-identical results.
 - ``dask``: a ``distributed`` cluster at ``address`` (``tcp://HOST:PORT``; its workers
   need ``remiss`` installed), or, without an address, a ``LocalCluster`` started here
   (one single-threaded worker process per core) and closed on exit. The shared argument
-  is scattered to the workers once.
+  is scattered to the workers once. ``distributed`` is imported only when a Dask
+  executor opens (lazy loading: it takes longer to import than the rest of the
+  simulator).
 
 Open an executor once and reuse it for many runs (the capacity search does)::
 

@@ -30,7 +30,8 @@ import time
 import numpy as np
 from ortools.sat.python import cp_model
 
-from allokering.compiled import Compiled, IntArray, compile_problem, make_result
+from allokering.compiled import Compiled, IntArray, compile_problem
+from allokering.plan import make_result
 from allokering.problem import AllocationProblem, AllocationResult, Status
 from allokering.solvers.flow import FlowNetwork, build_network, disaggregate, solve_network
 

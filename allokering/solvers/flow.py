@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
-from allokering.compiled import Compiled, IntArray, compile_problem, group_columns, make_result
+from allokering.compiled import Compiled, IntArray, compile_problem, group_columns
 from allokering.cost import (
     is_away_v,
     late_v,
@@ -41,6 +41,7 @@ from allokering.cost import (
     time_cost_v,
     unassigned_costs,
 )
+from allokering.plan import make_result
 from allokering.problem import AllocationProblem, AllocationResult, Status
 
 

@@ -21,7 +21,8 @@ import time
 
 import numpy as np
 
-from allokering.compiled import Compiled, IntArray, compile_problem, make_result
+from allokering.compiled import Compiled, IntArray, compile_problem
+from allokering.plan import make_result
 from allokering.problem import AllocationProblem, AllocationResult, Status
 
 

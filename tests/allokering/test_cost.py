@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
-from allokering.compiled import compile_problem, referral_costs
+from allokering.compiled import compile_problem
 from allokering.cost import (
     MAX_EFFECTIVE_WEIGHT,
     assignment_cost,
@@ -22,6 +22,7 @@ from allokering.cost import (
     effective_weights,
     unassigned_cost,
 )
+from allokering.plan import referral_costs
 from allokering.problem import (
     AllocationProblem,
     Referral,
