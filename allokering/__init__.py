@@ -3,24 +3,15 @@
 The innermost layer: it imports nothing from ``simulering``, ``scenarios`` or ``api``.
 """
 
-from allokering.domain import (
-    GUARANTEE_DAYS,
-    Area,
-    CareGuarantee,
-    Priority,
-    Stage,
-    Unit,
-)
+from allokering.domain import GUARANTEE_DAYS, CareGuarantee, Priority, Stage
 from allokering.travel import TravelMatrix, great_circle_km, road_km
 
 __all__ = [
     "GUARANTEE_DAYS",
-    "Area",
     "CareGuarantee",
     "Priority",
     "Stage",
     "TravelMatrix",
-    "Unit",
     "great_circle_km",
     "road_km",
 ]

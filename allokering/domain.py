@@ -1,7 +1,7 @@
-"""Domain types shared by every layer: areas, units, priorities, the care guarantee.
+"""Domain types shared by every layer: stages, priorities, the care guarantee, capacity.
 
 Swedish terms, glossed once:
-- *kommun* (municipality) is an :class:`Area`; *delregion* its sub-region.
+- *kommun* (municipality) is an area; *delregion* its sub-region.
 - *enhet* (unit) is a clinic of a hospital group (*förvaltning*) at a site.
 - *vårdgaranti* (care guarantee): 90 days to the first visit (*förstabesök*), 90 days
   from the decision to treat to treatment (*operation/åtgärd*).
@@ -10,7 +10,7 @@ Swedish terms, glossed once:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 GUARANTEE_DAYS = 90
@@ -22,40 +22,6 @@ class Stage(StrEnum):
 
     FIRST_VISIT = "first_visit"
     TREATMENT = "treatment"
-
-
-@dataclass(frozen=True, slots=True)
-class Area:
-    """A municipality (*kommun*): where referred patients live."""
-
-    id: str
-    name: str
-    population: int
-    lat: float
-    lon: float
-    subregion: str
-
-    def __post_init__(self) -> None:
-        if self.population < 0:
-            raise ValueError(f"area {self.id}: population must be >= 0")
-        if not (-90.0 <= self.lat <= 90.0 and -180.0 <= self.lon <= 180.0):
-            raise ValueError(f"area {self.id}: coordinates out of range")
-
-
-@dataclass(frozen=True, slots=True)
-class Unit:
-    """A specialist clinic (*enhet*) of a hospital group at one site."""
-
-    id: str
-    name: str
-    hospital_group: str
-    site: str
-    lat: float
-    lon: float
-    stages: frozenset[Stage] = frozenset({Stage.FIRST_VISIT, Stage.TREATMENT})
-    catchment: frozenset[str] = field(default_factory=frozenset)
-    """Ids of the areas whose patients are on this unit's own list under separate queues."""
-    region: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,8 +117,3 @@ class CapacityPlan:
             issued += day
             slots.append(day)
         return cls(unit, pool, tuple(slots))
-
-    def weekly(self) -> list[int]:
-        """Slots per 7-day block from the start day."""
-        s = self.slots_per_day
-        return [sum(s[i : i + 7]) for i in range(0, len(s), 7)]

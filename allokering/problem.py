@@ -527,10 +527,3 @@ def load_problem(path: str | Path) -> AllocationProblem:
     data = Path(path).read_bytes()
     with gc_paused():
         return AllocationProblem.model_validate_json(data)
-
-
-def load_result(path: str | Path) -> AllocationResult:
-    """Read and validate a result JSON file."""
-    data = Path(path).read_bytes()
-    with gc_paused():
-        return AllocationResult.model_validate_json(data)

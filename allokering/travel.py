@@ -55,6 +55,3 @@ class TravelMatrix:
                 km[i, j] = row[uid] if uid in row else road_km(alat, alon, ulat, ulon, factor)
         km.setflags(write=False)
         return cls(tuple(a[0] for a in areas), tuple(u[0] for u in units), km)
-
-    def between(self, area_id: str, unit_id: str) -> float:
-        return float(self.km[self.area_ids.index(area_id), self.unit_ids.index(unit_id)])

@@ -463,15 +463,6 @@ PRIORITY: Final[tuple[str, ...]] = (
 """Rows per priority group (terminal, Markdown and report): the shares against each
 group's own limit."""
 
-ROW_SETS: Final[dict[str, tuple[str, ...]]] = {
-    "terminal": TERMINAL,
-    "markdown": MARKDOWN,
-    "report": REPORT,
-    "priority": PRIORITY,
-    "bands": BAND_NAMES,
-}
-"""Every output's row set by name (checked against the catalogue by the tests)."""
-
 
 def labelled(
     names: tuple[str, ...], output: Literal["terminal", "markdown", "priority"]

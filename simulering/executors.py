@@ -30,13 +30,12 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from types import TracebackType
-from typing import Any, Final, Literal, Protocol, Self, TypeVar
+from typing import Any, Final, Protocol, Self, TypeVar
 
 S = TypeVar("S")
 J = TypeVar("J")
 R = TypeVar("R")
 
-ExecutorKind = Literal["serial", "process", "dask"]
 EXECUTOR_KINDS: Final[tuple[str, ...]] = ("serial", "process", "dask")
 
 

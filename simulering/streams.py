@@ -45,12 +45,6 @@ class Streams:
         return np.random.default_rng(child)
 
 
-def replication_streams(seed: int, replications: int) -> list[Streams]:
-    """One :class:`Streams` per replication, from a root seed."""
-    root = np.random.SeedSequence(seed)
-    return [Streams(child) for child in root.spawn(replications)]
-
-
 def replication_stream(seed: int, replication: int) -> Streams:
     """The streams of replication ``replication`` alone (identical to the spawned one)."""
     root = np.random.SeedSequence(seed)

@@ -41,11 +41,6 @@ MAX_OBJECTIVE = 2**61
 """Largest Σ |arc cost| × arc capacity handed to CP-SAT (its overflow precheck)."""
 
 
-def side_violations(c: Compiled, net: FlowNetwork, flows: IntArray) -> int:
-    """How many side constraints a flow on ``net`` breaks (0 = feasible)."""
-    return sum(not ok for ok in _check(c, net, flows))
-
-
 def _arc_blocks(net: FlowNetwork) -> tuple[int, int, int, int, int]:
     o1 = len(net.class_arc_class)
     o2 = o1 + len(net.week_arc_pair)

@@ -16,7 +16,6 @@ from simulering.catalogue import (
     MARKDOWN,
     PRIORITY,
     REPORT,
-    ROW_SETS,
     TERMINAL,
     Kpi,
     labelled,
@@ -29,6 +28,14 @@ from tests.conftest import compile_dict, small_scenario
 KINDS = {"share", "days", "km", "count", "sek"}
 RANGES = {"share", "non_negative", "real"}
 DIRECTIONS = {"higher", "lower", None}
+ROW_SETS = {
+    "terminal": TERMINAL,
+    "markdown": MARKDOWN,
+    "report": REPORT,
+    "priority": PRIORITY,
+    "bands": BAND_NAMES,
+}
+"""Every output's row set by name."""
 
 
 @pytest.fixture(scope="module")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+
 from scenarios.loader import Overrides, load_spec
 from simulering.runner import run_replication, simulate
-from simulering.streams import replication_stream, replication_streams
+from simulering.streams import Streams, replication_stream
 
 
 def _spec():
@@ -35,7 +37,7 @@ def test_serial_equals_process_pool() -> None:
 
 
 def test_replication_stream_equals_spawned_child() -> None:
-    spawned = replication_streams(5, 4)[3].get("arrivals").random(5)
+    spawned = Streams(np.random.SeedSequence(5).spawn(4)[3]).get("arrivals").random(5)
     direct = replication_stream(5, 3).get("arrivals").random(5)
     assert (spawned == direct).all()
 
