@@ -77,6 +77,11 @@ class ReplicationsReport:
     timings: list[Timing] = field(default_factory=list)
 
 
+def _results_only(doc: dict[str, Any]) -> list[Any]:
+    """The document's results, without how they were run (the executor differs)."""
+    return [doc["policies"], doc["paired"]]
+
+
 def _digest(obj: Any) -> str:
     text = json.dumps(obj, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -122,7 +127,7 @@ def run(
                 seconds=t2 - t1,
                 startup_seconds=t1 - t0,
                 per_replication_ms=1000 * (t2 - t1) / replications,
-                digest=_digest([result.policies, result.paired]),
+                digest=_digest(_results_only(result.to_document())),
             )
         )
     base = next((t for t in report.timings if t.executor == "serial"), None)
