@@ -71,6 +71,11 @@ def check_policies(policies: Sequence[str]) -> None:
         fail(f"--policy: unknown policy {unknown[0]!r}; known: {', '.join(known)}")
 
 
+def stage_limits_of(spec: ModelSpec) -> dict[str, int]:
+    """The guarantee limit of each stage, days."""
+    return {"first_visit": int(spec.guarantee_days[0]), "treatment": int(spec.guarantee_days[1])}
+
+
 def progress_bar() -> Progress:
     """The per-replication progress bar on stderr (hidden when not a terminal)."""
     return Progress(

@@ -31,6 +31,7 @@ from api.cli.common import (
     fail,
     load_or_fail,
     progress_bar,
+    stage_limits_of,
     warn,
 )
 from api.cli.terminal_tables import (
@@ -202,7 +203,7 @@ def table_command(
         f"{reps} replication{'s' if reps != 1 else ''}, seed {root_seed}, "
         f"{measured} days measured after {spec.warmup_days} days warm-up"
     )
-    limits = {"first_visit": spec.guarantee_days[0], "treatment": spec.guarantee_days[1]}
+    limits = stage_limits_of(spec)
     command = command_line(
         scenario,
         policy,
