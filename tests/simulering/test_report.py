@@ -2,51 +2,45 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 from plotly.offline import get_plotlyjs
 
+from allokering.domain import Stage
 from api.report_context import load_report_context
 from scenarios.loader import Overrides, load_spec
+from simulering.kpis import KPI_RANGE
 from simulering.report import ReportContext, render_report, write_report
-from simulering.runner import simulate
-
-try:
-    from simulering.runner import run_simulation
-except ImportError:  # before paired comparisons
-    run_simulation = None  # type: ignore[assignment]
+from simulering.results import (
+    Comparison,
+    Estimate,
+    PairedComparison,
+    PolicyResult,
+    SimulationResult,
+    StageKpis,
+)
+from simulering.runner import run_simulation
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 POLICIES = ("separate", "shared")
 BUNDLE = get_plotlyjs()
+FIRST = Stage.FIRST_VISIT
 
 
 @pytest.fixture(scope="module")
-def doc() -> dict[str, Any]:
-    """The ``--json`` document of a short real run (2 replications, 420 days)."""
+def result() -> SimulationResult:
+    """A short real run (2 replications, 420 days) with its paired comparison."""
     sc, spec = load_spec("gallsten", Overrides(horizon_days=420, warmup_days=120))
-    document: dict[str, Any] = {
-        "scenario": sc.name,
-        "seed": sc.run.seed,
-        "replications": 2,
-        "horizon_days": spec.horizon_days,
-        "warmup_days": spec.warmup_days,
-    }
-    if run_simulation is not None:  # with the paired comparison
-        run = run_simulation(spec, list(POLICIES), sc.run.seed, 2, workers=1)
-        document |= {"policies": run.policies, "paired": run.paired}
-    else:
-        document["policies"] = simulate(spec, list(POLICIES), sc.run.seed, 2, workers=1)
-    return json.loads(json.dumps(document))  # exactly what --json would give
+    return run_simulation(spec, list(POLICIES), sc.run.seed, 2, workers=1, scenario=sc.name)
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +52,32 @@ def n_figures(text: str) -> int:
     return len(re.findall(r'class="plotly-graph-div"', text))
 
 
+def section(text: str, anchor: str) -> str:
+    return text.split(f"id='{anchor}'")[1].split("</section>")[0]
+
+
+def paired(comparisons: dict[str, Comparison], baseline: str = "separate") -> PairedComparison:
+    """A paired comparison of ``shared`` against ``baseline``, first visits only."""
+    return PairedComparison(
+        baseline=baseline,
+        confidence=0.95,
+        direction={},
+        comparisons={"shared": {FIRST: StageKpis(values=comparisons)}},
+    )
+
+
+def diff(mean: float, **over: object) -> Comparison:
+    """A comparison whose difference has ``mean`` and the interval ``mean ± 1``."""
+    c = Comparison(
+        baseline_mean=None,
+        policy_mean=None,
+        difference=Estimate(mean, mean - 1, mean + 1, 2),
+        significant=False,
+        better=None,
+    )
+    return replace(c, **over)  # type: ignore[arg-type]
+
+
 def test_context_from_scenario(ctx: ReportContext) -> None:
     assert ctx.title.startswith("Gallstensoperationer")
     assert len(ctx.areas) == 49
@@ -66,22 +86,24 @@ def test_context_from_scenario(ctx: ReportContext) -> None:
     assert ctx.assumptions and ctx.sources
 
 
-def test_region_series_has_replication_ci(doc: dict[str, Any]) -> None:
-    days = doc["policies"]["separate"]["series"]["month_end_day"]
-    region = doc["policies"]["separate"]["series"]["first_visit"]["region"]
-    shares = region["share_waiting_within_guarantee"]
-    assert list(shares) == [str(d) for d in days]
-    month = shares[str(days[-1])]
-    assert 0 <= month["mean"] <= 1 and month["ci95"][0] <= month["mean"] <= month["ci95"][1]
-    assert region["queue_length"][str(days[-1])]["mean"] > 0
+def test_region_series_has_replication_ci(result: SimulationResult) -> None:
+    policy = result.policies["separate"]
+    days = policy.month_end_day
+    region = policy.series[FIRST]
+    assert tuple(region.region_share_waiting) == days
+    month = region.region_share_waiting[days[-1]]
+    assert month.mean is not None and month.lo is not None and month.hi is not None
+    assert 0 <= month.mean <= 1 and month.lo <= month.mean <= month.hi
+    queue = region.region_queue_length[days[-1]].mean
+    assert queue is not None and queue > 0
 
 
 def test_self_contained_in_both_languages(
-    doc: dict[str, Any], ctx: ReportContext, tmp_path: Path
+    result: SimulationResult, ctx: ReportContext, tmp_path: Path
 ) -> None:
     sv_path, en_path = tmp_path / "sv.html", tmp_path / "en.html"
-    write_report(doc, ctx, sv_path)
-    write_report(doc, ctx, en_path, lang="en")
+    write_report(result, ctx, sv_path)
+    write_report(result, ctx, en_path, lang="en")
     sv, en = sv_path.read_text(encoding="utf-8"), en_path.read_text(encoding="utf-8")
     for text in (sv, en):
         assert not re.search(r"<script[^>]*\bsrc\s*=", text)  # bundle inlined, no CDN
@@ -90,43 +112,29 @@ def test_self_contained_in_both_languages(
         assert "cdn.plot.ly" not in rest and "<link" not in rest and "src=" not in rest
         assert text.count("Plotly.newPlot") == n_figures(text) == 7
         assert "separate</code>" in text and "shared</code>" in text
-        assert str(doc["seed"]) in text and "remiss " in text
+        assert str(result.run.seed) in text and "remiss " in text
         assert ctx.assumptions[0] in text
     assert "<html lang='sv'>" in sv and "<html lang='en'>" in en
     for word in ("Andel väntande inom vårdgarantin", "Separata köer", "Gemensam kö", "Antaganden"):
         assert word in sv and word not in en
     for word in ("Share waiting within the guarantee", "Separate lists", "Shared list"):
         assert word in en and word not in sv
-    if "paired" in doc:
-        section = sv.split("id='paired'")[1].split("</section>")[0]
-        assert "Gemensam kö − Separata köer" in section
-        assert "Jämfört med: Separata köer" in section
-    else:
-        assert "inga parvisa jämförelser" in sv
-    without = render_report({k: v for k, v in doc.items() if k != "paired"}, ctx)
-    assert "inga parvisa jämförelser" in without  # said so, not crashed
+    paired_sv = section(sv, "paired")
+    assert "Gemensam kö − Separata köer" in paired_sv
+    assert "Jämfört med: Separata köer" in paired_sv
+    assert "inga parvisa jämförelser" not in sv
+    without = replace(result, paired=replace(result.paired, comparisons={}))
+    assert "inga parvisa jämförelser" in section(render_report(without, ctx), "paired")
 
 
-def test_paired_comparison_rendered_in_any_reasonable_shape(
-    doc: dict[str, Any], ctx: ReportContext
-) -> None:
-    leaf = {"mean": 0.21, "ci95": [0.18, 0.24], "significant": True, "better": "shared"}
-    nested = {
-        "baseline": "separate",
-        "shared-separate": {"first_visit": {"share_waiting_within_guarantee": leaf}},
-    }
-    flat = [
-        {
-            "a": "shared",
-            "b": "separate",
-            "stage": "first_visit",
-            "kpi": "mean_travel_km",
-            "mean": 31.0,
-            "ci95": [30.0, 32.0],
-            "significant": True,
-            "better": "separate",
-        }
-    ]
+def test_a_document_renders_as_its_result(result: SimulationResult, ctx: ReportContext) -> None:
+    """What ``--json`` writes, read back, gives the same report as the run itself."""
+    doc = json.loads(json.dumps(result.to_document()))
+    again = SimulationResult.from_document(doc)
+    assert render_report(again, ctx, "en") == render_report(result, ctx, "en")
+
+
+def test_paired_comparison_rendered(result: SimulationResult, ctx: ReportContext) -> None:
     documented = {
         "baseline": "separate",
         "confidence": 0.95,
@@ -141,34 +149,62 @@ def test_paired_comparison_rendered_in_any_reasonable_shape(
                         "n": 2,
                         "significant": True,
                         "better": "shared",
-                    }
+                    },
+                    "band_0_30": {
+                        "baseline_mean": 0.3,
+                        "policy_mean": 0.4,
+                        "difference": {"mean": 0.1, "ci95": [0.05, 0.15]},
+                        "n": 2,
+                        "significant": True,
+                        "better": None,
+                    },
                 }
             }
         },
     }
-    text = render_report({**doc, "paired": documented}, ctx, lang="en")
-    assert "Shared list − Separate lists" in text and "Confidence level: 95 %" in text
-    assert "<td>60.0 %</td><td>81.0 %</td><td>+21.0 pp [+18.0 – +24.0]</td>" in text
-    for paired in (nested, flat, documented):
-        text = render_report({**doc, "paired": paired}, ctx, lang="en")
-        section = text.split("id='paired'")[1].split("</section>")[0]
-        assert "<tr class='significant better'>" in section
-        assert "Shared list" in section and "yes" in section
-    assert "+21.0 pp [+18.0 – +24.0]" in render_report({**doc, "paired": nested}, ctx, "en")
-    assert "+21,0 p.e." in render_report({**doc, "paired": nested}, ctx)
-    # garbage does not break the report
-    render_report({**doc, "paired": {"x": [1, "y", None]}}, ctx)
+    typed = replace(result, paired=PairedComparison.from_document(documented))
+    text = render_report(typed, ctx, lang="en")
+    table = section(text, "paired")
+    assert "Shared list − Separate lists · First visit" in table
+    assert "Compared with: Separate lists; Confidence level: 95 %" in table
+    assert "<td>60.0 %</td><td>81.0 %</td><td>+21.0 pp [+18.0 – +24.0]</td>" in table
+    assert "<tr class='significant better'>" in table and "<td>yes</td>" in table
+    assert "0–30 d" not in table  # the bands are in their chart
+    assert "+21,0 p.e. [+18,0 – +24,0]" in section(render_report(typed, ctx), "paired")
+    # the baseline better: marked worse; no means anywhere: those columns left out
+    worse = paired({"mean_wait_days": diff(2.0, significant=True, better="separate")})
+    table = section(render_report(replace(result, paired=worse), ctx, "en"), "paired")
+    assert "<tr class='significant worse'>" in table
+    assert "<th>Baseline</th>" not in table and "<th>Policy</th>" not in table
+    assert "<td>Mean wait, days</td><td>+2.0 [+1.0 – +3.0]</td><td>yes</td>" in table
+    neither = paired({"mean_wait_days": diff(0.5)})
+    table = section(render_report(replace(result, paired=neither), ctx, "en"), "paired")
+    assert "<tr>" in table and "class='significant" not in table and "<td>no</td>" in table
 
 
-def test_warning_new_kpis_and_priority_groups(doc: dict[str, Any], ctx: ReportContext) -> None:
-    sv, en = render_report(doc, ctx), render_report(doc, ctx, lang="en")
+@dataclass(frozen=True)
+class WithWarnings(SimulationResult):
+    """A result with warnings besides the replication one."""
+
+    extra: tuple[str, ...] = ()
+
+    @property
+    def warnings(self) -> list[str]:
+        return [*super().warnings, *self.extra]
+
+
+def test_warning_new_kpis_and_priority_groups(result: SimulationResult, ctx: ReportContext) -> None:
+    sv, en = render_report(result, ctx), render_report(result, ctx, lang="en")
     header_sv, header_en = sv.split("</header>")[0], en.split("</header>")[0]
     assert "class='warning'" in header_sv and "Endast 2 replikering" in header_sv
     assert "Only 2 replication" in header_en
-    enough = render_report({**doc, "replications": 10}, ctx, lang="en")
-    assert "class='warning'" not in enough
-    other = render_report({**doc, "replications": 10, "warnings": ["odd input"]}, ctx, "en")
+    assert "only 2 replications" not in header_sv  # said once, in the report's language
+    enough = replace(result, run=replace(result.run, replications=10))
+    assert "class='warning'" not in render_report(enough, ctx, lang="en")
+    same = {f.name: getattr(result, f.name) for f in fields(result)}
+    other = render_report(WithWarnings(**same, extra=("odd input",)), ctx, "en")
     assert "odd input" in other.split("</header>")[0]
+    assert other.split("</header>")[0].count("class='warning'") == 2
     for word in ("Väntande ≤ 90 d inkl. PVV", "Patientvald väntan, andel"):
         assert word in sv
     assert "Väntar vid horisontens slut" in sv and "Waiting at the end of the horizon" in en
@@ -180,64 +216,68 @@ def test_warning_new_kpis_and_priority_groups(doc: dict[str, Any], ctx: ReportCo
         < summary.index("Waiting ≤ 90 d incl. PVV")
         < summary.index("Completed ≤ 90 d<")
     )
-    section = sv.split("id='priority'")[1].split("</section>")[0]
-    assert "Per prioritetsgrupp" in section and "Prioritetsgrupp P1" in section
-    assert "Genomförda inom egen gräns" in section
+    priority = section(sv, "priority")
+    assert "Per prioritetsgrupp" in priority and "Prioritetsgrupp P1" in priority
+    assert "Genomförda inom egen gräns" in priority
     assert "By priority group" in en and "Completed within own limit" in en
-    paired = en.split("id='paired'")[1].split("</section>")[0]
-    assert "by_priority" not in paired and "P1" not in paired
+    table = section(en, "paired")
+    assert "by_priority" not in table and "P1" not in table
 
 
-def test_intervals_of_the_document_are_possible(doc: dict[str, Any]) -> None:
-    from simulering.kpis import KPI_RANGE
+def estimates(policy: PolicyResult[Estimate]) -> Iterator[tuple[str, Estimate]]:
+    """Every (KPI, estimate) of a summarised policy: overall, per priority group, in
+    every breakdown and the region series."""
+    for kpis in policy.kpis.values():
+        yield from kpis.values.items()
+        for group in kpis.by_priority.values():
+            yield from group.items()
+    for name in ("by_unit", "by_area", "by_subregion"):
+        for stages in policy.breakdown(name).values():
+            for values in stages.values():
+                yield from values.items()
+    for series in policy.series.values():
+        yield from (
+            ("share_waiting_within_guarantee", e) for e in series.region_share_waiting.values()
+        )
+        yield from (("queue_length", e) for e in series.region_queue_length.values())
 
-    def walk(node: Any, kpi: str | None) -> None:
-        if isinstance(node, dict) and "mean" in node and "ci95" in node:
-            lo, hi = node["ci95"]
-            if node["mean"] is None:
-                return
-            assert lo <= node["mean"] <= hi
-            if KPI_RANGE.get(kpi or "") == "share":
-                assert lo >= 0.0 and hi <= 1.0, (kpi, node)
+
+def test_intervals_of_the_result_are_possible(result: SimulationResult) -> None:
+    checked = 0
+    for policy in result.policies.values():
+        for kpi, e in estimates(policy):
+            if e.mean is None:
+                continue
+            assert e.lo is not None and e.hi is not None
+            assert e.lo <= e.mean <= e.hi, (kpi, e)
+            if KPI_RANGE.get(kpi) == "share":
+                assert e.lo >= 0.0 and e.hi <= 1.0, (kpi, e)
             elif kpi in KPI_RANGE or kpi == "queue_length":
-                assert lo >= 0.0, (kpi, node)
-            return
-        if isinstance(node, dict):
-            for k, v in node.items():
-                walk(v, k if k in KPI_RANGE or k == "queue_length" else kpi)
-
-    walk(doc["policies"], None)
-    for comparison in doc["paired"]["comparisons"].values():
-        for stage in comparison.values():
-            for kpi, c in stage.items():
-                if kpi in KPI_RANGE and KPI_RANGE[kpi] == "share":
-                    lo, hi = c["difference"]["ci95"]
-                    assert lo is None or -1.0 <= lo <= hi <= 1.0
+                assert e.lo >= 0.0, (kpi, e)
+            checked += 1
+    assert checked > 1000
+    for stages in result.paired.comparisons.values():
+        for kpis in stages.values():
+            for kpi, c in kpis.values.items():
+                lo, hi = c.difference.lo, c.difference.hi
+                if KPI_RANGE.get(kpi) == "share" and lo is not None and hi is not None:
+                    assert -1.0 <= lo <= hi <= 1.0
 
 
-def test_opposite_directions_and_today_label(doc: dict[str, Any], ctx: ReportContext) -> None:
-    def diff(mean: float) -> dict[str, Any]:
-        return {"difference": {"mean": mean, "ci95": [mean - 1, mean + 1]}, "n": 2}
-
-    paired = {
-        "baseline": "separate_by_hospital_group",
-        "comparisons": {
-            "shared": {
-                "first_visit": {
-                    "share_completed_within_guarantee": diff(0.031),
-                    "share_completed_within_guarantee_incl_pvv": diff(-0.002),
-                    "share_waiting_within_guarantee": diff(-0.01),
-                    "mean_wait_days": diff(4.2),
-                }
-            }
-        },
+def test_opposite_directions_and_today_label(result: SimulationResult, ctx: ReportContext) -> None:
+    moves = {
+        "share_completed_within_guarantee": diff(0.031),
+        "share_completed_within_guarantee_incl_pvv": diff(-0.002),
+        "share_waiting_within_guarantee": diff(-0.01),
+        "mean_wait_days": diff(4.2),
     }
     policies = {
-        "separate_by_hospital_group": doc["policies"]["separate"],
-        "shared": doc["policies"]["shared"],
+        "separate_by_hospital_group": result.policies["separate"],
+        "shared": result.policies["shared"],
     }
-    d = {**doc, "policies": policies, "paired": paired}
-    en, sv = render_report(d, ctx, lang="en"), render_report(d, ctx)
+    today = "separate_by_hospital_group"
+    r = replace(result, policies=policies, paired=paired(moves, baseline=today))
+    en, sv = render_report(r, ctx, lang="en"), render_report(r, ctx)
     line = (
         "shared list vs today, first visit: the official share completed within 90 days is "
         "better (+3.1 pp) but the mean wait is worse (+4.2 d): the share excludes "
@@ -248,26 +288,44 @@ def test_opposite_directions_and_today_label(doc: dict[str, Any], ctx: ReportCon
     assert "medelväntetiden är sämre (+4,2 d)" in sv
     assert "idag<br><code>separate_by_hospital_group</code>" in sv
     assert "today<br><code>separate_by_hospital_group</code>" in en
-    same = copy.deepcopy(paired)
-    same["comparisons"]["shared"]["first_visit"]["mean_wait_days"] = diff(-4.2)
-    same["comparisons"]["shared"]["first_visit"]["share_waiting_within_guarantee"] = diff(0.0)
-    assert "Read both measures" not in render_report({**d, "paired": same}, ctx, lang="en")
+    same = {
+        **moves,
+        "mean_wait_days": diff(-4.2),
+        "share_waiting_within_guarantee": diff(0.0),
+    }
+    calm = replace(r, paired=paired(same, baseline=today))
+    assert "Read both measures" not in render_report(calm, ctx, lang="en")
 
 
 def test_without_region_series_band_is_spread_across_units(
-    doc: dict[str, Any], ctx: ReportContext
+    result: SimulationResult, ctx: ReportContext
 ) -> None:
-    old = copy.deepcopy(doc)
-    for p in old["policies"].values():
-        for stage in ("first_visit", "treatment"):
-            del p["series"][stage]["region"]
+    ci = "Band: 95 % confidence interval across replications."
+    assert ci in render_report(result, ctx, lang="en")
+    old = replace(
+        result,
+        policies={
+            name: replace(
+                p,
+                series={
+                    s: replace(x, region_share_waiting={}, region_queue_length={})
+                    for s, x in p.series.items()
+                },
+            )
+            for name, p in result.policies.items()
+        },
+    )
     text = render_report(old, ctx, lang="en")
-    assert "range across units, not a confidence interval" in text
+    assert "range across units, not a confidence interval" in text and ci not in text
 
 
-def test_unknown_language_is_refused(doc: dict[str, Any], ctx: ReportContext) -> None:
+def test_unknown_language_and_no_policies_are_refused(
+    result: SimulationResult, ctx: ReportContext
+) -> None:
     with pytest.raises(ValueError, match="lang"):
-        render_report(doc, ctx, lang="de")
+        render_report(result, ctx, lang="de")
+    with pytest.raises(ValueError, match="no policies"):
+        render_report(replace(result, policies={}), ctx)
 
 
 # --- the real thing: open it in headless Chromium ---------------------------------------
@@ -284,14 +342,14 @@ window.addEventListener('unhandledrejection', e => window.__errors.push(String(e
     "/usr/bin/chromedriver): apt-get install -y chromium chromium-driver",
 )
 def test_report_renders_in_headless_chromium(
-    doc: dict[str, Any], ctx: ReportContext, tmp_path: Path
+    result: SimulationResult, ctx: ReportContext, tmp_path: Path
 ) -> None:
     webdriver = pytest.importorskip("selenium.webdriver")
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.support.ui import WebDriverWait
 
     path = tmp_path / "report.html"
-    write_report(doc, ctx, path)
+    write_report(result, ctx, path)
     expected = n_figures(path.read_text(encoding="utf-8"))
     profile = tempfile.mkdtemp(prefix="remiss-chromium-")
     options = webdriver.ChromeOptions()
