@@ -109,12 +109,12 @@ class StageSeries(Generic[V]):
 
     @classmethod
     def from_document(cls, doc: Mapping[str, Any], leaf: Callable[[Any], V]) -> StageSeries[V]:
-        region = doc["region"]
+        region = doc.get("region", {})  # documents before the region series had none
         return cls(
             unit_share_waiting={u: tuple(s) for u, s in doc[SHARE_SERIES].items()},
             unit_queue_length={u: tuple(s) for u, s in doc[QUEUE_SERIES].items()},
-            region_share_waiting={int(d): leaf(x) for d, x in region[SHARE_SERIES].items()},
-            region_queue_length={int(d): leaf(x) for d, x in region[QUEUE_SERIES].items()},
+            region_share_waiting={int(d): leaf(x) for d, x in region.get(SHARE_SERIES, {}).items()},
+            region_queue_length={int(d): leaf(x) for d, x in region.get(QUEUE_SERIES, {}).items()},
         )
 
 
