@@ -27,23 +27,12 @@ import copy
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from scenarios.loader import (
-    Overrides,
-    ScenarioError,
-    check_references,
-    compile_scenario,
-    load_region,
-    load_scenario,
-    resolve_scenario_path,
-)
 from scenarios.schema import Scenario
-from simulering.spec import ModelSpec
 
 ID_FIELDS = ("unit", "id", "name")
 """Fields a list element may be addressed by in ``list[ID]``."""
@@ -221,24 +210,3 @@ def _dotted(a: Assignment, data: dict[str, Any]) -> str:
             break
         out.append(str(key))
     return ".".join(out)
-
-
-def load_spec_with(
-    ref: str | Path,
-    assignments: Sequence[str] = (),
-    overrides: Overrides | None = None,
-) -> tuple[Scenario, ModelSpec]:
-    """:func:`scenarios.loader.load_spec` with ``--set`` assignments applied first.
-
-    Raises :class:`~scenarios.loader.ScenarioError` for a bad file and
-    :class:`OverrideError` for a bad assignment (path, value, or a cross-reference the
-    change broke).
-    """
-    path = resolve_scenario_path(ref)
-    scenario = apply_overrides(load_scenario(ref), assignments)
-    region = load_region(scenario, path)
-    try:
-        check_references(scenario, region, path)
-    except ScenarioError as exc:
-        raise OverrideError(", ".join(assignments), f"{exc.field}: {exc.problem}") from None
-    return scenario, compile_scenario(scenario, region, overrides)

@@ -16,9 +16,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-from scenarios.loader import Overrides, ScenarioError
-from scenarios.overrides import OverrideError, load_spec_with
-from scenarios.schema import Scenario
+from allokering.domain import Stage
+from scenarios.experiment import Experiment
+from scenarios.loader import ScenarioError
+from scenarios.overrides import OverrideError
 from simulering.executors import open_executor
 from simulering.policies import POLICIES
 from simulering.spec import ModelSpec
@@ -71,9 +72,9 @@ def check_policies(policies: Sequence[str]) -> None:
         fail(f"--policy: unknown policy {unknown[0]!r}; known: {', '.join(known)}")
 
 
-def stage_limits_of(spec: ModelSpec) -> dict[str, int]:
+def stage_limits_of(spec: ModelSpec) -> dict[Stage, int]:
     """The guarantee limit of each stage, days."""
-    return {"first_visit": int(spec.guarantee_days[0]), "treatment": int(spec.guarantee_days[1])}
+    return {stage: int(spec.guarantee_days[s]) for s, stage in enumerate(Stage)}
 
 
 def progress_bar() -> Progress:
@@ -90,13 +91,32 @@ def progress_bar() -> Progress:
 
 
 def load_or_fail(
-    scenario: str, assignments: list[str], overrides: Overrides
-) -> tuple[Scenario, ModelSpec]:
-    """Load a scenario with ``--set`` assignments; one error line and exit 2 on failure."""
+    scenario: str,
+    assignments: Sequence[str] = (),
+    *,
+    horizon_days: int | None = None,
+    warmup_days: int | None = None,
+    policies: Sequence[str] | None = None,
+    replications: int | None = None,
+    seed: int | None = None,
+) -> Experiment:
+    """The experiment of a scenario with ``--set`` assignments and the run options given
+    (the scenario's ``run:`` section fills the rest); one error line and exit 2 when the
+    file, an assignment or a ``--policy`` is wrong."""
     try:
-        return load_spec_with(scenario, assignments, overrides)
+        experiment = Experiment.load(
+            scenario,
+            assignments,
+            horizon_days=horizon_days,
+            warmup_days=warmup_days,
+            policies=policies,
+            replications=replications,
+            seed=seed,
+        )
     except (ScenarioError, OverrideError) as exc:
         fail(str(exc))
+    check_policies(experiment.plan.policies)
+    return experiment
 
 
 def resolve_executor(

@@ -13,19 +13,18 @@ from __future__ import annotations
 import json
 import shlex
 import sys
-from collections.abc import Sequence
-from enum import StrEnum
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from allokering.domain import Stage
 from api.cli.common import (
     HorizonDays,
     ScenarioArg,
     WarmupDays,
-    check_policies,
     console,
     err,
     fail,
@@ -36,16 +35,15 @@ from api.cli.common import (
 )
 from api.cli.terminal_tables import (
     CROSS_REGION_KPIS,
-    MISSING,
     PRIORITY_KPIS,
     STAGE_WORDS,
+    Summaries,
     cell,
     policy_header,
     priority_groups,
 )
 from scenarios.loader import (
     LIBRARY_DIR,
-    Overrides,
     ScenarioError,
     list_library,
     load_scenario,
@@ -53,7 +51,8 @@ from scenarios.loader import (
 )
 from scenarios.schema import Scenario
 from simulering.catalogue import MARKDOWN, labelled
-from simulering.runner import default_workers, run_simulation
+from simulering.results import NO_ESTIMATE
+from simulering.runner import default_workers
 
 app = typer.Typer(help="The scenario library and file format.", no_args_is_help=True)
 
@@ -72,18 +71,7 @@ CROSS_REGION_ROWS: tuple[tuple[str, str, str], ...] = tuple(
 """Rows shown only when some policy has a value other than 0 (several-region files)."""
 
 
-class StageName(StrEnum):
-    """A stage of the pathway."""
-
-    first_visit = "first_visit"
-    treatment = "treatment"
-
-
-def markdown_table(
-    policies: dict[str, Any],
-    stage: str,
-    limit_days: int,
-) -> str:
+def markdown_table(policies: Summaries, stage: Stage, limit_days: int) -> str:
     """One row per KPI, one column per policy; cells ``mean [lo – hi]``; then rows per
     priority group (``P1 completed ≤ own limit``: each group's shares against its own
     limit, as :mod:`simulering.kpis` measures ``by_priority``)."""
@@ -93,21 +81,15 @@ def markdown_table(
         "|---|" + "---:|" * len(names),
     ]
     for key, label, kind in MARKDOWN_ROWS:
-        if key in CROSS_REGION_KPIS:
-            means = [policies[p]["kpis"][stage].get(key, {}).get("mean") for p in names]
-            if all(m in (None, 0) for m in means):
-                continue
-        cells = [cell(policies[p]["kpis"][stage].get(key, MISSING), kind) for p in names]
+        summaries = [policies[p].kpis[stage].values.get(key, NO_ESTIMATE) for p in names]
+        if key in CROSS_REGION_KPIS and all(e.mean in (None, 0) for e in summaries):
+            continue
+        cells = [cell(e, kind) for e in summaries]
         lines.append(f"| {label.format(limit=limit_days)} | " + " | ".join(cells) + " |")
     for g in priority_groups(policies, stage):
         for key, label, kind in PRIORITY_KPIS:
             cells = [
-                cell(
-                    (policies[p]["kpis"][stage].get("by_priority") or {})
-                    .get(g, {})
-                    .get(key, MISSING),
-                    kind,
-                )
+                cell(policies[p].kpis[stage].by_priority.get(g, {}).get(key, NO_ESTIMATE), kind)
                 for p in names
             ]
             lines.append(f"| {g} {label.format(limit='own limit')} | " + " | ".join(cells) + " |")
@@ -141,9 +123,9 @@ def command_line(
 
 def render(
     title: str,
-    policies: dict[str, Any],
-    stages: Sequence[str],
-    limits: dict[str, int],
+    policies: Summaries,
+    stages: Sequence[Stage],
+    limits: Mapping[Stage, int],
     settings: str,
     command: str,
 ) -> str:
@@ -169,7 +151,7 @@ def table_command(
     horizon_days: HorizonDays = None,
     warmup_days: WarmupDays = None,
     stage: Annotated[
-        StageName | None, typer.Option(help="Only this stage (default: every stage with activity)")
+        Stage | None, typer.Option(help="Only this stage (default: every stage with activity)")
     ] = None,
     workers: Annotated[
         int | None,
@@ -179,25 +161,26 @@ def table_command(
 ) -> None:
     """Run a scenario under its policies and print a Markdown KPI table per stage
     (mean and 95 % CI per policy), followed by the command that made it."""
-    sc, spec = load_or_fail(scenario, [], Overrides(horizon_days, warmup_days))
-    policies = list(policy or sc.run.policies)
-    check_policies(policies)
-    if len(set(policies)) != len(policies):
+    experiment = load_or_fail(
+        scenario,
+        horizon_days=horizon_days,
+        warmup_days=warmup_days,
+        policies=policy,
+        replications=replications,
+        seed=seed,
+    )
+    sc, spec, plan = experiment.scenario, experiment.spec, experiment.plan
+    if len(set(plan.policies)) != len(plan.policies):
         fail("--policy: each policy may be given once")
-    reps = replications or sc.run.replications
-    root_seed = sc.run.seed if seed is None else seed
+    reps, root_seed = plan.replications, plan.seed
     with progress_bar() as bar:
-        task = bar.add_task(f"{sc.name}: {', '.join(policies)}", total=reps)
-        run = run_simulation(
-            spec,
-            policies,
-            root_seed,
-            reps,
+        task = bar.add_task(f"{sc.name}: {', '.join(plan.policies)}", total=reps)
+        run = experiment.run(
             workers=workers or default_workers(),
             progress=lambda done: bar.update(task, completed=done),
         )
     result = run.policies
-    stages = [stage.value] if stage is not None else active_stages(result)
+    stages = [stage] if stage is not None else active_stages(result)
     measured = spec.horizon_days - spec.warmup_days
     settings = (
         f"{reps} replication{'s' if reps != 1 else ''}, seed {root_seed}, "
@@ -224,12 +207,12 @@ def table_command(
     warn(run.warnings)
 
 
-def active_stages(policies: dict[str, Any]) -> list[str]:
+def active_stages(policies: Summaries) -> list[Stage]:
     """The stages where some policy completed anything, in table order."""
     return [
         s
-        for s in STAGE_WORDS
-        if any(p["kpis"][s]["completed"]["mean"] not in (0, None) for p in policies.values())
+        for s in Stage
+        if any(p.kpis[s]["completed"].mean not in (0, None) for p in policies.values())
     ]
 
 

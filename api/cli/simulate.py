@@ -17,13 +17,13 @@ import pyarrow.parquet as pq
 import typer
 from rich.markup import escape
 
+from allokering.domain import Stage
 from api.cli.common import (
     ExecutorName,
     HorizonDays,
     ScenarioArg,
     WarmupDays,
     Workers,
-    check_policies,
     console,
     err,
     load_or_fail,
@@ -34,11 +34,8 @@ from api.cli.common import (
     warn,
 )
 from api.cli.terminal_tables import comparison_table, opposite_lines, paired_table, priority_table
-from api.documents import simulation_document
-from scenarios.loader import Overrides, load_region, resolve_scenario_path
-from scenarios.schema import Scenario
-from simulering.runner import SimulationResult, run_simulation
-from simulering.spec import ModelSpec
+from scenarios.experiment import Experiment
+from simulering.results import SimulationResult
 
 
 class Language(StrEnum):
@@ -110,73 +107,69 @@ def simulate_cmd(
 ) -> None:
     """Simulate a scenario under several policies and compare them with 95 % CIs,
     paired against the first policy (common random numbers)."""
-    sc, spec = load_or_fail(scenario, set_ or [], Overrides(horizon_days, warmup_days))
-    policies = policy or sc.run.policies
-    check_policies(policies)
-    reps = replications or sc.run.replications
-    root_seed = sc.run.seed if seed is None else seed
+    experiment = load_or_fail(
+        scenario,
+        set_ or [],
+        horizon_days=horizon_days,
+        warmup_days=warmup_days,
+        policies=policy,
+        replications=replications,
+        seed=seed,
+    )
+    plan = experiment.plan
     kind = resolve_executor(executor, workers, dask_address)
     records = RecordsFile(out) if out is not None else None
 
     with progress_bar() as bar:
-        task = bar.add_task(f"{sc.name}: {', '.join(policies)}", total=reps)
+        task = bar.add_task(
+            f"{experiment.name}: {', '.join(plan.policies)}", total=plan.replications
+        )
         with open_or_fail(kind, workers, dask_address) as ex:
-            run = run_simulation(
-                spec,
-                policies,
-                root_seed,
-                reps,
+            run = experiment.run(
+                executor=ex,
                 progress=lambda done: bar.update(task, completed=done),
                 on_records=records.write if records is not None else None,
-                executor=ex,
             )
     if records is not None:
         records.close()
-    print_tables(sc, spec, run, policies, reps, root_seed)
-    doc = simulation_document(sc.name, spec, root_seed, reps, list(set_ or []), kind, run)
+    print_tables(experiment, run)
     warn(run.warnings)
     if json_path is not None:
-        json_path.write_text(json.dumps(doc, ensure_ascii=False, indent=1))
+        json_path.write_text(json.dumps(run.to_document(), ensure_ascii=False, indent=1))
         err.print(f"wrote {json_path}")
     if records is not None:
         err.print(f"wrote {records.path}")
     if report is not None:
-        write_html_report(doc, sc, scenario, report, lang)
+        write_html_report(run, experiment, report, lang)
         err.print(f"wrote {report}")
 
 
 def write_html_report(
-    doc: dict[str, Any], sc: Scenario, scenario: str, path: Path, lang: Language
+    run: SimulationResult, experiment: Experiment, path: Path, lang: Language
 ) -> None:
-    """The self-contained HTML report of a result document (Plotly, loaded lazily)."""
+    """The self-contained HTML report of a run (Plotly, loaded lazily)."""
     from api.report_context import report_context
     from simulering.report import write_report
 
-    region = load_region(sc, resolve_scenario_path(scenario))
-    write_report(doc, report_context(sc, region), path, lang.value)
+    write_report(run, report_context(experiment.scenario, experiment.region), path, lang.value)
 
 
-def print_tables(
-    sc: Scenario,
-    spec: ModelSpec,
-    run: SimulationResult,
-    policies: list[str],
-    reps: int,
-    root_seed: int,
-) -> None:
+STAGE_TITLES = {Stage.FIRST_VISIT: "First visit", Stage.TREATMENT: "Treatment"}
+
+
+def print_tables(experiment: Experiment, run: SimulationResult) -> None:
     """Per stage with activity: the KPI table, the per-priority table and the paired
     differences; then the notes where a share and the mean wait disagree."""
+    spec, sc, plan = experiment.spec, experiment.scenario, experiment.plan
     result = run.policies
     measured = spec.horizon_days - spec.warmup_days
-    stage_limits = stage_limits_of(spec)
-    for s, (stage, label) in enumerate(
-        (("first_visit", "First visit"), ("treatment", "Treatment"))
-    ):
-        if all(p["kpis"][stage]["completed"]["mean"] in (0, None) for p in result.values()):
+    for s, stage in enumerate(Stage):
+        label = STAGE_TITLES[stage]
+        if all(p.kpis[stage]["completed"].mean in (0, None) for p in result.values()):
             continue
         title = (
-            f"{sc.title or sc.name} — {label} — {reps} replications, seed {root_seed}, "
-            f"{measured} days measured; mean [95 % CI]"
+            f"{sc.title or sc.name} — {label} — {plan.replications} replications, "
+            f"seed {plan.seed}, {measured} days measured; mean [95 % CI]"
         )
         console.print(comparison_table(title, result, stage))
         by_priority = priority_table(
@@ -187,15 +180,15 @@ def print_tables(
         )
         if by_priority is not None:
             console.print(by_priority)
-        if len(policies) > 1:
+        if len(plan.policies) > 1:
             console.print(
                 paired_table(
-                    f"{label} — paired differences against {policies[0]} (same patients in "
-                    "every replication); better = significant at 95 %",
+                    f"{label} — paired differences against {plan.policies[0]} (same patients "
+                    "in every replication); better = significant at 95 %",
                     run.paired,
                     stage,
                 )
             )
-    if len(policies) > 1:
-        for line in opposite_lines(run.paired, stage_limits):
+    if len(plan.policies) > 1:
+        for line in opposite_lines(run.paired, stage_limits_of(spec)):
             console.print(f"[yellow]note:[/] {escape(line)}", highlight=False, soft_wrap=True)

@@ -16,7 +16,6 @@ from api.cli.common import (
     HorizonDays,
     ScenarioArg,
     WarmupDays,
-    check_policies,
     console,
     err,
     fail,
@@ -26,11 +25,9 @@ from api.cli.common import (
     resolve_executor,
     warn,
 )
-from api.documents import clean
-from scenarios.loader import Overrides
 from simulering.kpis import KPI_RANGE
 from simulering.paired import KPI_DIRECTION
-from simulering.results import warnings_for
+from simulering.results import json_safe, warnings_for
 from simulering.target import STAGE_NAMES, Evaluation, TargetResult, search_target, unit_indices
 
 
@@ -125,16 +122,23 @@ def target_command(
     goal: bisection over a capacity multiplier, every step simulated with the same
     seed (common random numbers); printed with the KPI's 95 % CI at the answer and at
     the step below, and beside the analytic estimate (Fong et al. / M/M/c)."""
-    sc, spec = load_or_fail(scenario, set_ or [], Overrides(horizon_days, warmup_days))
-    pol = policy or sc.run.policies[0]
-    check_policies([pol])
+    experiment = load_or_fail(
+        scenario,
+        set_ or [],
+        horizon_days=horizon_days,
+        warmup_days=warmup_days,
+        policies=[policy] if policy else None,
+        replications=replications,
+        seed=seed,
+    )
+    sc, spec, plan = experiment.scenario, experiment.spec, experiment.plan
+    pol = plan.policies[0]
     check_options(kpi, stage, criterion)
     try:
         unit_indices(spec, units)
     except ValueError as exc:
         fail(f"--units: {exc}")
-    reps = replications or sc.run.replications
-    root_seed = sc.run.seed if seed is None else seed
+    reps, root_seed = plan.replications, plan.seed
     kind = resolve_executor(executor, workers, dask_address)
     if kind not in ("serial", "process", "dask"):
         fail(f"--executor: unknown executor {kind!r}; known: serial, process, dask")
@@ -179,7 +183,7 @@ def target_command(
             "warnings": warnings_for(reps),
             **r.as_dict(),
         }
-        json_path.write_text(json.dumps(clean(doc), ensure_ascii=False, indent=1))
+        json_path.write_text(json.dumps(json_safe(doc), ensure_ascii=False, indent=1))
         err.print(f"wrote {json_path}")
     warn(warnings_for(reps))
 

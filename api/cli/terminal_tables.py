@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from rich.table import Table
 
+from allokering.domain import Stage
 from simulering.catalogue import KPIS, PRIORITY, TERMINAL, labelled
 from simulering.paired import opposite_directions
+from simulering.results import (
+    NO_ESTIMATE,
+    Comparison,
+    Estimate,
+    PairedComparison,
+    PolicyResult,
+)
+
+Summaries = Mapping[str, PolicyResult[Estimate]]
+"""``{policy: its summarised result}``."""
 
 POLICY_LABELS: dict[str, str] = {"separate_by_hospital_group": "today"}
 """Display names of policies whose key is not what a planner calls them."""
@@ -35,14 +45,11 @@ def policy_header(name: str) -> str:
     return f"{label} ({name})" if label else name
 
 
-MISSING: dict[str, Any] = {"mean": None, "ci95": [None, None]}
-"""A KPI a summary lacks (an older document): printed as a dash."""
-
 CROSS_REGION_KPIS = frozenset(k.name for k in KPIS if k.cross_region)
 """Rows left out when they are 0 everywhere (a one-region scenario has no cross-region care)."""
 
 
-def _all_zero(values: list[Any]) -> bool:
+def _all_zero(values: list[float | None]) -> bool:
     return all(v is None or v == 0 for v in values)
 
 
@@ -58,31 +65,30 @@ def _fmt(x: float | None, kind: str, signed: bool = False) -> str:
     return f"{x:{sign}.1f}"
 
 
-def cell(summary: dict[str, Any], kind: str) -> str:
+def cell(summary: Estimate, kind: str) -> str:
     """``mean [lo – hi]`` for a KPI summary."""
-    mean, (lo, hi) = summary["mean"], summary["ci95"]
-    if mean is None:
+    if summary.mean is None:
         return "–"
-    if lo is None or lo == hi:
-        return _fmt(mean, kind)
-    return f"{_fmt(mean, kind)} [{_fmt(lo, kind)} – {_fmt(hi, kind)}]"
+    if summary.lo is None or summary.lo == summary.hi:
+        return _fmt(summary.mean, kind)
+    return f"{_fmt(summary.mean, kind)} [{_fmt(summary.lo, kind)} – {_fmt(summary.hi, kind)}]"
 
 
-def comparison_table(title: str, policies: dict[str, Any], stage: str) -> Table:
+def comparison_table(title: str, policies: Summaries, stage: Stage) -> Table:
     """One row per KPI, one column per policy, each cell the mean with its 95 % CI."""
     table = Table(title=title, title_justify="left")
     table.add_column("KPI")
     for name in policies:
         table.add_column(policy_header(name), justify="right")
     for key, label, kind in SUMMARY_KPIS:
-        summaries = [p["kpis"][stage].get(key, MISSING) for p in policies.values()]
-        if key in CROSS_REGION_KPIS and _all_zero([x["mean"] for x in summaries]):
+        summaries = [p.kpis[stage].values.get(key, NO_ESTIMATE) for p in policies.values()]
+        if key in CROSS_REGION_KPIS and _all_zero([x.mean for x in summaries]):
             continue
         table.add_row(label, *(cell(x, kind) for x in summaries))
     return table
 
 
-def paired_table(title: str, paired: dict[str, Any], stage: str) -> Table:
+def paired_table(title: str, paired: PairedComparison, stage: Stage) -> Table:
     """Paired differences against the baseline: one row per KPI, for each other policy
     ``policy − baseline`` with its 95 % CI (shares in percentage points, pp) and which
     policy is better.
@@ -91,59 +97,62 @@ def paired_table(title: str, paired: dict[str, Any], stage: str) -> Table:
     CI excludes 0) and the KPI has a direction, ``differs`` when it is significant but
     neither way is better, and ``n.s.`` (not significant) otherwise.
     """
-    base = paired["baseline"]
     table = Table(title=title, title_justify="left")
     table.add_column("KPI")
-    for name in paired["comparisons"]:
-        table.add_column(f"{policy_name(name)} − {policy_name(base)} [95 % CI]", justify="right")
+    for name in paired.comparisons:
+        table.add_column(
+            f"{policy_name(name)} − {policy_name(paired.baseline)} [95 % CI]", justify="right"
+        )
         table.add_column("verdict")
     for key, label, kind in SUMMARY_KPIS:
-        found = [comp.get(stage, {}).get(key) for comp in paired["comparisons"].values()]
-        means = [c.get(m) for c in found if c is not None for m in ("baseline_mean", "policy_mean")]
+        found = [
+            comp[stage].values.get(key) if stage in comp else None
+            for comp in paired.comparisons.values()
+        ]
+        means = [m for c in found if c is not None for m in (c.baseline_mean, c.policy_mean)]
         if key in CROSS_REGION_KPIS and _all_zero(means):
             continue
         row = [label]
-        for comp in paired["comparisons"].values():
-            c = comp.get(stage, {}).get(key)
-            if c is None or c["difference"]["mean"] is None:
-                row += ["–", ""]
-                continue
-            mean, (lo, hi) = c["difference"]["mean"], c["difference"]["ci95"]
-            unit = " pp" if kind == "share" else ""
-            diff = _fmt(mean, kind, signed=True)
-            if lo is None or lo == hi:
-                row.append(diff + unit)
-            else:
-                ci = f"{_fmt(lo, kind, signed=True)}, {_fmt(hi, kind, signed=True)}"
-                row.append(f"{diff} [{ci}]{unit}")
-            if c["better"] is not None:
-                row.append(f"[green]{policy_name(c['better'])} better[/]")
-            elif c["significant"]:
-                row.append("differs")
-            else:
-                row.append("[dim]n.s.[/]")
+        for c in found:
+            row += _paired_cells(c, kind)
         table.add_row(*row)
     return table
 
 
-def priority_groups(policies: Mapping[str, Any], stage: str) -> list[str]:
-    """The priority groups of a stage, in document order (``[]`` without ``by_priority``)."""
+def _paired_cells(c: Comparison | None, kind: str) -> list[str]:
+    """The difference with its CI, and the verdict."""
+    if c is None or c.difference.mean is None:
+        return ["–", ""]
+    d = c.difference
+    unit = " pp" if kind == "share" else ""
+    diff = _fmt(d.mean, kind, signed=True)
+    if d.lo is None or d.lo == d.hi:
+        text = diff + unit
+    else:
+        text = f"{diff} [{_fmt(d.lo, kind, signed=True)}, {_fmt(d.hi, kind, signed=True)}]{unit}"
+    if c.better is not None:
+        return [text, f"[green]{policy_name(c.better)} better[/]"]
+    return [text, "differs" if c.significant else "[dim]n.s.[/]"]
+
+
+def priority_groups(policies: Summaries, stage: Stage) -> list[str]:
+    """The priority groups of a stage, in result order."""
     groups: dict[str, None] = {}
     for p in policies.values():
-        for g in p.get("kpis", {}).get(stage, {}).get("by_priority") or {}:
+        for g in p.kpis[stage].by_priority:
             groups.setdefault(g, None)
     return list(groups)
 
 
 def priority_table(
     title: str,
-    policies: Mapping[str, Any],
-    stage: str,
+    policies: Summaries,
+    stage: Stage,
     limits: Mapping[str, int] | None = None,
 ) -> Table | None:
     """Per priority group: a few KPIs (rows, grouped by priority), one column per policy,
     each cell the mean with its 95 % CI; shares against the group's own limit
-    (``limits[group]`` days when known). ``None`` when the document has no groups."""
+    (``limits[group]`` days when known). ``None`` when there are no groups."""
     groups = priority_groups(policies, stage)
     if not groups:
         return None
@@ -155,7 +164,7 @@ def priority_table(
         limit = f"{limits[g]} d" if limits and g in limits else "own limit"
         for i, (key, label, kind) in enumerate(PRIORITY_KPIS):
             summaries = [
-                (p["kpis"][stage].get("by_priority") or {}).get(g, {}).get(key, MISSING)
+                p.kpis[stage].by_priority.get(g, {}).get(key, NO_ESTIMATE)
                 for p in policies.values()
             ]
             table.add_row(
@@ -166,24 +175,26 @@ def priority_table(
     return table
 
 
-def opposite_lines(paired: Mapping[str, Any], limits: Mapping[str, int] | None = None) -> list[str]:
+def opposite_lines(
+    paired: PairedComparison, limits: Mapping[Stage, int] | None = None
+) -> list[str]:
     """One line per case where an official share within the guarantee and the mean wait
     move in opposite directions between a policy and the baseline
     (:func:`simulering.paired.opposite_directions`)."""
     lines = []
     for case in opposite_directions(paired):
-        stage = case["stage"]
+        stage = case.stage
         limit = f"{limits[stage]} days" if limits and stage in limits else "the guarantee"
-        what = "completed" if case["kpi"].startswith("share_completed") else "waiting"
-        share = _fmt(case["share_difference"], "share", signed=True) + " pp"
-        wait = _fmt(case["wait_difference"], "days", signed=True) + " d"
-        good, bad = ("better", "worse") if case["share_better"] else ("worse", "better")
-        if case["pvv"]:
+        what = "completed" if case.kpi.startswith("share_completed") else "waiting"
+        share = _fmt(case.share_difference, "share", signed=True) + " pp"
+        wait = _fmt(case.wait_difference, "days", signed=True) + " d"
+        good, bad = ("better", "worse") if case.share_better else ("worse", "better")
+        if case.pvv:
             why = "the share excludes patient-chosen waiting"
         else:
             why = "the share counts only who is past the limit, the mean every day waited"
         lines.append(
-            f"{policy_name(case['policy'])} vs {policy_name(str(case['baseline']))}, "
+            f"{policy_name(case.policy)} vs {policy_name(case.baseline)}, "
             f"{STAGE_WORDS.get(stage, stage)}: the official share {what} within {limit} is "
             f"{good} ({share}) but the mean wait is {bad} ({wait}): {why}; read both."
         )

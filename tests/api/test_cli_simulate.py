@@ -10,9 +10,11 @@ import pyarrow.parquet as pq
 from rich.console import Console
 from typer.testing import CliRunner
 
+from allokering.domain import Stage
 from api.cli import app
 from api.cli.terminal_tables import opposite_lines, priority_table
 from simulering.kpis import KPI_NAMES, KPI_RANGE
+from simulering.results import Comparison, Estimate, PairedComparison, PolicyResult, StageKpis
 
 runner = CliRunner()
 
@@ -40,22 +42,25 @@ def test_enough_replications_no_warning(tmp_path: Path) -> None:
     assert json.loads(out_json.read_text())["warnings"] == []
 
 
-def test_priority_table_and_opposite_lines_render() -> None:
-    def s(mean: float, lo: float, hi: float) -> dict[str, Any]:
-        return {"mean": mean, "ci95": [lo, hi]}
+def _policy(kpis: dict[Stage, StageKpis[Estimate]]) -> PolicyResult[Estimate]:
+    """A summarised result with only the given stage KPIs (no breakdowns, no series)."""
+    return PolicyResult(kpis, {}, {}, {}, (), {})
 
+
+def test_priority_table_and_opposite_lines_render() -> None:
     group = {
-        "share_completed_within_guarantee": s(0.8, 0.7, 0.9),
-        "share_waiting_within_guarantee": s(0.75, 0.6, 0.9),
-        "mean_wait_days": s(12.0, 10.0, 14.0),
-        "p90_wait_days": s(20.0, 18.0, 22.0),
-        "completed": s(300.0, 280.0, 320.0),
+        "share_completed_within_guarantee": Estimate(0.8, 0.7, 0.9),
+        "share_waiting_within_guarantee": Estimate(0.75, 0.6, 0.9),
+        "mean_wait_days": Estimate(12.0, 10.0, 14.0),
+        "p90_wait_days": Estimate(20.0, 18.0, 22.0),
+        "completed": Estimate(300.0, 280.0, 320.0),
     }
+    stage = StageKpis[Estimate]({}, {"P1": group, "standard": group})
     policies = {
-        name: {"kpis": {"first_visit": {"by_priority": {"P1": group, "standard": group}}}}
+        name: _policy({Stage.FIRST_VISIT: stage})
         for name in ("separate_by_hospital_group", "shared")
     }
-    table = priority_table("by priority", policies, "first_visit", {"P1": 14, "standard": 90})
+    table = priority_table("by priority", policies, Stage.FIRST_VISIT, {"P1": 14, "standard": 90})
     assert table is not None
     console = Console(width=120, record=True)
     console.print(table)
@@ -63,30 +68,37 @@ def test_priority_table_and_opposite_lines_render() -> None:
     assert "P1 completed ≤ 14 d" in text and "standard waiting ≤ 90 d" in text
     assert "80.0 % [70.0 % – 90.0 %]" in text and "today (separate_by_hospital_group)" in text
     assert max(len(line) for line in text.splitlines()) <= 120
-    assert priority_table("none", {"a": {"kpis": {"first_visit": {}}}}, "first_visit") is None
+    none = {"a": _policy({Stage.FIRST_VISIT: StageKpis[Estimate]({})})}
+    assert priority_table("none", none, Stage.FIRST_VISIT) is None
 
-    def diff(mean: float) -> dict[str, Any]:
-        return {"difference": {"mean": mean, "ci95": [mean - 1, mean + 1]}}
+    def diff(mean: float) -> Comparison:
+        return Comparison(None, None, Estimate(mean, mean - 1, mean + 1, 5), True, None)
 
-    paired = {
-        "baseline": "separate_by_hospital_group",
-        "comparisons": {
+    paired = PairedComparison(
+        baseline="separate_by_hospital_group",
+        confidence=0.95,
+        direction={},
+        comparisons={
             "shared": {
-                "first_visit": {
-                    "share_completed_within_guarantee": diff(0.031),
-                    "share_completed_within_guarantee_incl_pvv": diff(-0.01),
-                    "share_waiting_within_guarantee": diff(-0.02),
-                    "mean_wait_days": diff(4.2),
-                },
-                "treatment": {
-                    "share_completed_within_guarantee": diff(0.05),
-                    "share_waiting_within_guarantee": diff(0.01),
-                    "mean_wait_days": diff(-1.0),
-                },
+                Stage.FIRST_VISIT: StageKpis(
+                    {
+                        "share_completed_within_guarantee": diff(0.031),
+                        "share_completed_within_guarantee_incl_pvv": diff(-0.01),
+                        "share_waiting_within_guarantee": diff(-0.02),
+                        "mean_wait_days": diff(4.2),
+                    }
+                ),
+                Stage.TREATMENT: StageKpis(
+                    {
+                        "share_completed_within_guarantee": diff(0.05),
+                        "share_waiting_within_guarantee": diff(0.01),
+                        "mean_wait_days": diff(-1.0),
+                    }
+                ),
             }
         },
-    }
-    (line,) = opposite_lines(paired, {"first_visit": 90, "treatment": 90})
+    )
+    (line,) = opposite_lines(paired, {Stage.FIRST_VISIT: 90, Stage.TREATMENT: 90})
     assert line == (
         "shared vs today, first visit: the official share completed within 90 days is "
         "better (+3.1 pp) but the mean wait is worse (+4.2 d): the share excludes "

@@ -12,11 +12,13 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from allokering.domain import Stage
 from api.cli import app
 from api.cli.scenarios import TABLE_KPIS, markdown_table
 from api.cli.terminal_tables import cell
 from scenarios.loader import Overrides, list_library, load_scenario, load_spec
 from simulering.patients import draw_patients
+from simulering.results import Estimate, PolicyResult, StageKpis
 from simulering.runner import run_replication, run_simulation
 from simulering.streams import replication_stream
 from tests.conftest import small_scenario
@@ -40,14 +42,14 @@ def test_library_scenario_runs_briefly(path: Path) -> None:
     per_rep = run_replication(spec, sc.run.policies, sc.run.seed, 0)
     assert set(per_rep) == set(sc.run.policies)
     for policy, rep in per_rep.items():
-        fv = rep["kpis"]["first_visit"]
+        fv = rep.kpis["first_visit"]
         assert fv["arrived"] > 0, policy
         assert fv["completed"] > 0, policy
         if sc.pathway.decision_share > 0:
-            assert rep["kpis"]["treatment"]["completed"] > 0, policy
+            assert rep.kpis["treatment"]["completed"] > 0, policy
         for stage in ("first_visit", "treatment"):
             for key in SHARE_KPIS:
-                x = rep["kpis"][stage][key]
+                x = rep.kpis[stage][key]
                 assert np.isnan(x) or 0.0 <= x <= 1.0, (policy, stage, key, x)
 
 
@@ -59,14 +61,14 @@ def test_ogon_private_share_of_operations_is_the_stated_share() -> None:
     assert stated == pytest.approx(0.68)
     rep = run_replication(spec, ["separate"], sc.run.seed, 0)["separate"]
     private_ids = {"capio_lundby", "carlanderska"}
-    done = {u: k["treatment"]["completed"] for u, k in rep["by_unit"].items()}
+    done = {u: k["treatment"]["completed"] for u, k in rep.by_unit.items()}
     total = sum(done.values())
     assert total > 20_000  # a year of the ~26,600 operations, measured after the warm-up
     share = sum(done[u] for u in private_ids) / total
     # the region's own pool is short at SU and NU by design, so private comes out a bit above
     assert share == pytest.approx(stated, abs=0.04)
     # private units do no first visits; public clinics do all of them
-    assert all(rep["by_unit"][u]["first_visit"]["completed"] == 0 for u in private_ids)
+    assert all(rep.by_unit[u]["first_visit"]["completed"] == 0 for u in private_ids)
 
 
 # --- smarta ---------------------------------------------------------------------------
@@ -81,18 +83,18 @@ def test_smarta_first_visits_at_su_treatment_in_the_region_parts() -> None:
     }
     per_rep = run_replication(spec, sc.run.policies, sc.run.seed, 0)
     for policy, rep in per_rep.items():
-        fv_done = {u: k["first_visit"]["completed"] for u, k in rep["by_unit"].items()}
-        assert fv_done[central] == rep["kpis"]["first_visit"]["completed"] > 0, policy
+        fv_done = {u: k["first_visit"]["completed"] for u, k in rep.by_unit.items()}
+        assert fv_done[central] == rep.kpis["first_visit"]["completed"] > 0, policy
         assert sum(v for u, v in fv_done.items() if u != central) == 0, policy
-        assert rep["by_unit"][central]["treatment"]["completed"] == 0, policy
+        assert rep.by_unit[central]["treatment"]["completed"] == 0, policy
     separate = per_rep["separate"]
     # under separate lists every clinic treats exactly its own region part
-    assert separate["kpis"]["treatment"]["share_outside_home_unit"] == 0.0
+    assert separate.kpis["treatment"]["share_outside_home_unit"] == 0.0
     for unit, subregion in clinics.items():
-        assert separate["by_unit"][unit]["treatment"]["completed"] > 0, unit
-        assert separate["by_subregion"][subregion]["treatment"]["mean_travel_km"] < 60, unit
+        assert separate.by_unit[unit]["treatment"]["completed"] > 0, unit
+        assert separate.by_subregion[subregion]["treatment"]["mean_travel_km"] < 60, unit
     # the central first visit means long trips from the far corners of the region
-    assert separate["by_subregion"]["norra"]["first_visit"]["mean_travel_km"] > 60
+    assert separate.by_subregion["norra"]["first_visit"]["mean_travel_km"] > 60
 
 
 # --- ordnad_overforing ----------------------------------------------------------------
@@ -120,13 +122,13 @@ def test_ordnad_overforing_queues_recover_after_the_step() -> None:
     """The overloaded separate lists grow until the step and shrink after it."""
     sc, spec = load_spec("ordnad_overforing", Overrides(horizon_days=730, warmup_days=0))
     rep = run_replication(spec, ["separate"], sc.run.seed, 0)["separate"]
-    region = rep["series"]["first_visit"]["region"]["queue_length"]
-    days = sorted(int(d) for d in region)
+    region = rep.series[Stage.FIRST_VISIT].region_queue_length
+    days = sorted(region)
     step = (sc.demand.steps[0].from_date - sc.run.start_date).days
     at_start, at_step, at_end = (
-        region[str(days[0])],
-        region[str(max(d for d in days if d < step))],
-        region[str(days[-1])],
+        region[days[0]],
+        region[max(d for d in days if d < step)],
+        region[days[-1]],
     )
     assert at_step > at_start * 1.05  # overloaded before the move
     assert at_end < at_step * 0.85  # recovering after it
@@ -174,7 +176,7 @@ def test_table_prints_the_runners_numbers(small_file: Path, tmp_path: Path) -> N
     run = run_simulation(spec, ["separate", "shared"], 11, 3, workers=1)
     for stage in ("first_visit", "treatment"):
         assert markdown_table(run.policies, stage, 90) in text
-    shared_wait = run.policies["shared"]["kpis"]["first_visit"]["mean_wait_days"]
+    shared_wait = run.policies["shared"].kpis["first_visit"]["mean_wait_days"]
     assert cell(shared_wait, "days") in text and "[" in cell(shared_wait, "days")
     lines = text.splitlines()
     header = [i for i, line in enumerate(lines) if line == "| KPI | separate | shared |"]
@@ -254,22 +256,19 @@ def test_library_files_name_their_sources() -> None:
 
 
 def test_table_shows_cross_region_rows_only_when_used() -> None:
-    def summary(x: float) -> dict[str, Any]:
-        return {"mean": x, "ci95": [x, x]}
+    def summary(x: float) -> Estimate:
+        return Estimate(x, x, x)
+
+    def policy(values: dict[str, Estimate]) -> PolicyResult[Estimate]:
+        return PolicyResult({Stage.TREATMENT: StageKpis(values)}, {}, {}, {}, (), {})
 
     kpis = {key: summary(0.5) for key, _, _ in TABLE_KPIS}
-    one_region = {"kpis": {"treatment": {**kpis, "share_other_region": summary(0.0)}}}
-    two_regions = {
-        "kpis": {
-            "treatment": {
-                **kpis,
-                "share_other_region": summary(0.25),
-                "cross_region_cost_sek": summary(120000.0),
-            }
-        }
-    }
-    plain = markdown_table({"separate": one_region, "shared": one_region}, "treatment", 90)
+    one_region = policy({**kpis, "share_other_region": summary(0.0)})
+    two_regions = policy(
+        {**kpis, "share_other_region": summary(0.25), "cross_region_cost_sek": summary(120000.0)}
+    )
+    plain = markdown_table({"separate": one_region, "shared": one_region}, Stage.TREATMENT, 90)
     assert "another region" not in plain and len(plain.splitlines()) == 2 + len(TABLE_KPIS)
-    both = markdown_table({"separate": one_region, "shared": two_regions}, "treatment", 90)
+    both = markdown_table({"separate": one_region, "shared": two_regions}, Stage.TREATMENT, 90)
     assert "| Share treated in another region | 0.0 % | 25.0 % |" in both
     assert "| Cross-region cost, SEK | – | 120 000 |" in both

@@ -6,8 +6,9 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
-from scenarios.loader import Overrides, load_scenario
-from scenarios.overrides import OverrideError, apply_overrides, load_spec_with, parse_assignment
+from scenarios.experiment import Experiment
+from scenarios.loader import load_scenario
+from scenarios.overrides import OverrideError, apply_overrides, parse_assignment
 
 
 def test_parse_paths() -> None:
@@ -45,12 +46,13 @@ def test_absolute_relative_and_by_id() -> None:
 
 
 def test_override_reaches_the_model() -> None:
-    _, base = load_spec_with("gallsten", [], Overrides(horizon_days=140, warmup_days=0))
-    _, more = load_spec_with(
+    base = Experiment.load("gallsten", horizon_days=140, warmup_days=0).spec
+    more = Experiment.load(
         "gallsten",
         ["units[su_ostra].first_visit.slots_per_week=62"],
-        Overrides(horizon_days=140, warmup_days=0),
-    )
+        horizon_days=140,
+        warmup_days=0,
+    ).spec
     assert more.pools[0].slots is not None and base.pools[0].slots is not None
     assert more.pools[0].slots[:, 0].sum() == 2 * base.pools[0].slots[:, 0].sum()
     assert (more.pools[0].slots[:, 1:] == base.pools[0].slots[:, 1:]).all()
@@ -78,7 +80,7 @@ def test_bad_assignments(assignment: str, message: str) -> None:
 
 def test_broken_reference_is_an_override_error() -> None:
     with pytest.raises(OverrideError, match="unknown unit 'nope'"):
-        load_spec_with("gallsten", ["units.0.unit=nope"])
+        Experiment.load("gallsten", ["units.0.unit=nope"])
 
 
 @pytest.mark.parametrize(
