@@ -16,13 +16,12 @@ from pydantic import BaseModel, ValidationError
 from allokering.domain import CapacityPlan, CareGuarantee, Priority, Stage
 from allokering.travel import TravelMatrix
 from scenarios.schema import (
-    DistributionSpec,
     RegionSpec,
     Scenario,
     Servers,
     SlotCalendar,
 )
-from simulering.spec import Backlog, Behaviour, Distribution, ModelSpec, PolicyOptions, Pool
+from simulering.spec import Backlog, Behaviour, ModelSpec, Pool
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -167,10 +166,6 @@ def check_references(s: Scenario, region: RegionSpec, path: Path) -> None:
 
 
 # --- compilation -----------------------------------------------------------------------
-def _distribution(d: DistributionSpec) -> Distribution:
-    return Distribution(kind=d.kind, mean=d.mean, sd=d.sd, low=d.low, high=d.high)
-
-
 def _dates(start: dt.date, days: int) -> list[dt.date]:
     return [start + dt.timedelta(days=i) for i in range(days)]
 
@@ -250,7 +245,7 @@ def compile_scenario(
         stage = Stage.FIRST_VISIT if pi == 0 else Stage.TREATMENT
         if present and isinstance(present[0], Servers):
             servers = np.array([c.servers if isinstance(c, Servers) else 0 for c in caps])
-            service = _distribution(present[0].service_days)
+            service = present[0].service_days
             if any(
                 isinstance(c, Servers) and c.service_days != present[0].service_days for c in caps
             ):
@@ -354,9 +349,9 @@ def compile_scenario(
         priority_names=tuple(p.name for p in s.priorities),
         priority_share=np.array([p.share for p in s.priorities], dtype=float),
         priority_limit=limits,
-        assessment=_distribution(s.pathway.assessment.delay_days),
+        assessment=s.pathway.assessment.delay_days,
         returned_share=s.pathway.assessment.returned_share,
-        completion=_distribution(s.pathway.assessment.completion_days),
+        completion=s.pathway.assessment.completion_days,
         decision_share=s.pathway.decision_share,
         pools=tuple(pools),
         treatment_pool_share=tp_share / tp_share.sum() if tp_share.sum() else tp_share,
@@ -371,10 +366,8 @@ def compile_scenario(
         ),
         offer_scan_limit=s.offer_scan_limit,
         priority_rule=s.priority_rule,
-        offers_elsewhere=s.offers.elsewhere,
-        max_offers_per_patient=s.offers.max_per_patient,
-        review_days=s.offers.review_days,
-        policy_options=PolicyOptions(**s.policy_options.model_dump()),
+        offers=s.offers,
+        policy_options=s.policy_options,
     )
 
 

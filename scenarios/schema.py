@@ -5,6 +5,12 @@ share: areas (municipalities), hospital groups with their catchments, and units.
 *scenario file* names a region (or embeds one) and adds demand, pathway, capacity,
 patient behaviour, backlog and run settings. ``remiss scenarios schema`` prints the JSON
 Schema of :class:`Scenario`.
+
+The settings the compiled spec holds as they are — a duration
+(:class:`~simulering.spec.Distribution`), the coordinator's offers
+(:class:`~simulering.spec.Offers`) and the policies' options
+(:class:`~simulering.spec.PolicyOptions`) — are defined once in :mod:`simulering.spec`
+and used here.
 """
 
 from __future__ import annotations
@@ -14,8 +20,6 @@ import itertools
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Discriminator,
     Field,
     Tag,
@@ -24,21 +28,14 @@ from pydantic import (
 )
 
 from allokering.domain import GUARANTEE_DAYS
-from allokering.solve import SOLVERS
 from simulering.policies import POLICIES
+from simulering.spec import Distribution, Offers, PolicyOptions, Strict
 
 KNOWN_POLICIES: tuple[str, ...] = tuple(POLICIES)
 """The policy names a scenario may run, in the registry's order (today's baseline
 first): :data:`simulering.policies.POLICIES`."""
 
 
-class Strict(BaseModel):
-    """Unknown keys are errors: a typo must not silently fall back to a default."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-# --- geography -------------------------------------------------------------------------
 class AreaSpec(Strict):
     """A municipality (*kommun*)."""
 
@@ -128,25 +125,6 @@ def _unique(ids: list[str], where: str) -> None:
         seen.add(x)
 
 
-# --- distributions ---------------------------------------------------------------------
-class DistributionSpec(Strict):
-    """A duration in days: fixed, exponential, uniform, lognormal or gamma."""
-
-    kind: Literal["fixed", "exponential", "uniform", "lognormal", "gamma"] = "fixed"
-    mean: float = Field(0.0, ge=0, description="Mean in days (fixed: the value)")
-    sd: float = Field(0.0, ge=0, description="Standard deviation (lognormal, gamma)")
-    low: float = Field(0.0, ge=0, description="Lower bound (uniform)")
-    high: float = Field(0.0, ge=0, description="Upper bound (uniform)")
-
-    @model_validator(mode="after")
-    def _shape(self) -> DistributionSpec:
-        if self.kind in ("lognormal", "gamma") and (self.mean <= 0 or self.sd <= 0):
-            raise ValueError(f"{self.kind} needs mean > 0 and sd > 0")
-        if self.kind == "uniform" and self.high < self.low:
-            raise ValueError("uniform needs high >= low")
-        return self
-
-
 # --- the scenario ----------------------------------------------------------------------
 class GuaranteeSpec(Strict):
     """The care guarantee (*vårdgaranti*) in calendar days."""
@@ -207,9 +185,9 @@ class DemandSpec(Strict):
 class AssessmentSpec(Strict):
     """Referral assessment (*remissbedömning*); the guarantee clock runs throughout."""
 
-    delay_days: DistributionSpec = Field(default_factory=DistributionSpec)
+    delay_days: Distribution = Field(default_factory=Distribution)
     returned_share: float = Field(0.0, ge=0, le=1, description="Returned for completion")
-    completion_days: DistributionSpec = Field(default_factory=DistributionSpec)
+    completion_days: Distribution = Field(default_factory=Distribution)
 
 
 class TreatmentPoolSpec(Strict):
@@ -260,7 +238,7 @@ class Servers(Strict):
 
     kind: Literal["servers"] = "servers"
     servers: int = Field(ge=1)
-    service_days: DistributionSpec
+    service_days: Distribution
 
 
 def _capacity_kind(v: Any) -> str:
@@ -377,74 +355,6 @@ class BacklogSpec(Strict):
         return self
 
 
-class PolicyOptionsSpec(Strict):
-    """Settings of the ``optimised`` and ``patient_choice`` routing policies."""
-
-    planning_period_days: int = Field(
-        7, ge=1, le=365, description="optimised: re-plan every this many days"
-    )
-    planning_horizon_weeks: int = Field(
-        12, ge=1, le=104, description="optimised: weeks of capacity each plan looks ahead"
-    )
-    solver: str = Field("flow", description=f"optimised: allocation solver ({', '.join(SOLVERS)})")
-    solver_time_limit_seconds: float = Field(
-        2.0, gt=0, le=3600, description="optimised: time limit per plan (CP-SAT only)"
-    )
-    travel_days_per_km: float = Field(
-        0.2,
-        ge=0,
-        description="patient_choice: days of published wait a patient trades for one "
-        "km of extra travel beyond the home unit",
-    )
-    choice_refresh_days: int = Field(
-        7,
-        ge=1,
-        le=365,
-        description="patient_choice: days between refreshes of the published expected "
-        "waits (patients waiting ÷ capacity per day over the next 4 weeks)",
-    )
-    choice_share: float = Field(
-        0.05,
-        ge=0,
-        le=1,
-        description="patient_choice: share of patients who consider another unit than "
-        "their home unit (the rest stay, as under separate)",
-    )
-    rechoice_threshold_days: float = Field(
-        14.0,
-        ge=0,
-        description="patient_choice: a waiting patient who considers switching chooses "
-        "again when the published wait of their unit or of the best alternative moved by "
-        "more than this many days since their last choice",
-    )
-
-    @field_validator("solver")
-    @classmethod
-    def _known_solver(cls, v: str) -> str:
-        if v not in SOLVERS:
-            raise ValueError(f"unknown solver {v!r}; known: {', '.join(SOLVERS)}")
-        return v
-
-
-class OffersSpec(Strict):
-    """How a coordinator offers another unit (``shared``, ``shared_within_subregion``,
-    ``optimised``; inside a hospital group under ``separate_by_hospital_group``)."""
-
-    elsewhere: Literal["when_at_risk", "always"] = Field(
-        "when_at_risk",
-        description="'when_at_risk': another unit is offered only to a referral whose "
-        "home unit cannot meet its limit (projected date at home after the deadline, or "
-        "already late), as a care-guarantee office does; 'always': one pooled queue in "
-        "which any free capacity takes the first in turn (textbook M/M/c validation)",
-    )
-    max_per_patient: int = Field(
-        2, ge=1, le=20, description="Offers of another unit one referral gets at most"
-    )
-    review_days: int = Field(
-        7, ge=1, le=90, description="How often the home lists are reviewed for referrals at risk"
-    )
-
-
 class RunSpec(Strict):
     """Run settings."""
 
@@ -509,8 +419,8 @@ class Scenario(Strict):
     offer_scan_limit: int = Field(
         5, ge=1, description="Offers a coordinator makes per freed slot (shared lists)"
     )
-    offers: OffersSpec = Field(
-        default_factory=OffersSpec, description="When and how often another unit is offered"
+    offers: Offers = Field(
+        default_factory=Offers, description="When and how often another unit is offered"
     )
     priority_rule: Literal["strict", "deadline"] = Field(
         "strict",
@@ -520,8 +430,8 @@ class Scenario(Strict):
         "weighted rule: a group whose limit is L days shorter goes as if it had waited "
         "L days longer)",
     )
-    policy_options: PolicyOptionsSpec = Field(
-        default_factory=PolicyOptionsSpec,
+    policy_options: PolicyOptions = Field(
+        default_factory=PolicyOptions,
         description="Settings of the optimised and patient_choice policies",
     )
     cross_region: CrossRegionSpec = Field(

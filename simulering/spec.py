@@ -3,6 +3,12 @@
 The scenario layer turns a YAML file (dates, calendars, reductions) into a
 :class:`ModelSpec`: plain numbers and numpy arrays in *days since the start date*.
 The model knows nothing of files, dates or YAML.
+
+Settings that a scenario file spells out as they are — a duration
+(:class:`Distribution`), the coordinator's offers (:class:`Offers`), the policies'
+options (:class:`PolicyOptions`) — are frozen pydantic models defined here once: the
+scenario schema validates the file into them and the compiled spec holds them as they
+are, so their fields, limits and defaults are written once.
 """
 
 from __future__ import annotations
@@ -12,24 +18,41 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from allokering.domain import GUARANTEE_DAYS, Stage
+from allokering.solve import SOLVERS
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 
-@dataclass(frozen=True)
-class Distribution:
-    """A non-negative random duration in days."""
+class Strict(BaseModel):
+    """Unknown keys are errors: a typo must not silently fall back to a default.
+    Frozen: a validated setting never changes."""
 
-    kind: Literal["fixed", "exponential", "uniform", "lognormal", "gamma"]
-    mean: float = 0.0
-    sd: float = 0.0
-    low: float = 0.0
-    high: float = 0.0
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Distribution(Strict):
+    """A duration in days: fixed, exponential, uniform, lognormal or gamma."""
+
+    kind: Literal["fixed", "exponential", "uniform", "lognormal", "gamma"] = "fixed"
+    mean: float = Field(0.0, ge=0, description="Mean in days (fixed: the value)")
+    sd: float = Field(0.0, ge=0, description="Standard deviation (lognormal, gamma)")
+    low: float = Field(0.0, ge=0, description="Lower bound (uniform)")
+    high: float = Field(0.0, ge=0, description="Upper bound (uniform)")
+
+    @model_validator(mode="after")
+    def _shape(self) -> Distribution:
+        if self.kind in ("lognormal", "gamma") and (self.mean <= 0 or self.sd <= 0):
+            raise ValueError(f"{self.kind} needs mean > 0 and sd > 0")
+        if self.kind == "uniform" and self.high < self.low:
+            raise ValueError("uniform needs high >= low")
+        return self
 
     def sample(self, rng: np.random.Generator, n: int) -> FloatArray:
+        """``n`` draws (non-negative days)."""
         if n == 0:
             return np.zeros(0)
         if self.kind == "fixed":
@@ -96,28 +119,72 @@ class Backlog:
     age_days: FloatArray
 
 
-@dataclass(frozen=True)
-class PolicyOptions:
+class Offers(Strict):
+    """How a coordinator offers another unit (``shared``, ``shared_within_subregion``,
+    ``optimised``; inside a hospital group under ``separate_by_hospital_group``)."""
+
+    elsewhere: Literal["when_at_risk", "always"] = Field(
+        "when_at_risk",
+        description="'when_at_risk': another unit is offered only to a referral whose "
+        "home unit cannot meet its limit (projected date at home after the deadline, or "
+        "already late), as a care-guarantee office does; 'always': one pooled queue in "
+        "which any free capacity takes the first in turn (textbook M/M/c validation)",
+    )
+    max_per_patient: int = Field(
+        2, ge=1, le=20, description="Offers of another unit one referral gets at most"
+    )
+    review_days: int = Field(
+        7, ge=1, le=90, description="How often the home lists are reviewed for referrals at risk"
+    )
+
+
+class PolicyOptions(Strict):
     """Settings of the ``optimised`` and ``patient_choice`` routing policies."""
 
-    planning_period_days: int = 7
-    """``optimised``: re-plan every this many days (the near weeks of a plan are served)."""
-    planning_horizon_weeks: int = 12
-    """``optimised``: weeks of capacity each plan looks ahead (H of the allocation problem)."""
-    solver: str = "flow"
-    """``optimised``: the allocation solver by name (``allokering.solve.SOLVERS``)."""
-    solver_time_limit_seconds: float = 2.0
-    """``optimised``: time limit per plan for solvers that take one (CP-SAT)."""
-    travel_days_per_km: float = 0.2
-    """``patient_choice``: days of published wait a patient trades for one extra km."""
-    choice_refresh_days: int = 7
-    """``patient_choice``: how often the published expected waits are refreshed (days)."""
-    choice_share: float = 0.05
-    """``patient_choice``: share of patients who consider other units (the rest stay at
-    their home unit, as under ``separate``)."""
-    rechoice_threshold_days: float = 14.0
-    """``patient_choice``: a waiting patient who considers switching chooses again when
-    the published wait of their unit or of the best alternative moved by more than this."""
+    planning_period_days: int = Field(
+        7, ge=1, le=365, description="optimised: re-plan every this many days"
+    )
+    planning_horizon_weeks: int = Field(
+        12, ge=1, le=104, description="optimised: weeks of capacity each plan looks ahead"
+    )
+    solver: str = Field("flow", description=f"optimised: allocation solver ({', '.join(SOLVERS)})")
+    solver_time_limit_seconds: float = Field(
+        2.0, gt=0, le=3600, description="optimised: time limit per plan (CP-SAT only)"
+    )
+    travel_days_per_km: float = Field(
+        0.2,
+        ge=0,
+        description="patient_choice: days of published wait a patient trades for one "
+        "km of extra travel beyond the home unit",
+    )
+    choice_refresh_days: int = Field(
+        7,
+        ge=1,
+        le=365,
+        description="patient_choice: days between refreshes of the published expected "
+        "waits (patients waiting ÷ capacity per day over the next 4 weeks)",
+    )
+    choice_share: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="patient_choice: share of patients who consider another unit than "
+        "their home unit (the rest stay, as under separate)",
+    )
+    rechoice_threshold_days: float = Field(
+        14.0,
+        ge=0,
+        description="patient_choice: a waiting patient who considers switching chooses "
+        "again when the published wait of their unit or of the best alternative moved by "
+        "more than this many days since their last choice",
+    )
+
+    @field_validator("solver")
+    @classmethod
+    def _known_solver(cls, v: str) -> str:
+        if v not in SOLVERS:
+            raise ValueError(f"unknown solver {v!r}; known: {', '.join(SOLVERS)}")
+        return v
 
 
 @dataclass(frozen=True)
@@ -154,19 +221,15 @@ class ModelSpec:
     warmup_days: int
     month_ends: IntArray
     """Day index of every month end in the horizon (snapshots for SKR measures)."""
-    guarantee_days: tuple[int, int] = (GUARANTEE_DAYS, GUARANTEE_DAYS)
-    """The guarantee limit of the first visit and of treatment (SKR measures use these)."""
-    offer_scan_limit: int = 5
-    max_offers_per_patient: int = 2
-    """Offers of another unit one referral gets at most (shared lists)."""
-    review_days: int = 7
-    """How often the coordinator reviews the home lists for referrals at risk."""
-    offers_elsewhere: Literal["when_at_risk", "always"] = "when_at_risk"
-    """``shared``: offer another unit only to referrals their home unit cannot take in
-    time (``when_at_risk``), or pool everyone in one queue (``always``: textbook M/M/c)."""
-    priority_rule: Literal["strict", "deadline"] = "strict"
+    offer_scan_limit: int
+    """Offers a coordinator makes per freed slot (shared lists)."""
+    priority_rule: Literal["strict", "deadline"]
     """The turn order: ``strict`` (priority group, then oldest clock first) or
     ``deadline`` (earliest guarantee deadline first: the weighted alternative)."""
+    guarantee_days: tuple[int, int] = (GUARANTEE_DAYS, GUARANTEE_DAYS)
+    """The guarantee limit of the first visit and of treatment (SKR measures use these)."""
+    offers: Offers = field(default_factory=Offers)
+    """When and how often another unit is offered (shared lists)."""
     policy_options: PolicyOptions = field(default_factory=PolicyOptions)
     """Settings of the optimised and patient-choice policies."""
     area_region: tuple[str, ...] = ()

@@ -70,18 +70,18 @@ PolicyFactory = Callable[[ModelSpec], RoutingPolicy]
 
 
 def _shared(spec: ModelSpec) -> SharedList:
-    return SharedList(gated=spec.offers_elsewhere == "when_at_risk")
+    return SharedList(gated=spec.offers.elsewhere == "when_at_risk")
 
 
 POLICIES: dict[str, PolicyFactory] = {
     "separate_by_hospital_group": lambda spec: _named(
-        SharedList(hospital_groups(spec), gated=spec.offers_elsewhere == "when_at_risk"),
+        SharedList(hospital_groups(spec), gated=spec.offers.elsewhere == "when_at_risk"),
         "separate_by_hospital_group",
     ),
     "separate": lambda spec: SeparateLists(),
     "shared": _shared,
     "shared_within_subregion": lambda spec: _named(
-        SharedList(subregion_groups(spec), gated=spec.offers_elsewhere == "when_at_risk"),
+        SharedList(subregion_groups(spec), gated=spec.offers.elsewhere == "when_at_risk"),
         "shared_within_subregion",
     ),
     "optimised": lambda spec: OptimisedPolicy(spec.policy_options),

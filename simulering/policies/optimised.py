@@ -106,7 +106,7 @@ class OptimisedPolicy:
         self.km_rows: list[list[float]] = spec.km.tolist()
         self.zero_km = zero_acceptance_km(spec)
         self.server_pool = [p.mode == "servers" for p in spec.pools]
-        self.fallback = SharedList(gated=spec.offers_elsewhere == "when_at_risk")
+        self.fallback = SharedList(gated=spec.offers.elsewhere == "when_at_risk")
         """Server pools: no calendar to plan against, so they run as ``shared``."""
         self.fallback.initialise(ctx)
 

@@ -24,7 +24,7 @@ class SharedList:
 
     Every referral belongs to the list of its home unit (its catchment's unit for the
     pool). Like a care-guarantee office (*vårdgarantikansli*), the coordinator reviews
-    the home lists every ``spec.review_days``: a referral whose projected date at home —
+    the home lists every ``spec.offers.review_days``: a referral whose projected date at home —
     its place in the home unit's turn order against the unit's coming capacity — falls
     after its deadline, or who is already late, is *at risk* and goes on the regional
     list of referrals that may be offered another unit. A unit with free capacity takes,
@@ -32,7 +32,7 @@ class SharedList:
     list or of the at-risk list; an at-risk patient is *offered* the unit and may
     decline it (beyond their travel tolerance), which starts patient-chosen waiting
     (PVV) when the offer was within the limit. A patient gets at most
-    ``spec.max_offers_per_patient`` offers, none at a distance they already declined,
+    ``spec.offers.max_per_patient`` offers, none at a distance they already declined,
     nor beyond the distance where the scenario's acceptance curve reaches zero, and a
     unit makes at most ``spec.offer_scan_limit`` offers per freed slot. A slot
     that neither its own list nor an at-risk patient takes stays free: nobody is moved
@@ -65,8 +65,8 @@ class SharedList:
         self.own: list[list[list[Entry]]] = [[[] for _ in range(spec.n_units)] for _ in spec.pools]
         """Per pool and unit: its home list."""
         self.scan_limit = spec.offer_scan_limit
-        self.max_offers = spec.max_offers_per_patient
-        self.review_days = float(spec.review_days)
+        self.max_offers = spec.offers.max_per_patient
+        self.review_days = float(spec.offers.review_days)
         self.next_review = [0.0 for _ in spec.pools]
         n = len(ctx.area)
         self.offers: list[list[int]] = [[0] * n, [0] * n]

@@ -273,7 +273,7 @@ def test_rechoice_happens_in_a_run() -> None:
     policy = PatientChoice(spec.policy_options)
     _run(spec, policy)
     assert policy.moves > 0
-    frozen = PatientChoice(dataclasses.replace(spec.policy_options, rechoice_threshold_days=1e9))
+    frozen = PatientChoice(spec.policy_options.model_copy(update={"rechoice_threshold_days": 1e9}))
     _run(spec, frozen)
     assert frozen.moves == 0
 
