@@ -308,7 +308,7 @@ def compile_scenario(
             )
             bl_age.extend(ages.tolist())
             bl_home.extend([unit_index[entry.unit]] * c)
-            bl_stage.extend([0 if entry.stage == "first_visit" else 1] * c)
+            bl_stage.extend([0 if entry.stage is Stage.FIRST_VISIT else 1] * c)
     backlog = Backlog(
         home_unit=np.array(bl_home, dtype=np.int64),
         stage=np.array(bl_stage, dtype=np.int64),

@@ -27,7 +27,7 @@ from pydantic import (
     model_validator,
 )
 
-from allokering.domain import GUARANTEE_DAYS
+from allokering.domain import GUARANTEE_DAYS, Stage
 from simulering.policies import POLICIES
 from simulering.spec import Distribution, Offers, PolicyOptions, Strict
 
@@ -340,7 +340,7 @@ class BacklogSpec(Strict):
     """Patients already waiting at a unit at the start."""
 
     unit: str
-    stage: Literal["first_visit", "treatment"] = "first_visit"
+    stage: Stage = Stage.FIRST_VISIT
     count: int = Field(ge=0)
     age_profile: list[AgeBand] = Field(
         default_factory=lambda: [AgeBand(from_days=0, to_days=90, share=1.0)]

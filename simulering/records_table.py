@@ -5,11 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from allokering.domain import Stage
 from simulering.model import Records
 from simulering.patients import Patients
 from simulering.spec import ModelSpec
-
-STAGE_PREFIX = ("first_visit", "treatment")
 
 
 def records_table(
@@ -36,7 +35,8 @@ def records_table(
             np.array([p.name for p in spec.pools], dtype=object)[pts.pool], pa.string()
         ),
     }
-    for s, prefix in enumerate(STAGE_PREFIX):
+    for s, stage in enumerate(Stage):
+        prefix = stage.value
         served = rec.served[s]
         served_or_inf = np.where(np.isnan(served), np.inf, served)
         withdrawn = (rec.withdraw[s] < served_or_inf) & (rec.withdraw[s] < spec.horizon_days)
