@@ -31,11 +31,11 @@ from allokering.problem import (
 from allokering.solve import solve
 from allokering.validate import validate
 from api.service import queue
+from api.service.db_schema import AllocationRunRow, ReferralRow, utcnow
 from api.service.deps import State
+from api.service.http_problems import Problem
 from api.service.keys import Caller
-from api.service.problems import Problem
 from api.service.schemas import AllocationRunIn, AllocationRunOut, PlannedBooking, StageName
-from api.service.tables import AllocationRunRow, ReferralRow, utcnow
 
 
 def create(st: State, body: AllocationRunIn, caller: Caller, request_id: str) -> AllocationRunOut:

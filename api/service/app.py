@@ -16,8 +16,8 @@ from sqlalchemy import text
 
 from api.service import (
     db,
+    http_problems,
     logs,
-    problems,
     routes_admin,
     routes_estimate,
     routes_planner,
@@ -79,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "suggestions for the portal, the durable shared queue, simulations for planners.",
         lifespan=lifespan,
     )
-    problems.install(app)
+    http_problems.install(app)
     app.add_middleware(logs.RequestLog)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     for r in (routes_queue, routes_admin, routes_planner, routes_estimate):

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.service.problems import Problem
-from api.service.tables import AuditRow
+from api.service.db_schema import AuditRow
+from api.service.http_problems import Problem
 
 BATCH = 1_000
 WAIT_SECONDS = 30.0

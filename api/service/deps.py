@@ -10,8 +10,8 @@ from fastapi.dependencies.models import Dependant
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.service.audit_writer import AuditWriter
+from api.service.http_problems import Problem
 from api.service.jobs import JobRunner
-from api.service.problems import Problem
 from api.service.queue import Geography, SuggestionCache
 from api.service.settings import Settings
 

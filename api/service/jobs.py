@@ -21,9 +21,9 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.documents import simulation_document
-from api.service.problems import Problem
+from api.service.db_schema import SimulationJobRow, utcnow
+from api.service.http_problems import Problem
 from api.service.settings import Settings
-from api.service.tables import SimulationJobRow, utcnow
 from scenarios.loader import (
     LIBRARY_DIR,
     REGION_DIR,

@@ -23,8 +23,8 @@ from fastapi.security import APIKeyHeader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.service.problems import Problem
-from api.service.tables import ApiKeyRow, utcnow
+from api.service.db_schema import ApiKeyRow, utcnow
+from api.service.http_problems import Problem
 
 
 class Role(StrEnum):

@@ -25,8 +25,16 @@ from sqlalchemy.orm import Session
 from allokering.problem import Referral, Weights, priority_level, round_km
 from allokering.suggest import ResidualState, suggest
 from allokering.travel import road_km
+from api.service.db_schema import (
+    AuditRow,
+    CapacityRow,
+    ReferralRow,
+    UnitRow,
+    WeekLoadRow,
+    utcnow,
+)
+from api.service.http_problems import Problem
 from api.service.keys import Caller
-from api.service.problems import Problem
 from api.service.schemas import (
     CapacityIn,
     Option,
@@ -37,14 +45,6 @@ from api.service.schemas import (
     Status,
     StatusRow,
     Suggestions,
-)
-from api.service.tables import (
-    AuditRow,
-    CapacityRow,
-    ReferralRow,
-    UnitRow,
-    WeekLoadRow,
-    utcnow,
 )
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")

@@ -8,10 +8,11 @@ from fastapi import APIRouter, Depends, Path, Request, Response, status
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.service import problems, queue
+from api.service import http_problems, queue
+from api.service.db_schema import ApiKeyRow, CapacityRow, UnitRow, utcnow
 from api.service.deps import State, no_unknown_query, request_id, state
+from api.service.http_problems import Problem
 from api.service.keys import Caller, Role, create_key, require, roles_of
-from api.service.problems import Problem
 from api.service.pseudonym import PseudonymousId
 from api.service.schemas import (
     CapacityIn,
@@ -23,11 +24,10 @@ from api.service.schemas import (
     UnitIn,
     UnitOut,
 )
-from api.service.tables import ApiKeyRow, CapacityRow, UnitRow, utcnow
 
 router = APIRouter(
     prefix="/v1",
-    responses=problems.RESPONSES,
+    responses=http_problems.RESPONSES,
     dependencies=[Depends(no_unknown_query)],
     tags=["admin"],
 )

@@ -20,10 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from allokering.domain import GUARANTEE_DAYS
 from api import estimates
-from api.service import problems
+from api.service import http_problems
 from api.service.deps import no_unknown_query
+from api.service.http_problems import Problem
 from api.service.keys import Caller, Role, require
-from api.service.problems import Problem
 
 MODELS = ("mmc", "little", "waiting-list")
 
@@ -60,7 +60,7 @@ def _untag(errors: Sequence[Any]) -> list[dict[str, Any]]:
 
 router = APIRouter(
     prefix="/v1",
-    responses=problems.RESPONSES,
+    responses=http_problems.RESPONSES,
     dependencies=[Depends(no_unknown_query)],
     route_class=_TagFreeErrors,
 )

@@ -12,18 +12,18 @@ from sqlalchemy.orm import Session
 
 from allokering.problem import AllocationProblem, AllocationResult
 from allokering.solve import SOLVERS, solve
-from api.service import problems
+from api.service import http_problems
+from api.service.db_schema import SimulationJobRow
 from api.service.deps import State, no_unknown_query, request_id, state
+from api.service.http_problems import Problem
 from api.service.jobs import check_policies, library_names, resolve
 from api.service.keys import Caller, Role, require
-from api.service.problems import Problem
 from api.service.queue import audit
-from api.service.tables import SimulationJobRow
 from scenarios.loader import LIBRARY_DIR, load_scenario
 
 router = APIRouter(
     prefix="/v1",
-    responses=problems.RESPONSES,
+    responses=http_problems.RESPONSES,
     dependencies=[Depends(no_unknown_query)],
 )
 Planner = Annotated[Caller, Depends(require(Role.planner))]

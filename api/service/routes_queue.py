@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 from sqlalchemy.exc import IntegrityError
 
-from api.service import allocation_runs, problems, queue
+from api.service import allocation_runs, http_problems, queue
 from api.service.deps import State, no_unknown_query, request_id, state
 from api.service.keys import Caller, Role, require
 from api.service.pseudonym import PseudonymousId
@@ -24,7 +24,7 @@ from api.service.schemas import (
 
 router = APIRouter(
     prefix="/v1",
-    responses=problems.RESPONSES,
+    responses=http_problems.RESPONSES,
     dependencies=[Depends(no_unknown_query)],
 )
 Portal = Annotated[Caller, Depends(require(Role.portal))]

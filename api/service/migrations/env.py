@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from api.service.db import make_engine
-from api.service.tables import Base
+from api.service.db_schema import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -24,9 +24,9 @@ from typer.testing import CliRunner
 from api import estimates
 from api.cli.estimate import app as estimate_cli
 from api.service.app import create_app
+from api.service.db_schema import utcnow
 from api.service.keys import Role, create_key
 from api.service.settings import Settings
-from api.service.tables import utcnow
 
 URL = "/v1/estimate"
 
