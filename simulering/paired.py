@@ -206,7 +206,7 @@ class OppositeMove:
     share_difference: float
     wait_difference: float
     share_better: bool
-    pvv: bool
+    patient_chosen: bool
     """The same share with PVV included does not improve with it (share better, wait
     worse): the official share excludes patient-chosen waiting, and that is where the
     waiting went."""
@@ -240,7 +240,7 @@ def opposite_directions(paired: PairedComparison) -> list[OppositeMove]:
                         share_difference=share,
                         wait_difference=wait,
                         share_better=share > 0,
-                        pvv=share > 0 and incl is not None and incl < 0.0005,
+                        patient_chosen=share > 0 and incl is not None and incl < 0.0005,
                     )
                 )
     return out

@@ -189,7 +189,7 @@ def opposite_lines(
         share = _fmt(case.share_difference, "share", signed=True) + " pp"
         wait = _fmt(case.wait_difference, "days", signed=True) + " d"
         good, bad = ("better", "worse") if case.share_better else ("worse", "better")
-        if case.pvv:
+        if case.patient_chosen:
             why = "the share excludes patient-chosen waiting"
         else:
             why = "the share counts only who is past the limit, the mean every day waited"

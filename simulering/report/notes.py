@@ -49,7 +49,7 @@ def opposite_line(view: ReportView, case: OppositeMove) -> str:
         bad=L[f"{bad}_word"],
         share=L.number(case.share_difference, "share", signed=True),
         wait=f"{L.number(case.wait_difference, 'days', signed=True)} {L['days_suffix']}",
-        why=L["why_pvv" if case.pvv else "why_limit"],
+        why=L["why_pvv" if case.patient_chosen else "why_limit"],
     )
 
 
