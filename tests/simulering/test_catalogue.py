@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import string
-from typing import Any
 
 import pytest
 
@@ -21,7 +20,8 @@ from simulering.catalogue import (
     labelled,
 )
 from simulering.kpis import KPI_NAMES, KPI_RANGE
-from simulering.paired import BOUNDS, KPI_DIRECTION, kpi_range
+from simulering.paired import BOUNDS, KPI_DIRECTION
+from simulering.results import PolicyResult, kpi_range
 from simulering.runner import run_replication
 from tests.conftest import compile_dict, small_scenario
 
@@ -39,23 +39,23 @@ ROW_SETS = {
 
 
 @pytest.fixture(scope="module")
-def computed() -> dict[str, Any]:
+def computed() -> dict[str, PolicyResult[float]]:
     """One replication of a small scenario (every policy sees the same patients)."""
     doc = small_scenario()
     doc["run"] = {"horizon_days": 200, "warmup_days": 30, "seed": 7, "replications": 1}
     return run_replication(compile_dict(doc), ["separate", "shared"], seed=7, replication=0)
 
 
-def test_computed_kpis_are_exactly_the_catalogue(computed: dict[str, Any]) -> None:
+def test_computed_kpis_are_exactly_the_catalogue(computed: dict[str, PolicyResult[float]]) -> None:
     for result in computed.values():
-        for stage, kpis in result["kpis"].items():
-            assert set(kpis) - {"by_priority"} == set(CATALOGUE), stage
+        for stage, kpis in result.kpis.items():
+            assert set(kpis.values) == set(CATALOGUE), stage
             # the dicts are built in catalogue order, which is the JSON order
-            assert [k for k in kpis if k != "by_priority"] == list(CATALOGUE)
-            for group in kpis["by_priority"].values():
+            assert list(kpis.values) == list(CATALOGUE)
+            for group in kpis.by_priority.values():
                 assert list(group) == list(CATALOGUE)
         for key in ("by_unit", "by_area", "by_subregion"):
-            for stages in result[key].values():
+            for stages in result.breakdown(key).values():
                 for kpis in stages.values():
                     assert list(kpis) == list(CATALOGUE), key
 

@@ -14,6 +14,7 @@ import yaml
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
+from allokering.domain import Stage
 from api.cli import app
 from scenarios.loader import (
     REGION_DIR,
@@ -32,6 +33,7 @@ from tests.conftest import SMALL_REGION, compile_dict, small_scenario
 
 NAN = math.nan
 INF = math.inf
+FV, TR = Stage.FIRST_VISIT, Stage.TREATMENT
 REGIONS = ("ostergotland", "jonkoping", "kalmar")
 
 
@@ -199,7 +201,7 @@ def test_new_kpis_are_listed() -> None:
 def test_share_other_region_and_cost_overall_and_by_group() -> None:
     spec, pts, rec = _setup()
     k = replication_kpis(spec, pts, rec)
-    fv, tr = k["kpis"]["first_visit"], k["kpis"]["treatment"]
+    fv, tr = k.kpis[FV], k.kpis[TR]
     # served in [31, 365): r0, r1, r3, r4, r5 — of them r1 and r3 in another region
     assert fv["completed"] == 5
     assert fv["share_other_region"] == pytest.approx(2 / 5)
@@ -210,7 +212,7 @@ def test_share_other_region_and_cost_overall_and_by_group() -> None:
     assert tr["cross_region_cost_sek"] == pytest.approx(1 * TR_PRICE)
 
     def kpi(group: str, gid: str, stage: str, name: str) -> float:
-        return float(k[group][gid][stage][name])
+        return float(k.breakdown(group)[gid][Stage(stage)][name])
 
     # by unit: what each unit billed other regions (u1: r3; u3: r1; u2: nobody)
     assert kpi("by_unit", "u1", "first_visit", "share_other_region") == pytest.approx(0.5)
@@ -229,9 +231,9 @@ def test_share_other_region_and_cost_overall_and_by_group() -> None:
     assert kpi("by_subregion", "north", "treatment", "cross_region_cost_sek") == TR_PRICE
     assert kpi("by_subregion", "south", "treatment", "cross_region_cost_sek") == 0.0
     # the cost is always the count times the price
-    for stage, price in (("first_visit", FV_PRICE), ("treatment", TR_PRICE)):
+    for stage, price in ((FV, FV_PRICE), (TR, TR_PRICE)):
         for uid in spec.unit_ids:
-            u = k["by_unit"][uid][stage]
+            u = k.by_unit[uid][stage]
             if u["completed"]:
                 count = u["share_other_region"] * u["completed"]
                 assert u["cross_region_cost_sek"] == pytest.approx(count * price)
@@ -251,15 +253,15 @@ def test_without_administrative_regions_the_new_kpis_are_zero() -> None:
         replace(spec, area_region=("", "", ""), unit_region=("", "", "")),
     ):
         k = replication_kpis(plain, pts, rec)
-        for stage in ("first_visit", "treatment"):
-            assert k["kpis"][stage]["share_other_region"] == 0.0
-            assert k["kpis"][stage]["cross_region_cost_sek"] == 0.0
+        for stage in (FV, TR):
+            assert k.kpis[stage]["share_other_region"] == 0.0
+            assert k.kpis[stage]["cross_region_cost_sek"] == 0.0
 
 
 def test_gallsten_in_vgr_has_no_cross_region_care() -> None:
     _, spec = load_spec("gallsten", Overrides(horizon_days=120, warmup_days=30))
     assert not any(spec.area_region) and spec.cross_region_price_sek == (0.0, 0.0)
-    k = run_replication(spec, ["shared"], 1, 0)["shared"]["kpis"]["first_visit"]
+    k = run_replication(spec, ["shared"], 1, 0)["shared"].kpis[FV]
     assert k["completed"] > 0
     assert k["share_other_region"] == 0.0 and k["cross_region_cost_sek"] == 0.0
 
@@ -300,20 +302,20 @@ def test_separate_keeps_every_region_on_its_own_robot() -> None:
         assert unit in ROBOTS
         assert ROBOTS[unit] == spec.area_region[int(patients.area[ref])]
     k = replication_kpis(spec, patients, rec)
-    assert k["kpis"]["treatment"]["share_other_region"] == 0.0
-    assert k["kpis"]["treatment"]["cross_region_cost_sek"] == 0.0
-    assert k["kpis"]["first_visit"]["share_other_region"] == 0.0
+    assert k.kpis[TR]["share_other_region"] == 0.0
+    assert k.kpis[TR]["cross_region_cost_sek"] == 0.0
+    assert k.kpis[FV]["share_other_region"] == 0.0
 
 
 def test_shared_and_optimised_share_the_robots_across_regions() -> None:
     spec = _short_spec()
     k = run_replication(spec, ["separate", "shared", "optimised"], 11, 0)
     for policy in ("shared", "optimised"):
-        tr = k[policy]["kpis"]["treatment"]
+        tr = k[policy].kpis[TR]
         assert tr["share_other_region"] > 0.02
         count = tr["share_other_region"] * tr["completed"]
         assert tr["cross_region_cost_sek"] == pytest.approx(count * 120_000.0)
         # some robot treats patients of another region
-        imports = [k[policy]["by_unit"][u]["treatment"]["share_other_region"] for u in ROBOTS]
+        imports = [k[policy].by_unit[u][TR]["share_other_region"] for u in ROBOTS]
         assert max(imports) > 0.0
-    assert k["separate"]["kpis"]["treatment"]["share_other_region"] == 0.0
+    assert k["separate"].kpis[TR]["share_other_region"] == 0.0

@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from allokering.domain import Stage
 from simulering.kpis import replication_kpis
 from simulering.model import Records
 from simulering.patients import Patients
@@ -15,6 +16,7 @@ from tests.conftest import compile_dict, small_scenario
 
 NAN = math.nan
 INF = math.inf
+FV = Stage.FIRST_VISIT
 
 
 def _setup():
@@ -61,7 +63,7 @@ def _setup():
 def test_share_waiting_within_guarantee_month_end_snapshots() -> None:
     spec, pts, rec = _setup()
     k = replication_kpis(spec, pts, rec)
-    fv = k["kpis"]["first_visit"]
+    fv = k.kpis[FV]
     # Month ends in [31, 365): 58, 89, 119, ...  Waiting at the end of day 58:
     #   r0 (start 0.5, served 95): 58 days ≤ 90 → within
     #   r2 (start 40, withdraws at 80): within;  r3 (50.2, served 70): within
@@ -95,7 +97,7 @@ def test_long_waiters_and_bands() -> None:
     served = rec.served.copy()
     served[0, 0] = 200.0  # r0 now waits past day 90 at the March and April month ends
     rec = replace(rec, served=served)
-    fv = replication_kpis(spec, pts, rec)["kpis"]["first_visit"]
+    fv = replication_kpis(spec, pts, rec).kpis[FV]
     # Day 89 (31 Mar): r0 waited 89 → within (only r0 waiting: r4 PVV, r2 withdrawn).
     # Day 119 (30 Apr): r0 waited 119 (late), r5 19 → 0.5. Day 150: r0 150 → 0.0.
     # Day 180 (30 Jun): r0 waited 180 → 0.0. Then nobody waits.
@@ -117,11 +119,9 @@ def test_equity_gap_is_spread_between_subregions() -> None:
     served[0, 0] = 200.0  # a north patient waits long; the south patients don't
     rec = replace(rec, served=served)
     k = replication_kpis(spec, pts, rec)
-    north = k["by_subregion"]["north"]["first_visit"]["share_waiting_within_guarantee"]
-    south = k["by_subregion"]["south"]["first_visit"]["share_waiting_within_guarantee"]
-    assert k["kpis"]["first_visit"]["equity_gap"] == pytest.approx(abs(north - south))
+    north = k.by_subregion["north"][FV]["share_waiting_within_guarantee"]
+    south = k.by_subregion["south"][FV]["share_waiting_within_guarantee"]
+    assert k.kpis[FV]["equity_gap"] == pytest.approx(abs(north - south))
     assert south == 1.0 and north < 1.0
-    assert k["by_unit"]["u1"]["first_visit"]["utilisation"] == pytest.approx(30 / 40)
-    assert len(k["series"]["first_visit"]["queue_length"]["u1"]) == len(
-        k["series"]["month_end_day"]
-    )
+    assert k.by_unit["u1"][FV]["utilisation"] == pytest.approx(30 / 40)
+    assert len(k.series[FV].unit_queue_length["u1"]) == len(k.month_end_day)

@@ -6,46 +6,57 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
+from allokering.domain import Stage
 from api.cli import app
+from simulering.catalogue import Direction
 from simulering.kpis import KPI_NAMES
 from simulering.paired import (
+    CONFIDENCE,
     KPI_DIRECTION,
-    Direction,
     compare,
     compare_kpi,
-    mean_ci,
     opposite_directions,
     verdict,
 )
+from simulering.results import (
+    NO_ESTIMATE,
+    Comparison,
+    Estimate,
+    PairedComparison,
+    ReplicationKpis,
+    StageKpis,
+    estimate,
+)
+
+FV, TR = Stage.FIRST_VISIT, Stage.TREATMENT
 
 
-def test_mean_ci_by_hand() -> None:
+def test_estimate_by_hand() -> None:
     # differences 1, 2, 0, 2: mean 1.25, sample sd sqrt(2.75/3), t(0.975, 3) = 3.182446
-    ci = mean_ci([1.0, 2.0, 0.0, 2.0])
+    ci = estimate([1.0, 2.0, 0.0, 2.0])
     half = 3.182446305284263 * math.sqrt(2.75 / 3) / 2
-    assert ci["n"] == 4 and ci["mean"] == pytest.approx(1.25)
-    assert ci["ci95"] == pytest.approx([1.25 - half, 1.25 + half])
+    assert ci.n == 4 and ci.mean == pytest.approx(1.25)
+    assert [ci.lo, ci.hi] == pytest.approx([1.25 - half, 1.25 + half])
 
 
 def test_paired_difference_not_significant_by_hand() -> None:
     c = compare_kpi([1, 2, 3, 4], [2, 4, 3, 6], "higher", "shared", "separate")
-    assert c["difference"]["mean"] == pytest.approx(1.25)
-    lo, hi = c["difference"]["ci95"]
+    assert c.difference.mean == pytest.approx(1.25)
+    lo, hi = c.difference.lo, c.difference.hi
     assert lo == pytest.approx(-0.27346, abs=1e-4) and hi == pytest.approx(2.77346, abs=1e-4)
-    assert c["baseline_mean"] == pytest.approx(2.5) and c["policy_mean"] == pytest.approx(3.75)
-    assert not c["significant"] and c["better"] is None
+    assert c.baseline_mean == pytest.approx(2.5) and c.policy_mean == pytest.approx(3.75)
+    assert not c.significant and c.better is None
 
 
 def test_pairing_removes_shared_noise() -> None:
     # huge spread between replications, constant +1 within: significant when paired
     base = [10.0, 50.0, 90.0, 130.0]
     c = compare_kpi(base, [b + 1 + 0.01 * i for i, b in enumerate(base)], "higher", "p", "b")
-    assert c["significant"] and c["better"] == "p"
+    assert c.significant and c.better == "p"
 
 
 @pytest.mark.parametrize(
@@ -57,21 +68,18 @@ def test_direction_decides_who_is_better(direction: Direction, delta: int, bette
     c = compare_kpi(
         base, [x + delta * (1 + 0.1 * i) for i, x in enumerate(base)], direction, "p", "b"
     )
-    assert c["significant"] and c["better"] == better
+    assert c.significant and c.better == better
 
 
 def test_no_direction_no_winner() -> None:
     c = compare_kpi([1.0, 2.0, 3.0], [3.0, 4.1, 5.2], None, "p", "b")
-    assert c["significant"] and c["better"] is None
+    assert c.significant and c.better is None
 
 
 def test_nan_replications_left_out_and_too_few() -> None:
     c = compare_kpi([1.0, math.nan, 3.0], [2.0, 5.0, math.nan], "lower", "p", "b")
-    assert c["n"] == 1 and c["difference"]["mean"] == 1.0 and not c["significant"]
-    assert verdict({"mean": None, "ci95": [None, None], "n": 0}, "higher", "p", "b") == (
-        False,
-        None,
-    )
+    assert c.difference.n == 1 and c.difference.mean == 1.0 and not c.significant
+    assert verdict(NO_ESTIMATE, "higher", "p", "b") == (False, None)
 
 
 def test_directions_cover_every_kpi() -> None:
@@ -84,17 +92,18 @@ def test_directions_cover_every_kpi() -> None:
 
 
 def test_compare_structure() -> None:
-    reps = [
+    reps: list[ReplicationKpis] = [
         {
-            "a": {"first_visit": {"mean_wait_days": 10.0 + i}},
-            "b": {"first_visit": {"mean_wait_days": 5.0 + i + 0.1 * i * i}},
+            "a": {FV: StageKpis({"mean_wait_days": 10.0 + i})},
+            "b": {FV: StageKpis({"mean_wait_days": 5.0 + i + 0.1 * i * i})},
         }
         for i in range(5)
     ]
-    doc = compare(reps, ["a", "b"])
-    assert doc["baseline"] == "a" and set(doc["comparisons"]) == {"b"}
-    c = doc["comparisons"]["b"]["first_visit"]["mean_wait_days"]
-    assert c["difference"]["mean"] < 0 and c["significant"] and c["better"] == "b"
+    paired = compare(reps, ["a", "b"])
+    assert paired.baseline == "a" and set(paired.comparisons) == {"b"}
+    c = paired.comparisons["b"][FV]["mean_wait_days"]
+    assert c.difference.mean is not None
+    assert c.difference.mean < 0 and c.significant and c.better == "b"
 
 
 def test_cli_prints_and_writes_paired(tmp_path: Path) -> None:
@@ -135,29 +144,31 @@ def test_cli_prints_and_writes_paired(tmp_path: Path) -> None:
 def test_share_difference_cut_to_minus_one_one() -> None:
     # two replications, a huge swing: the plain t-interval leaves [-1, 1]
     c = compare_kpi([0.0, 1.0], [1.0, 0.0], "higher", "p", "b", kind="share")
-    assert c["difference"]["ci95"] == [-1.0, 1.0] and not c["significant"]
+    assert (c.difference.lo, c.difference.hi) == (-1.0, 1.0) and not c.significant
     plain = compare_kpi([0.0, 1.0], [1.0, 0.0], "higher", "p", "b")
-    assert plain["difference"]["ci95"][0] < -1.0  # the unbounded kind keeps the t-interval
+    assert plain.difference.lo is not None
+    assert plain.difference.lo < -1.0  # the unbounded kind keeps the t-interval
 
 
 def test_compare_uses_each_kpis_range_also_by_priority() -> None:
-    def rep(base: float, pol: float) -> dict[str, Any]:
-        def stage(x: float) -> dict[str, Any]:
-            return {
-                "share_waiting_within_guarantee": x,
-                "by_priority": {"P1": {"share_waiting_within_guarantee": x}},
-            }
+    def rep(base: float, pol: float) -> ReplicationKpis:
+        def stage(x: float) -> StageKpis[float]:
+            return StageKpis(
+                values={"share_waiting_within_guarantee": x},
+                by_priority={"P1": {"share_waiting_within_guarantee": x}},
+            )
 
-        return {"a": {"first_visit": stage(base)}, "b": {"first_visit": stage(pol)}}
+        return {"a": {FV: stage(base)}, "b": {FV: stage(pol)}}
 
-    doc = compare([rep(0.0, 1.0), rep(1.0, 0.1)], ["a", "b"])
-    stage = doc["comparisons"]["b"]["first_visit"]
+    paired = compare([rep(0.0, 1.0), rep(1.0, 0.1)], ["a", "b"])
+    stage = paired.comparisons["b"][FV]
     for c in (
         stage["share_waiting_within_guarantee"],
-        stage["by_priority"]["P1"]["share_waiting_within_guarantee"],
+        stage.by_priority["P1"]["share_waiting_within_guarantee"],
     ):
-        lo, hi = c["difference"]["ci95"]
-        assert -1.0 <= lo <= c["difference"]["mean"] <= hi <= 1.0
+        lo, hi, mean = c.difference.lo, c.difference.hi, c.difference.mean
+        assert lo is not None and hi is not None and mean is not None
+        assert -1.0 <= lo <= mean <= hi <= 1.0
 
 
 def test_new_kpis_have_directions() -> None:
@@ -171,32 +182,45 @@ def test_new_kpis_have_directions() -> None:
 
 
 def test_opposite_directions_found_from_the_means() -> None:
-    def d(mean: float) -> dict[str, Any]:
-        return {"difference": {"mean": mean, "ci95": [mean - 1, mean + 1]}}
+    def d(mean: float) -> Comparison:
+        """Only the mean difference matters; the rest is filler."""
+        return Comparison(
+            baseline_mean=None,
+            policy_mean=None,
+            difference=Estimate(mean, mean - 1, mean + 1, 5),
+            significant=False,
+            better=None,
+        )
 
-    paired = {
-        "baseline": "separate",
-        "comparisons": {
+    def paired(comparisons: dict[str, dict[Stage, StageKpis[Comparison]]]) -> PairedComparison:
+        return PairedComparison("separate", CONFIDENCE, KPI_DIRECTION, comparisons)
+
+    found = paired(
+        {
             "shared": {
-                "first_visit": {
-                    "share_completed_within_guarantee": d(0.031),
-                    "share_completed_within_guarantee_incl_pvv": d(-0.01),
-                    "share_waiting_within_guarantee": d(0.0001),  # rounds to 0: no direction
-                    "mean_wait_days": d(4.2),
-                },
-                "treatment": {
-                    "share_completed_within_guarantee": d(-0.02),
-                    "share_waiting_within_guarantee": d(0.01),
-                    "mean_wait_days": d(-1.0),
-                    "by_priority": {"P1": {"mean_wait_days": d(3.0)}},
-                },
+                FV: StageKpis(
+                    {
+                        "share_completed_within_guarantee": d(0.031),
+                        "share_completed_within_guarantee_incl_pvv": d(-0.01),
+                        "share_waiting_within_guarantee": d(0.0001),  # rounds to 0: no direction
+                        "mean_wait_days": d(4.2),
+                    }
+                ),
+                TR: StageKpis(
+                    values={
+                        "share_completed_within_guarantee": d(-0.02),
+                        "share_waiting_within_guarantee": d(0.01),
+                        "mean_wait_days": d(-1.0),
+                    },
+                    by_priority={"P1": {"mean_wait_days": d(3.0)}},
+                ),
             }
-        },
-    }
-    cases = opposite_directions(paired)
-    assert [(c["stage"], c["kpi"], c["share_better"], c["pvv"]) for c in cases] == [
-        ("first_visit", "share_completed_within_guarantee", True, True),
-        ("treatment", "share_completed_within_guarantee", False, False),
+        }
+    )
+    cases = opposite_directions(found)
+    assert [(c.stage, c.kpi, c.share_better, c.patient_chosen) for c in cases] == [
+        (FV, "share_completed_within_guarantee", True, True),
+        (TR, "share_completed_within_guarantee", False, False),
     ]
-    assert cases[0]["share_difference"] == 0.031 and cases[0]["wait_difference"] == 4.2
-    assert opposite_directions({"comparisons": None}) == []
+    assert cases[0].share_difference == 0.031 and cases[0].wait_difference == 4.2
+    assert opposite_directions(paired({})) == []

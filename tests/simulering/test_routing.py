@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from scenarios.loader import Overrides, load_spec
-from scenarios.overrides import load_spec_with
+from allokering.domain import Stage
+from scenarios.experiment import Experiment
+from scenarios.loader import load_spec
 from simulering.kpis import _view, replication_kpis, waiting_at
 from simulering.model import Model, Records
 from simulering.patients import Patients, draw_patients
@@ -88,14 +89,14 @@ def test_deadline_rule_lets_overdue_routine_referrals_crowd_p1_out() -> None:
 def test_by_priority_kpis_use_each_group_own_limit() -> None:
     spec = _crowded()
     patients, rec = _run(spec, "separate")
-    k = replication_kpis(spec, patients, rec)["kpis"]["first_visit"]
+    k = replication_kpis(spec, patients, rec).kpis[Stage.FIRST_VISIT]
     p1 = patients.priority == 0
     done = ~np.isnan(rec.served[0]) & (rec.served[0] >= spec.warmup_days)
     done &= rec.served[0] < spec.horizon_days
     cal = np.floor(rec.served[0]) - np.floor(rec.clock_start[0])
     expected = np.mean(cal[p1 & done] <= 30)
-    assert k["by_priority"]["P1"]["share_completed_within_guarantee"] == pytest.approx(expected)
-    assert k["by_priority"]["P1"]["completed"] == np.count_nonzero(p1 & done)
+    assert k.by_priority["P1"]["share_completed_within_guarantee"] == pytest.approx(expected)
+    assert k.by_priority["P1"]["completed"] == np.count_nonzero(p1 & done)
 
 
 def _spare() -> dict[str, Any]:
@@ -202,12 +203,13 @@ def test_no_show_occupies_the_server_in_server_pools() -> None:
     waits with it (before the fix they were the same as without no-shows)."""
     waits = []
     for share in (0.0, 0.1):
-        _, spec = load_spec_with(
+        spec = Experiment.load(
             "textbook_mmc",
             [f"behaviour.no_show_share={share}"],
-            Overrides(horizon_days=1500, warmup_days=100),
-        )
+            horizon_days=1500,
+            warmup_days=100,
+        ).spec
         patients, rec = _run(spec, "separate", seed=2)
-        kpis = replication_kpis(spec, patients, rec)["kpis"]["first_visit"]
+        kpis = replication_kpis(spec, patients, rec).kpis[Stage.FIRST_VISIT]
         waits.append(kpis["mean_wait_days"])
     assert waits[1] > 1.4 * waits[0]

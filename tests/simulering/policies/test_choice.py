@@ -4,22 +4,26 @@ travel, and re-choose while waiting when the figures move."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from typing import Any
 
 import numpy as np
 import pytest
 
+from allokering.domain import Stage
 from scenarios.loader import Overrides, load_spec
 from simulering.kpis import replication_kpis
 from simulering.model import Model, Records
 from simulering.patients import Patients, draw_patients
 from simulering.policies import RoutingPolicy, make_policy
 from simulering.policies.choice import WINDOW_DAYS, PatientChoice
+from simulering.results import PolicyResult
 from simulering.spec import ModelSpec
 from simulering.streams import replication_stream
 from tests.conftest import compile_dict, small_scenario
+from tests.simulering.result_json import policy_json
+
+FV, TR = Stage.FIRST_VISIT, Stage.TREATMENT
 
 
 def _run(spec: ModelSpec, policy: RoutingPolicy, seed: int = 5) -> tuple[Patients, Records]:
@@ -28,7 +32,7 @@ def _run(spec: ModelSpec, policy: RoutingPolicy, seed: int = 5) -> tuple[Patient
     return patients, Model(spec, patients, policy, streams.get("policy")).run()
 
 
-def _kpis(spec: ModelSpec, policy: RoutingPolicy, seed: int = 5) -> dict[str, Any]:
+def _kpis(spec: ModelSpec, policy: RoutingPolicy, seed: int = 5) -> PolicyResult[float]:
     patients, records = _run(spec, policy, seed)
     return replication_kpis(spec, patients, records)
 
@@ -100,19 +104,19 @@ def test_registered_and_runs_on_the_small_scenario() -> None:
     spec = compile_dict(small_scenario())
     policy = make_policy("patient_choice", spec)
     assert policy.name == "patient_choice"
-    kpis = _kpis(spec, policy)["kpis"]
-    assert kpis["first_visit"]["completed"] > 0 and kpis["treatment"]["completed"] > 0
-    assert kpis["first_visit"]["patient_chosen_waits"] == 0
+    kpis = _kpis(spec, policy).kpis
+    assert kpis[FV]["completed"] > 0 and kpis[TR]["completed"] > 0
+    assert kpis[FV]["patient_chosen_waits"] == 0
 
 
 def test_same_seed_same_result_and_gallsten_runs() -> None:
     spec = compile_dict(small_scenario())
     a = _kpis(spec, make_policy("patient_choice", spec))
     b = _kpis(spec, make_policy("patient_choice", spec))
-    assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+    assert policy_json(a) == policy_json(b)
     _, gallsten = load_spec("gallsten", Overrides(horizon_days=150, warmup_days=30))
-    kpis = _kpis(gallsten, make_policy("patient_choice", gallsten))["kpis"]
-    assert kpis["first_visit"]["completed"] > 0
+    kpis = _kpis(gallsten, make_policy("patient_choice", gallsten)).kpis
+    assert kpis[FV]["completed"] > 0
 
 
 def test_choice_draw_is_a_new_stream_that_leaves_the_others_alone() -> None:

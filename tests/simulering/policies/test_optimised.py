@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pytest
 
+from allokering.domain import Stage
 from allokering.problem import AllocationProblem, AllocationResult
 from allokering.validate import validate
 from scenarios.loader import Overrides, load_spec
@@ -17,9 +17,13 @@ from simulering.model import Model, Records
 from simulering.patients import Patients, draw_patients
 from simulering.policies import RoutingPolicy, make_policy
 from simulering.policies.optimised import OptimisedPolicy
+from simulering.results import PolicyResult
 from simulering.spec import ModelSpec
 from simulering.streams import replication_stream
 from tests.conftest import compile_dict, small_scenario
+from tests.simulering.result_json import policy_json
+
+FV, TR = Stage.FIRST_VISIT, Stage.TREATMENT
 
 
 def _run(spec: ModelSpec, policy: RoutingPolicy, seed: int = 3) -> tuple[Patients, Records]:
@@ -28,7 +32,7 @@ def _run(spec: ModelSpec, policy: RoutingPolicy, seed: int = 3) -> tuple[Patient
     return patients, Model(spec, patients, policy, streams.get("policy")).run()
 
 
-def _kpis(spec: ModelSpec, policy: RoutingPolicy, seed: int = 3) -> dict[str, Any]:
+def _kpis(spec: ModelSpec, policy: RoutingPolicy, seed: int = 3) -> PolicyResult[float]:
     patients, records = _run(spec, policy, seed)
     return replication_kpis(spec, patients, records)
 
@@ -54,8 +58,8 @@ def test_registered_and_runs_on_the_small_scenario() -> None:
     policy = make_policy("optimised", spec)
     assert policy.name == "optimised"
     kpis = _kpis(spec, policy)
-    assert kpis["kpis"]["first_visit"]["completed"] > 0
-    assert kpis["kpis"]["treatment"]["completed"] > 0
+    assert kpis.kpis[FV]["completed"] > 0
+    assert kpis.kpis[TR]["completed"] > 0
     assert isinstance(policy, OptimisedPolicy) and policy.plans > 0
 
 
@@ -63,7 +67,7 @@ def test_same_seed_same_result() -> None:
     spec = compile_dict(small_scenario())
     a = _kpis(spec, make_policy("optimised", spec))
     b = _kpis(spec, make_policy("optimised", spec))
-    assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+    assert policy_json(a) == policy_json(b)
 
 
 def test_gallsten_short_horizon_every_plan_validates() -> None:
@@ -80,7 +84,7 @@ def test_gallsten_short_horizon_every_plan_validates() -> None:
         assert result.status == "optimal"
     assert any(r.booked is not None for _, p, _ in plans for r in p.referrals)
     kpis = replication_kpis(spec, patients, records)
-    assert kpis["kpis"]["first_visit"]["completed"] > 0
+    assert kpis.kpis[FV]["completed"] > 0
 
 
 def test_plans_respect_known_travel_limits_and_the_week_capacity() -> None:
@@ -99,8 +103,8 @@ def test_plans_respect_known_travel_limits_and_the_week_capacity() -> None:
 
 def test_beats_separate_when_a_neighbour_has_room() -> None:
     spec = _overloaded()
-    sep = _kpis(spec, make_policy("separate", spec))["kpis"]["first_visit"]
-    opt = _kpis(spec, make_policy("optimised", spec))["kpis"]["first_visit"]
+    sep = _kpis(spec, make_policy("separate", spec)).kpis[FV]
+    opt = _kpis(spec, make_policy("optimised", spec)).kpis[FV]
     assert opt["share_completed_within_guarantee"] > sep["share_completed_within_guarantee"] + 0.05
     assert opt["share_waiting_within_guarantee"] > sep["share_waiting_within_guarantee"]
     assert opt["share_outside_home_unit"] > 0.0
@@ -109,8 +113,8 @@ def test_beats_separate_when_a_neighbour_has_room() -> None:
 def test_fewer_declines_and_less_travel_than_shared() -> None:
     """The plan sends patients only as far as a breach or a long wait is worth."""
     spec = compile_dict(small_scenario())
-    shared = _kpis(spec, make_policy("shared", spec))["kpis"]["first_visit"]
-    opt = _kpis(spec, make_policy("optimised", spec))["kpis"]["first_visit"]
+    shared = _kpis(spec, make_policy("shared", spec)).kpis[FV]
+    opt = _kpis(spec, make_policy("optimised", spec)).kpis[FV]
     assert opt["mean_travel_km"] < shared["mean_travel_km"]
     assert opt["patient_chosen_waits"] < shared["patient_chosen_waits"]
 
