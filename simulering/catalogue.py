@@ -367,6 +367,20 @@ KPIS: Final[tuple[Kpi, ...]] = (
         en="Waiting at the end of the horizon",
     ),
     Kpi(
+        name="waiting_at_month_end",
+        kind="count",
+        range="non_negative",
+        direction="lower",
+        definition=(
+            "SKR: antal väntande — the number of patients waiting at a month end in the "
+            "collection period (PVV excluded), the mean over the month ends."
+        ),
+        terminal="Waiting at month ends (mean)",
+        markdown="Number waiting at month ends (mean, excl. PVV)",
+        sv="Antal väntande (månadsslut, medel)",
+        en="Number waiting (month ends, mean)",
+    ),
+    Kpi(
         name="share_waiting_within_guarantee_incl_pvv",
         kind="share",
         range="share",
@@ -420,6 +434,7 @@ TERMINAL: Final[tuple[str, ...]] = (
     "arrived",
     "completed",
     "withdrawn",
+    "waiting_at_month_end",
     "waiting_at_horizon",
     "patient_chosen_waits",
     "share_patient_chosen",

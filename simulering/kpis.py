@@ -31,6 +31,8 @@ Definitions (SKR, "Väntetider i vården"; DESIGN.md):
 - counts in the period: ``arrived`` (clock started), ``completed``, ``withdrawn``,
   ``patient_chosen_waits`` (PVV began), ``no_shows``; ``share_patient_chosen``: of the
   referrals that arrived in the period, the share whose PVV began before the horizon.
+- ``waiting_at_month_end`` (*antal väntande*): the number waiting at the month ends in
+  the collection period (PVV excluded), the mean over the month ends.
 - ``waiting_at_horizon``: referrals still waiting (not served, not withdrawn, PVV
   included) at the end of the last day — not served within the horizon.
 - ``share_waiting_within_guarantee_incl_pvv``, ``share_completed_within_guarantee_incl_pvv``:
@@ -352,6 +354,7 @@ def _group_kpis(
         )
         k["no_shows"] = float(rec.no_shows[s]) if n == 1 else np.nan
         k["waiting_at_horizon"] = float(at_horizon[g])
+        k["waiting_at_month_end"] = float(total / len(days)) if days else np.nan
         k["share_waiting_within_guarantee_incl_pvv"] = float(share_waiting_all[g])
         k["share_completed_within_guarantee_incl_pvv"] = float(share_completed_all[g])
         result.append(k)

@@ -10,6 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from allokering.domain import Stage
+from simulering.kpis import replication_kpis
+from simulering.patients import draw_patients
 from simulering.results import (
     BOUNDS,
     NO_ESTIMATE,
@@ -18,7 +20,8 @@ from simulering.results import (
     estimate,
     estimate_kpi,
 )
-from simulering.runner import run_simulation
+from simulering.runner import run_policy, run_simulation
+from simulering.streams import replication_stream
 from tests.conftest import compile_dict, small_scenario
 
 
@@ -78,3 +81,17 @@ def test_share_estimate_stays_in_range_and_contains_the_mean(values: list[float]
 def test_estimate_round_trip() -> None:
     e = Estimate(0.5, 0.25, 0.75)
     assert Estimate.from_document(e.to_document()) == e
+
+
+def test_number_waiting_is_the_mean_queue_at_collection_month_ends() -> None:
+    """``waiting_at_month_end`` (SKR *antal väntande*) agrees with the region's monthly
+    queue-length series over the month ends after the warm-up (two computations)."""
+    spec = compile_dict(small_scenario())
+    pts = draw_patients(spec, replication_stream(3, 0))
+    rep = replication_kpis(spec, pts, run_policy(spec, pts, "shared", 3, 0))
+    for stage in Stage:
+        queue = rep.series[stage].region_queue_length
+        days = [d for d in queue if spec.warmup_days <= d < spec.horizon_days]
+        expected = sum(queue[d] for d in days) / len(days)
+        assert rep.kpis[stage]["waiting_at_month_end"] == pytest.approx(expected)
+        assert expected > 0
