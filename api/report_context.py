@@ -5,7 +5,7 @@ command line builds a :class:`~simulering.report.ReportContext` here and passes 
 
     sc, spec = load_spec(ref, overrides)
     ctx = report_context(sc, load_region(sc, resolve_scenario_path(ref)))
-    write_report(doc, ctx, Path("report.html"), lang="sv")
+    write_report(result, ctx, Path("report.html"), lang="sv")
 """
 
 from __future__ import annotations

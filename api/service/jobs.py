@@ -20,7 +20,6 @@ from pydantic import ValidationError
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.documents import simulation_document
 from api.service.db_schema import SimulationJobRow, utcnow
 from api.service.http_problems import Problem
 from api.service.settings import Settings
@@ -169,13 +168,14 @@ class JobRunner:
             self.settings.dask_address,
             start_method="spawn",
         ) as ex:
-            run = run_simulation(spec, policies, seed, reps, progress=progress, executor=ex)
-        name = sc.name
-        doc = simulation_document(name, spec, seed, reps, [], kind, run)
+            run = run_simulation(
+                spec, policies, seed, reps, progress=progress, executor=ex, scenario=sc.name
+            )
+        doc = run.to_document()
         from api.report_context import report_context
         from simulering.report import render_report
 
-        html = render_report(doc, report_context(sc, load_region(sc, path)), "sv")
+        html = render_report(run, report_context(sc, load_region(sc, path)), "sv")
         return doc, html
 
     def close(self) -> None:
