@@ -16,9 +16,9 @@ from sqlalchemy.exc import OperationalError
 
 from api.cli.common import console, err
 from api.service import db
+from api.service.db_schema import ApiKeyRow, AuditRow, utcnow
 from api.service.keys import Role, create_key, roles_of
 from api.service.settings import Settings
-from api.service.tables import ApiKeyRow, AuditRow, utcnow
 
 DatabaseUrl = Annotated[
     str | None,

@@ -12,33 +12,36 @@ from contextlib import asynccontextmanager
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 from prometheus_fastapi_instrumentator import Instrumentator
-from sqlalchemy import text
 
-from api.service import (
-    db,
-    http_problems,
-    logs,
-    routes_admin,
-    routes_estimate,
-    routes_planner,
-    routes_queue,
-)
-from api.service.audit_writer import AuditWriter
-from api.service.deps import State
+from api.service import db, http_problems, logs
+from api.service.audit import AuditWriter
+from api.service.geography import Geography, load_geography
 from api.service.jobs import JobRunner
 from api.service.keys import KeyCache
-from api.service.queue import Geography, SuggestionCache
+from api.service.routes import ROUTERS
 from api.service.settings import Settings
-from scenarios.loader import REGION_DIR, ScenarioError, _read_yaml, _validate
-from scenarios.schema import RegionSpec
+from api.service.state import State
+from api.service.suggestions import SuggestionCache
+from api.service.unit_of_work import UnitOfWork
+from scenarios.loader import ScenarioError
 
 VERSION = "1"
 
 
-def load_geography(region: str) -> Geography:
-    path = REGION_DIR / f"{region}.yaml"
-    spec = _validate(RegionSpec, _read_yaml(path), path)
-    return Geography({a.id: (a.name, a.lat, a.lon) for a in spec.areas})
+def start(settings: Settings, geography: Geography) -> State:
+    """Migrate the database, open its engines and start the background workers."""
+    db.upgrade(settings.database_url)
+    cache = SuggestionCache(geography, settings.suggestion_cache_seconds)
+    uow = UnitOfWork.open(settings, on_suggestions_changed=cache.invalidate)
+    jobs = JobRunner(uow, settings)
+    jobs.recover()
+    return State(settings, uow, geography, jobs, cache, AuditWriter(uow), KeyCache())
+
+
+def stop(state: State) -> None:
+    state.jobs.close()
+    state.audit.close()
+    state.uow.close()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -51,26 +54,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db.upgrade(settings.database_url)
-        engine = db.make_engine(
-            settings.database_url,
-            synchronous=settings.sqlite_synchronous,
-            pool_size=settings.pool_size,
-        )
-        reader = db.make_engine(settings.database_url, pool_size=settings.pool_size, read_only=True)
-        sessions, readers = db.session_factory(engine), db.session_factory(reader)
-        jobs = JobRunner(sessions, settings)
-        jobs.recover()
-        cache = SuggestionCache(geography, settings.suggestion_cache_seconds)
-        audit = AuditWriter(sessions)
-        app.state.remiss = State(settings, sessions, geography, jobs, cache, readers, audit)
-        app.state.sessions, app.state.readers = sessions, readers
-        app.state.keys = KeyCache()
+        app.state.remiss = start(settings, geography)
         yield
-        jobs.close()
-        audit.close()
-        engine.dispose()
-        reader.dispose()
+        stop(app.state.remiss)
 
     app = FastAPI(
         title="remiss",
@@ -82,17 +68,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     http_problems.install(app)
     app.add_middleware(logs.RequestLog)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
-    for r in (routes_queue, routes_admin, routes_planner, routes_estimate):
-        app.include_router(r.router)
+    for router in ROUTERS:
+        app.include_router(router)
     Instrumentator(excluded_handlers=["/metrics"]).instrument(app).expose(
         app, include_in_schema=False
     )
-
-    @app.get("/healthz", tags=["operations"])
-    def healthz() -> dict[str, str]:
-        """Liveness and database reachability."""
-        with app.state.remiss.readers() as s:
-            s.execute(text("SELECT 1"))
-        return {"status": "ok"}
-
     return app

@@ -16,6 +16,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -93,6 +94,7 @@ def make_engine(
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions whose rows stay readable after the commit (``expire_on_commit=False``)."""
     return sessionmaker(engine, expire_on_commit=False)
 
 
@@ -109,7 +111,6 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 
 def current_revision(engine: Engine) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
+    """The Alembic revision the database is at (None before the first migration)."""
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()

@@ -1,36 +1,28 @@
-"""Shared pieces of the routes: the app's state, the request id."""
+"""What the routes share: typed dependencies (the service's state, the caller's role),
+the request id, and the refusal of query parameters a route does not declare."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Annotated, Any
 
 from asgi_correlation_id import correlation_id
-from fastapi import Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.dependencies.models import Dependant
-from sqlalchemy.orm import Session, sessionmaker
 
-from api.service.audit_writer import AuditWriter
-from api.service.http_problems import Problem
-from api.service.jobs import JobRunner
-from api.service.queue import Geography, SuggestionCache
-from api.service.settings import Settings
-
-
-@dataclass
-class State:
-    settings: Settings
-    sessions: sessionmaker[Session]
-    geography: Geography
-    jobs: JobRunner
-    suggestions: SuggestionCache
-    readers: sessionmaker[Session]
-    """Read-only sessions (SQLite: deferred transactions that never wait for a writer)."""
-    audit: AuditWriter
+from api.service.http_problems import RESPONSES, Problem
+from api.service.keys import Caller, Role, require
+from api.service.state import State
 
 
 async def state(request: Request) -> State:
     st: State = request.app.state.remiss
     return st
+
+
+St = Annotated[State, Depends(state)]
+Portal = Annotated[Caller, Depends(require(Role.portal))]
+Planner = Annotated[Caller, Depends(require(Role.planner))]
+Admin = Annotated[Caller, Depends(require(Role.admin))]
 
 
 def request_id() -> str:
@@ -65,3 +57,11 @@ async def no_unknown_query(request: Request) -> None:
             f"query: unknown query parameter (this route takes: {allowed})",
             [{"field": "query", "message": "unknown query parameter"}],
         )
+
+
+def v1_router(**options: Any) -> APIRouter:
+    """A router under ``/v1`` that documents the problem responses and refuses unknown
+    query parameters; ``options`` as for :class:`fastapi.APIRouter` (``tags``, ...)."""
+    return APIRouter(
+        prefix="/v1", responses=RESPONSES, dependencies=[Depends(no_unknown_query)], **options
+    )

@@ -69,6 +69,13 @@ class Problem(Exception):
         self.status, self.title, self.detail, self.errors = status, title, detail, errors
 
 
+def invalid_field(field: str, message: str) -> Problem:
+    """A 422 naming one field (``body.area``): detail ``field: message``."""
+    return Problem(
+        422, "Invalid request", f"{field}: {message}", [{"field": field, "message": message}]
+    )
+
+
 def problem_response(
     request: Request,
     status: int,

@@ -18,11 +18,12 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from api.service.db_schema import SimulationJobRow, utcnow
-from api.service.http_problems import Problem
+from api.service.http_problems import Problem, invalid_field
 from api.service.settings import Settings
+from api.service.unit_of_work import UnitOfWork
 from scenarios.loader import (
     LIBRARY_DIR,
     REGION_DIR,
@@ -44,6 +45,7 @@ INTERRUPTED = "interrupted by a server restart"
 
 
 def library_names() -> list[str]:
+    """The scenarios of the library, by name."""
     return [p.stem for p in list_library()]
 
 
@@ -54,7 +56,7 @@ def resolve(
     overrides = Overrides(horizon_days, warmup_days)
     if isinstance(scenario, str):
         if scenario not in library_names():
-            raise _bad("body.scenario", f"no library scenario {scenario!r}")
+            raise invalid_field("body.scenario", f"no library scenario {scenario!r}")
         path = LIBRARY_DIR / f"{scenario}.yaml"
         try:
             sc = load_scenario(path)
@@ -66,43 +68,40 @@ def resolve(
     except ValidationError as exc:
         e = exc.errors()[0]
         where = ".".join(str(p) for p in ("body", "scenario", *e["loc"]))
-        raise _bad(where, str(e["msg"]).removeprefix("Value error, ")) from None
+        raise invalid_field(where, str(e["msg"]).removeprefix("Value error, ")) from None
     if isinstance(sc.region, str) and not (REGION_DIR / f"{sc.region}.yaml").is_file():
-        raise _bad("body.scenario.region", f"no region file {sc.region!r}")
+        raise invalid_field("body.scenario.region", f"no region file {sc.region!r}")
     path = REGION_DIR / "inline.yaml"
     try:
         region = load_region(sc, path)
         check_references(sc, region, path)
         return sc, compile_scenario(sc, region, overrides), path
     except ScenarioError as exc:
-        raise _bad(f"body.scenario.{exc.field}", exc.problem) from None
+        raise invalid_field(f"body.scenario.{exc.field}", exc.problem) from None
     except ValueError as exc:
-        raise _bad("body.scenario", str(exc)) from None
-
-
-def _bad(field: str, message: str) -> Problem:
-    return Problem(
-        422, "Invalid request", f"{field}: {message}", [{"field": field, "message": message}]
-    )
+        raise invalid_field("body.scenario", str(exc)) from None
 
 
 def check_policies(policies: list[str]) -> None:
+    """422 naming the first unknown policy."""
     for i, p in enumerate(policies):
         if p not in KNOWN_POLICIES:
-            raise _bad(f"body.policies.{i}", f"unknown policy; known: {', '.join(KNOWN_POLICIES)}")
+            raise invalid_field(
+                f"body.policies.{i}", f"unknown policy; known: {', '.join(KNOWN_POLICIES)}"
+            )
 
 
 class JobRunner:
     """Runs queued simulation jobs in a background thread, one at a time."""
 
-    def __init__(self, sessions: sessionmaker[Session], settings: Settings) -> None:
-        self.sessions = sessions
+    def __init__(self, uow: UnitOfWork, settings: Settings) -> None:
+        self.uow = uow
         self.settings = settings
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="remiss-job")
 
     def recover(self) -> int:
         """Mark jobs left queued or running by a previous process as failed."""
-        with self.sessions.begin() as s:
+        with self.uow.writing() as s:
             res = s.execute(
                 update(SimulationJobRow)
                 .where(SimulationJobRow.state.in_(("queued", "running")))
@@ -110,25 +109,28 @@ class JobRunner:
             )
         return int(res.rowcount)  # type: ignore[attr-defined]
 
-    def submit(self, actor: str, request: dict[str, Any]) -> str:
+    def add(self, session: Session, actor: str, request: dict[str, Any]) -> str:
+        """A queued job in the caller's transaction; :meth:`start` it once committed."""
         job_id = str(uuid.uuid4())
-        with self.sessions.begin() as s:
-            s.add(
-                SimulationJobRow(
-                    id=job_id,
-                    actor=actor,
-                    state="queued",
-                    progress=0.0,
-                    request=request,
-                    created_at=utcnow(),
-                    updated_at=utcnow(),
-                )
+        session.add(
+            SimulationJobRow(
+                id=job_id,
+                actor=actor,
+                state="queued",
+                progress=0.0,
+                request=request,
+                created_at=utcnow(),
+                updated_at=utcnow(),
             )
-        self.pool.submit(self._run, job_id)
+        )
         return job_id
 
+    def start(self, job_id: str) -> None:
+        """Run a committed queued job when the jobs before it are done."""
+        self.pool.submit(self._run, job_id)
+
     def _set(self, job_id: str, **values: Any) -> None:
-        with self.sessions.begin() as s:
+        with self.uow.writing() as s:
             s.execute(
                 update(SimulationJobRow)
                 .where(SimulationJobRow.id == job_id)
@@ -136,7 +138,7 @@ class JobRunner:
             )
 
     def _run(self, job_id: str) -> None:
-        with self.sessions() as s:
+        with self.uow.reading() as s:
             job = s.get(SimulationJobRow, job_id)
             request = dict(job.request) if job else {}
         try:
@@ -172,6 +174,8 @@ class JobRunner:
                 spec, policies, seed, reps, progress=progress, executor=ex, scenario=sc.name
             )
         doc = run.to_document()
+        # Lazy loading: the report's modules (Plotly) load with the first finished job,
+        # not with every service process.
         from api.report_context import report_context
         from simulering.report import render_report
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from api.service.db_schema import ApiKeyRow, utcnow
 from api.service.http_problems import Problem
+from api.service.unit_of_work import UnitOfWork
 
 
 class Role(StrEnum):
@@ -42,6 +43,7 @@ class Caller:
 
 
 def hash_key(key: str) -> str:
+    """The SHA-256 the database keeps of a key."""
     return hashlib.sha256(key.encode()).hexdigest()
 
 
@@ -63,6 +65,7 @@ def create_key(session: Session, roles: list[Role], name: str = "") -> tuple[Api
 
 
 def roles_of(row: ApiKeyRow) -> frozenset[Role]:
+    """The roles a key row holds."""
     return frozenset(Role(r) for r in row.roles.split(",") if r)
 
 
@@ -113,10 +116,11 @@ def require(*allowed: Role) -> Callable[..., Awaitable[Caller]]:
         if not key:
             raise Problem(401, "Unauthorized", "send an API key in the X-API-Key header")
         digest = hash_key(key)
-        cache: KeyCache = request.app.state.keys
+        cache: KeyCache = request.app.state.remiss.keys
+        uow: UnitOfWork = request.app.state.remiss.uow
         hit = cache.get(digest)
         if hit is None:
-            with request.app.state.readers() as session:
+            with uow.reading() as session:
                 row = session.scalar(select(ApiKeyRow).where(ApiKeyRow.key_hash == digest))
             if row is None:
                 raise Problem(401, "Unauthorized", "unknown or revoked API key")

@@ -210,3 +210,39 @@ class KeyOut(BaseModel):
 
 class NewKey(KeyOut):
     key: str = Field(description="Shown once; only its hash is stored")
+
+
+# --- scenarios and simulation jobs -----------------------------------------------------
+class ScenarioInfo(BaseModel):
+    name: str
+    title: str
+    description: str
+    policies: list[str]
+    replications: int
+    horizon_days: int
+
+
+class SimulationIn(BaseModel):
+    model_config = {"extra": "forbid", "strict": True}
+
+    scenario: str | dict[str, Any] = Field(
+        description="A library scenario name, or a whole scenario (its region a region "
+        "file name such as 'vgr', or inline)"
+    )
+    policies: list[str] | None = Field(None, min_length=1, max_length=5)
+    replications: int | None = Field(None, ge=1, le=1000)
+    seed: int | None = Field(None, ge=0, le=2**63 - 1)
+    horizon_days: int | None = Field(None, ge=1, le=3650)
+    warmup_days: int | None = Field(None, ge=0, le=3650)
+
+
+class SimulationOut(BaseModel):
+    id: str
+    state: str = Field(description="queued | running | done | failed")
+    progress: float
+    request: dict[str, Any]
+    error: str | None = None
+    result: dict[str, Any] | None = Field(
+        None, description="When done: the document `remiss simulate --json` writes"
+    )
+    report_url: str | None = None

@@ -13,11 +13,17 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from api.service import db
+from api.service.keys import Role, create_key
 
 ROLES = ("portal", "planner", "admin")
 
@@ -94,9 +100,6 @@ class Server:
 
 def make_keys(url: str) -> dict[str, str]:
     """Migrate the database and make a key per role and one with every role."""
-    from api.service import db
-    from api.service.keys import Role, create_key
-
     db.upgrade(url)
     engine = db.make_engine(url, pool_size=1)
     keys = {}
@@ -111,11 +114,6 @@ def make_keys(url: str) -> dict[str, str]:
 def fresh_postgres(url: str) -> str:
     """A new, empty database on the server of ``url`` (tests in parallel workers must
     not share one); its URL. :func:`drop_postgres` removes it."""
-    import uuid
-
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
     name = f"remiss_test_{uuid.uuid4().hex[:12]}"
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
@@ -125,9 +123,6 @@ def fresh_postgres(url: str) -> str:
 
 
 def drop_postgres(url: str) -> None:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
     name = make_url(url).database
     engine = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from api.service.queue import monday, today
+from api.service.weeks import monday, today
 from tests.api.service.service_server import Server, database_for, start_server
 
 

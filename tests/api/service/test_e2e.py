@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from api.service.queue import monday, today
+from api.service.weeks import monday, today
 from tests.api.service.service_server import Server, database_for, start_server
 
 DATABASES = ["sqlite", "postgres"]

@@ -50,7 +50,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     app = create_app(Settings(database_url=f"sqlite:///{tmp}/t.db"))
     with TestClient(app) as client:
         keys = {}
-        with app.state.remiss.sessions.begin() as s:
+        with app.state.remiss.uow.writing() as s:
             for role in Role:
                 _, keys[role.value] = create_key(s, [role], name=f"test {role.value}")
             revoked, keys["revoked"] = create_key(s, [Role.planner], name="revoked")

@@ -13,17 +13,15 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Request, Response
+from fastapi import Body, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
 from allokering.domain import GUARANTEE_DAYS
 from api import estimates
-from api.service import http_problems
-from api.service.deps import no_unknown_query
+from api.service.deps import Planner, v1_router
 from api.service.http_problems import Problem
-from api.service.keys import Caller, Role, require
 
 MODELS = ("mmc", "little", "waiting-list")
 
@@ -58,13 +56,7 @@ def _untag(errors: Sequence[Any]) -> list[dict[str, Any]]:
     return out
 
 
-router = APIRouter(
-    prefix="/v1",
-    responses=http_problems.RESPONSES,
-    dependencies=[Depends(no_unknown_query)],
-    route_class=_TagFreeErrors,
-)
-Planner = Annotated[Caller, Depends(require(Role.planner))]
+router = v1_router(route_class=_TagFreeErrors)
 
 
 def _finite(

@@ -1,0 +1,45 @@
+"""The portal's referrals in the shared queue: register, read, one life-cycle step."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Path, Response, status
+
+from api.service import service_layer
+from api.service.deps import Portal, St, request_id, v1_router
+from api.service.pseudonym import PseudonymousId
+from api.service.schemas import ReferralIn, ReferralOut, ReferralPatch
+
+router = v1_router(tags=["queue"])
+ReferralId = Annotated[PseudonymousId, Path(description="The client's pseudonymous referral id")]
+
+
+@router.post(
+    "/referrals",
+    response_model=ReferralOut,
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"model": ReferralOut, "description": "Already registered (a retry)"}},
+)
+def register_referral(body: ReferralIn, caller: Portal, st: St, response: Response) -> ReferralOut:
+    """Put a referral in the shared queue. Idempotent on ``referral_id``: a retry with
+    the same content returns the stored record (200); different content is a 409."""
+    out, created = service_layer.register_referral(st, body, caller, request_id())
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return out
+
+
+@router.get("/referrals/{referral_id}", response_model=ReferralOut)
+def get_referral(referral_id: ReferralId, caller: Portal, st: St) -> ReferralOut:
+    return service_layer.get_referral(st, referral_id)
+
+
+@router.patch("/referrals/{referral_id}", response_model=ReferralOut)
+def update_referral(
+    referral_id: ReferralId, body: ReferralPatch, caller: Portal, st: St
+) -> ReferralOut:
+    """One step of the life cycle: waiting → offered → booked → completed, or withdrawn;
+    back to waiting releases the time (``declined: true``: patient-chosen waiting when
+    the offered week was within the limit). Slots are taken atomically: 409 when full."""
+    return service_layer.update_referral(st, referral_id, body, caller, request_id())
