@@ -1,5 +1,8 @@
 """The one summary of values across replications: :class:`Estimate`, made by
-:func:`estimate` (a Student-t interval cut to the KPI's range)."""
+:func:`estimate` (a Student-t interval cut to the KPI's range).
+
+The t quantile is ``scipy.special.stdtrit`` — what ``scipy.stats.t.ppf`` computes, without
+importing ``scipy.stats`` (0.8 s of a command's start-up)."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
-from scipy import stats
+from scipy.special import stdtrit
 
 from simulering.catalogue import CATALOGUE, RangeKind
 
@@ -90,7 +93,7 @@ def estimate(
         return Estimate(x, x, x, n)
     mean = float(arr.mean())
     sd = float(arr.std(ddof=1))
-    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * sd / math.sqrt(n)
+    half = float(stdtrit(n - 1, 0.5 + confidence / 2)) * sd / math.sqrt(n)
     floor = min(bounds[0], float(arr.min()))
     ceiling = max(bounds[1], float(arr.max()))
     lo = min(max(mean - half, floor), mean)
@@ -107,7 +110,7 @@ def replication_warning(replications: int) -> str | None:
     """A one-line warning when there are fewer than :data:`MIN_REPLICATIONS`."""
     if replications >= MIN_REPLICATIONS:
         return None
-    t = float(stats.t.ppf(0.975, replications - 1)) if replications >= 2 else math.inf
+    t = float(stdtrit(replications - 1, 0.975)) if replications >= 2 else math.inf
     why = (
         "one replication has no confidence interval (shown as the point)"
         if replications < 2
