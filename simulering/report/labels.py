@@ -74,6 +74,14 @@ class Labels:
             text = text.replace(".", ",").replace("-", "−")
         return text + unit
 
+    def shown_as_zero(self, x: float, kind: str) -> bool:
+        """Whether :meth:`number` writes ``x`` as zero (``0,0 %``, ``0``, ``0,0``)."""
+        if kind == "share":
+            return abs(100 * x) < 0.05
+        if kind in ("count", "sek"):
+            return abs(x) < 0.5
+        return abs(x) < 0.05
+
     def cell(self, summary: Estimate | None, kind: str, signed: bool = False) -> str:
         """``mean [lo – hi]`` (the mean alone when the interval is a point)."""
         mean, lo, hi = mean_ci(summary)

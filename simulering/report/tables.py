@@ -48,19 +48,43 @@ def stage_table(view: ReportView, stage: Stage, classes: str, rows: Iterable[str
     )
 
 
+def zero_everywhere(view: ReportView, key: str) -> bool:
+    """Whether KPI ``key`` is exactly 0 (mean and interval) for every policy and stage —
+    care in another region in a one-region scenario, say: a row that says nothing."""
+    for policy in view.policies.values():
+        for stage in view.stages:
+            value = stage_kpi(policy, stage, key)
+            if value is None or any(x != 0 for x in (value.mean, value.lo, value.hi)):
+                return False
+    return True
+
+
+def zero_cross_region(view: ReportView) -> list[str]:
+    """The care-in-another-region KPIs (``cross_region`` in the catalogue) that are zero
+    everywhere: left out of the tables, as the terminal tables do."""
+    return [k for k, _ in TABLE_KPIS if CATALOGUE[k].cross_region and zero_everywhere(view, k)]
+
+
 def summary_table(view: ReportView) -> str:
-    """Per stage: a row per KPI (:data:`TABLE_KPIS`), mean [95 % CI] per policy."""
+    """Per stage: a row per KPI (:data:`TABLE_KPIS`), mean [95 % CI] per policy; the
+    cross-region KPIs that are zero everywhere are named once below instead."""
     L = view.labels
     parts = []
+    omitted = zero_cross_region(view)
     for stage in view.stages:
         rows = []
         for key, kind in TABLE_KPIS:
+            if key in omitted:
+                continue
             cells = "".join(
                 f"<td>{esc(L.cell(stage_kpi(view.policies[n], stage, key), kind))}</td>"
                 for n in view.names
             )
             rows.append(f"<tr><th scope='row'>{esc(L.kpi(key, stage))}</th>{cells}</tr>")
         parts.append(stage_table(view, stage, "kpis", rows))
+    if omitted:
+        names = ", ".join(L.kpi(key) for key in omitted)
+        parts.append(f"<p class='note'>{esc(L['zero_rows'])}: {esc(names)}.</p>")
     return "".join(parts)
 
 
@@ -101,14 +125,27 @@ def priority_table(view: ReportView) -> str:
     return f"<p class='note'>{esc(view.labels['priority_note'])}</p>" + "".join(parts)
 
 
+def significant_as_shown(L: Labels, c: Comparison, kind: str) -> bool:
+    """Significant, and its interval excludes 0 as the table writes it: a difference of
+    +0,0 [+0,0 – +0,0] is "n.s." even when the unrounded interval just misses zero."""
+    lo, hi = c.difference.lo, c.difference.hi
+    if not c.significant or lo is None or hi is None:
+        return False
+    nearest = lo if lo > 0 else hi
+    return not L.shown_as_zero(nearest, kind)
+
+
 def paired_row(L: Labels, key: str, stage: Stage, c: Comparison, baseline: str) -> PairedRow:
     """A KPI's row: baseline and policy means, the difference [95 % CI], whether it is
-    significant and the better policy (bold when significant, coloured by the winner)."""
+    significant ("n.s." when the interval, as written, contains 0) and the better policy
+    (bold when significant, coloured by the winner)."""
     kind = KPI_KIND.get(key, "days")
-    classes = ["significant"] if c.significant else []
-    if c.better is not None and c.better == baseline:
+    significant = significant_as_shown(L, c, kind)
+    better = c.better if significant else None
+    classes = ["significant"] if significant else []
+    if better is not None and better == baseline:
         classes.append("worse")
-    elif c.better is not None:
+    elif better is not None:
         classes.append("better")
     cls = f" class='{' '.join(classes)}'" if classes else ""
     cells = [
@@ -116,16 +153,18 @@ def paired_row(L: Labels, key: str, stage: Stage, c: Comparison, baseline: str) 
         L.number(c.baseline_mean, kind),
         L.number(c.policy_mean, kind),
         L.cell(c.difference, kind, signed=True),
-        L["yes"] if c.significant else L["no"],
-        L.policy(c.better) if c.better is not None else "",
+        L["yes"] if significant else L["not_significant"],
+        L.policy(better) if better is not None else "",
     ]
     return cls, cells
 
 
 def paired_groups(view: ReportView) -> dict[str, list[PairedRow]]:
     """``{group title: rows}``, a group per policy and stage. The SKR bands are left out
-    (they are in the band chart) and so are the priority groups (in the JSON)."""
+    (they are in the band chart), so are the priority groups (in the JSON) and the
+    cross-region KPIs that are zero everywhere (named under the KPI table)."""
     L, paired = view.labels, view.result.paired
+    zero = set(zero_cross_region(view))
     groups: dict[str, list[PairedRow]] = {}
     for policy, stages in paired.comparisons.items():
         if policy != paired.baseline:
@@ -136,7 +175,7 @@ def paired_groups(view: ReportView) -> dict[str, list[PairedRow]]:
             rows = [
                 paired_row(L, key, stage, c, paired.baseline)
                 for key, c in kpis.values.items()
-                if key not in BAND_KEYS
+                if key not in BAND_KEYS and key not in zero
             ]
             if rows:
                 groups.setdefault(f"{comparison} · {L.stage(stage)}", []).extend(rows)

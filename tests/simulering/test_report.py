@@ -179,7 +179,39 @@ def test_paired_comparison_rendered(result: SimulationResult, ctx: ReportContext
     assert "<td>Mean wait, days</td><td>+2.0 [+1.0 – +3.0]</td><td>yes</td>" in table
     neither = paired({"mean_wait_days": diff(0.5)})
     table = section(render_report(replace(result, paired=neither), ctx, "en"), "paired")
-    assert "<tr>" in table and "class='significant" not in table and "<td>no</td>" in table
+    assert "<tr>" in table and "class='significant" not in table and "<td>n.s.</td>" in table
+
+
+def test_a_difference_written_as_zero_is_not_significant(
+    result: SimulationResult, ctx: ReportContext
+) -> None:
+    """Significant by a hair but +0,0 [+0,0 – +0,0] as written: "n.s.", no winner."""
+    tiny = Comparison(
+        baseline_mean=0.5,
+        policy_mean=0.5001,
+        difference=Estimate(0.0001, 0.00005, 0.00015, 5),
+        significant=True,
+        better="shared",
+    )
+    clear = replace(tiny, difference=Estimate(0.01, 0.004, 0.016, 5))
+    for comparison, verdict in ((tiny, "n.s."), (clear, "yes")):
+        both = paired({"share_waiting_within_guarantee": comparison})
+        table = section(render_report(replace(result, paired=both), ctx, "en"), "paired")
+        assert f"<td>{verdict}</td>" in table
+        assert ("class='significant better'" in table) == (verdict == "yes")
+        assert ("<td>Shared list</td>" in table) == (verdict == "yes")
+
+
+def test_kpis_zero_everywhere_are_named_not_tabled(
+    result: SimulationResult, ctx: ReportContext
+) -> None:
+    """gallsten is VGR only: care in another region is 0 for every policy and stage."""
+    text = render_report(result, ctx, lang="en")
+    kpis = section(text, "summary")
+    assert "Not shown, zero for every policy and stage" in kpis
+    label = "Treated in another region"
+    assert label in kpis and f"<th scope='row'>{label}" not in kpis
+    assert "Mean wait, days" in kpis
 
 
 @dataclass(frozen=True)
