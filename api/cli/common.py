@@ -33,6 +33,21 @@ err = Console(stderr=True)
 ScenarioArg = Annotated[str, typer.Argument(help="Scenario file, or a library scenario name")]
 HorizonDays = Annotated[int | None, typer.Option(min=1, help="Simulated days")]
 WarmupDays = Annotated[int | None, typer.Option(min=0, help="Days before measuring")]
+SET_EXAMPLES = (
+    "units[su_ostra].first_visit.slots_per_week=40",
+    "demand.referrals_per_year=+10%",
+)
+"""The ``--set`` examples the help shows; ``tests/api/test_cli_help.py`` runs them."""
+SetAssignments = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        # escape(): the help is Rich markup, which would take [su_ostra] for a style tag
+        help=escape(
+            "Override a scenario field, PATH=VALUE (repeatable): " + ", ".join(SET_EXAMPLES)
+        ),
+    ),
+]
 Workers = Annotated[
     int | None,
     typer.Option(min=1, help="Worker processes (default: one per core; 1 runs serially)"),

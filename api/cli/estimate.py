@@ -164,7 +164,7 @@ def waiting_list_command(
     factor: Annotated[
         float | None,
         typer.Option(
-            "--factor", help="Target / mean-wait ratio; Fong et al. use 4 to 6. [default: 4]"
+            "--factor", help="Target / mean-wait ratio; Fong et al. use 4 to 6 (default 4)."
         ),
     ] = None,
     time_to_target: Annotated[

@@ -22,6 +22,7 @@ from api.cli.common import (
     ExecutorName,
     HorizonDays,
     ScenarioArg,
+    SetAssignments,
     WarmupDays,
     Workers,
     console,
@@ -93,14 +94,7 @@ def simulate_cmd(
             "LocalCluster with --workers workers)"
         ),
     ] = None,
-    set_: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--set",
-            help="Override a scenario field, PATH=VALUE (repeatable): "
-            "units[su_ostra].first_visit.slots_per_week=40, demand.referrals_per_year=+10%",
-        ),
-    ] = None,
+    set_: SetAssignments = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write results as JSON")] = None,
     out: Annotated[
         Path | None, typer.Option(help="Folder for per-referral records (referrals.parquet)")

@@ -15,6 +15,7 @@ from rich.table import Table
 from api.cli.common import (
     HorizonDays,
     ScenarioArg,
+    SetAssignments,
     WarmupDays,
     console,
     err,
@@ -105,10 +106,7 @@ def target_command(
         str,
         typer.Option(help="mean: the KPI's mean reaches the goal; ci: its whole 95 % CI does"),
     ] = "mean",
-    set_: Annotated[
-        list[str] | None,
-        typer.Option("--set", help="Override a scenario field, PATH=VALUE (repeatable)"),
-    ] = None,
+    set_: SetAssignments = None,
     executor: Annotated[str | None, typer.Option(help="serial, process (default) or dask")] = None,
     workers: Annotated[int | None, typer.Option(min=1, help="Worker processes")] = None,
     dask_address: Annotated[

@@ -1,0 +1,58 @@
+"""The help the command line prints says what its source says, and its examples work."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from api.cli import COMMANDS, app, load_command
+from api.cli.common import SET_EXAMPLES
+from scenarios.experiment import Experiment
+
+
+def rendered_help(*path: str) -> str:
+    """``remiss PATH --help`` with box drawing removed and whitespace collapsed."""
+    result = CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": "1000"}, color=False)
+    assert result.exit_code == 0, result.output
+    return " ".join(re.sub("[│╭╮╰╯─]", " ", result.output).split())
+
+
+def every_command() -> Iterator[tuple[tuple[str, ...], typer.core.TyperCommand]]:
+    for name in COMMANDS:
+        command = load_command(name)
+        subs = getattr(command, "commands", None)
+        if subs:
+            for sub_name, sub in subs.items():
+                yield (name, sub_name), sub
+        else:
+            yield (name,), command
+
+
+@pytest.mark.parametrize(("path", "command"), list(every_command()), ids=lambda p: str(p))
+def test_every_option_help_is_printed_as_written(
+    path: tuple[str, ...], command: typer.core.TyperCommand
+) -> None:
+    """Rich markup would eat ``[su_ostra]``-like text; every help must survive whole."""
+    shown = rendered_help(*path)
+    for param in command.params:
+        text = getattr(param, "help", None)
+        if text:
+            written = " ".join(text.replace("\\[", "[").split())
+            assert written in shown, f"{' '.join(path)} {param.name}: {written!r}"
+
+
+@pytest.mark.parametrize("command", ["simulate", "target"])
+def test_the_set_examples_in_the_help_apply(command: str) -> None:
+    shown = rendered_help(command)
+    listed = shown.split("PATH=VALUE (repeatable): ")[1].split(" --")[0]
+    assert tuple(listed.strip().split(", ")) == SET_EXAMPLES
+    base = Experiment.load("gallsten")
+    changed = Experiment.load("gallsten", list(SET_EXAMPLES))
+    ostra = {u.unit: u for u in changed.scenario.units}["su_ostra"]
+    assert ostra.first_visit.slots_per_week == 40
+    before = base.scenario.demand.referrals_per_year
+    assert changed.scenario.demand.referrals_per_year == pytest.approx(before * 1.1)
