@@ -1,7 +1,7 @@
 """The ``remiss`` command line: the root Typer app.
 
-One module per command group, each importing only :mod:`api.cli.common` (and, for the
-tables, :mod:`api.cli.terminal_tables`): :mod:`~api.cli.simulate`,
+One module per command group, each importing only :mod:`api.cli.common`,
+:mod:`api.cli.console` (and, for the tables, :mod:`api.cli.terminal_tables`): :mod:`~api.cli.simulate`,
 :mod:`~api.cli.target`, :mod:`~api.cli.calibrate`, :mod:`~api.cli.scenarios` (list,
 validate, schema, table), :mod:`~api.cli.estimate`, :mod:`~api.cli.allocate` and
 :mod:`~api.cli.serve` (serve, db, apikey). The benchmarks are an app of their own,

@@ -23,7 +23,10 @@ from allokering.generate import AreaSite, generate
 from allokering.problem import AllocationResult, gc_paused, load_problem
 from allokering.solve import SOLVERS, SolverError, solve
 from allokering.validate import ValidationReport, validate
-from api.cli.common import console, err, fail
+from api.cli.common import (
+    fail,
+)
+from api.cli.console import console, err
 from scenarios.geography import VGR_UNIT_SITES, vgr_areas
 
 MAX_SHOWN = 10

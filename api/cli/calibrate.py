@@ -12,7 +12,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from api.cli.common import Workers, console, err, fail, open_or_fail, resolve_executor
+from api.cli.common import (
+    Workers,
+    fail,
+    open_or_fail,
+    resolve_executor,
+)
+from api.cli.console import console, err
 from scenarios.calibrate import (
     CalibrationResult,
     Iteration,

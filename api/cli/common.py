@@ -12,11 +12,11 @@ from enum import StrEnum
 from typing import Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from allokering.domain import Stage
+from api.cli.console import err
 from scenarios.experiment import Experiment
 from scenarios.loader import ScenarioError
 from scenarios.overrides import OverrideError
@@ -27,8 +27,6 @@ from simulering.spec import ModelSpec
 USAGE_ERROR = 2
 """Exit code of bad input (a wrong option, file or field), as click uses for usage errors."""
 
-console = Console()
-err = Console(stderr=True)
 
 ScenarioArg = Annotated[str, typer.Argument(help="Scenario file, or a library scenario name")]
 HorizonDays = Annotated[int | None, typer.Option(min=1, help="Simulated days")]

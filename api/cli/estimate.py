@@ -25,7 +25,10 @@ from rich.table import Table
 
 from allokering.domain import GUARANTEE_DAYS
 from api import estimates
-from api.cli.common import USAGE_ERROR, console, err
+from api.cli.common import (
+    USAGE_ERROR,
+)
+from api.cli.console import console, err
 from api.estimates import Estimate, TimeUnit
 
 app = typer.Typer(

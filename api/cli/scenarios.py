@@ -25,14 +25,13 @@ from api.cli.common import (
     HorizonDays,
     ScenarioArg,
     WarmupDays,
-    console,
-    err,
     fail,
     load_or_fail,
     progress_bar,
     stage_limits_of,
     warn,
 )
+from api.cli.console import console, err
 from api.cli.terminal_tables import (
     CROSS_REGION_KPIS,
     PRIORITY_KPIS,

@@ -14,7 +14,7 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from api.cli.common import console, err
+from api.cli.console import console, err
 from api.service import db
 from api.service.db_schema import ApiKeyRow, AuditRow, utcnow
 from api.service.keys import Role, create_key, roles_of

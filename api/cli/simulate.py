@@ -25,8 +25,6 @@ from api.cli.common import (
     SetAssignments,
     WarmupDays,
     Workers,
-    console,
-    err,
     load_or_fail,
     open_or_fail,
     progress_bar,
@@ -34,6 +32,7 @@ from api.cli.common import (
     stage_limits_of,
     warn,
 )
+from api.cli.console import console, err
 from api.cli.terminal_tables import comparison_table, opposite_lines, paired_table, priority_table
 from scenarios.experiment import Experiment
 from simulering.results import SimulationResult

@@ -17,8 +17,6 @@ from api.cli.common import (
     ScenarioArg,
     SetAssignments,
     WarmupDays,
-    console,
-    err,
     fail,
     load_or_fail,
     open_or_fail,
@@ -26,6 +24,7 @@ from api.cli.common import (
     resolve_executor,
     warn,
 )
+from api.cli.console import console, err
 from simulering.kpis import KPI_RANGE
 from simulering.paired import KPI_DIRECTION
 from simulering.results import json_safe, warnings_for

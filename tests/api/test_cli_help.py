@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -56,3 +59,19 @@ def test_the_set_examples_in_the_help_apply(command: str) -> None:
     assert ostra.first_visit.slots_per_week == 40
     before = base.scenario.demand.referrals_per_year
     assert changed.scenario.demand.referrals_per_year == pytest.approx(before * 1.1)
+
+
+def test_redirected_tables_are_as_wide_as_they_need() -> None:
+    """Written to a pipe, Rich would squeeze tables to 80 columns and cut names."""
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    done = subprocess.run(
+        [sys.executable, "-m", "api.cli", "scenarios", "list"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    lines = done.stdout.splitlines()
+    assert "…" not in done.stdout
+    assert max(len(line) for line in lines) > 80
+    assert any("separate_by_hospital_group, separate, shared" in line for line in lines)
