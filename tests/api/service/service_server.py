@@ -7,6 +7,7 @@ PostgreSQL at ``database_url``), creates one key per role plus an all-roles key,
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import socket
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -147,16 +149,34 @@ def start_server(workdir: Path, database_url: str | None = None, **env: str) -> 
     return server
 
 
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+"""Used when ``REMISS_TEST_POSTGRES_URL`` is unset and a server answers there."""
+
+
+@functools.cache
 def postgres_url() -> str | None:
-    return os.environ.get("REMISS_TEST_POSTGRES_URL")
+    """``REMISS_TEST_POSTGRES_URL`` (empty: PostgreSQL tests off); unset, the local
+    default when a PostgreSQL server accepts a connection there within 2 s."""
+    configured = os.environ.get("REMISS_TEST_POSTGRES_URL")
+    if configured is not None:
+        return configured or None
+    conninfo = DEFAULT_POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://")
+    try:
+        psycopg.connect(conninfo, connect_timeout=2).close()
+    except psycopg.Error:
+        return None
+    return DEFAULT_POSTGRES_URL
 
 
 def database_for(kind: str) -> str | None:
     """The database URL of a ``sqlite``/``postgres`` test parameter (None: SQLite in the
-    server's folder); skips the test when PostgreSQL is asked for and not configured."""
+    server's folder); skips the test when PostgreSQL is asked for and not there."""
     if kind != "postgres":
         return None
     url = postgres_url()
     if url is None:
-        pytest.skip("REMISS_TEST_POSTGRES_URL is not set (no PostgreSQL here)")
+        pytest.skip(
+            "no PostgreSQL: none answers at 127.0.0.1:5432 (database test, user postgres) "
+            "and REMISS_TEST_POSTGRES_URL names none"
+        )
     return url
