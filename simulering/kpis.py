@@ -58,7 +58,7 @@ treatment starts at the decision to treat.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -66,10 +66,19 @@ import numpy.typing as npt
 
 from allokering.domain import Stage
 from simulering import catalogue
-from simulering.model import Records, home_units
+from simulering.model import Records
 from simulering.patients import Patients
 from simulering.results import PolicyResult, StageKpis, StageSeries
+from simulering.series import stage_series
 from simulering.spec import FloatArray, IntArray, ModelSpec
+from simulering.stage_view import (
+    StageView,
+    month_end_days,
+    other_region,
+    stage_view,
+    waiting_at,
+    waiting_rows,
+)
 
 STAGES = (Stage.FIRST_VISIT, Stage.TREATMENT)
 BANDS = catalogue.BANDS
@@ -84,156 +93,175 @@ kept inside it (:mod:`simulering.paired`)."""
 
 Kpis = dict[str, float]
 
+__all__ = [
+    "BANDS",
+    "BAND_NAMES",
+    "KPI_NAMES",
+    "KPI_RANGE",
+    "STAGES",
+    "Kpis",
+    "StageView",
+    "other_region",
+    "replication_kpis",
+    "stage_view",
+    "waiting_at",
+]
+
 
 @dataclass(frozen=True)
-class StageView:
-    """One stage's columns with the period masks derived once."""
+class _Waiting:
+    """Figures of the patients waiting at the month ends, per group."""
 
-    start: FloatArray
-    """The clock start that counts at the end (the restart after a no-show, if any)."""
-    first_start: FloatArray
-    """The first clock start (entering the stage)."""
-    restart: FloatArray
-    """The last clock restart (NaN: none)."""
-    served: FloatArray
-    end: FloatArray
-    patient_chosen: FloatArray
-    unit: IntArray
-    home: IntArray
-    area: IntArray
-    subregion: IntArray
-    completed: npt.NDArray[np.bool_]
-    other_region: npt.NDArray[np.bool_]
-    """Served at a unit of another administrative region than the home area's."""
-    wait: FloatArray
-    calendar_wait: FloatArray
-    snapshots: dict[tuple[int, bool], tuple[IntArray, FloatArray]] = field(
-        default_factory=dict, compare=False, repr=False
-    )
-    """Cache of :func:`_waiting_rows` by (day, PVV included): every breakdown reuses the
-    same snapshot."""
+    share: FloatArray
+    """Mean over the month ends of the share within the limit, PVV excluded."""
+    share_all: FloatArray
+    """The same with PVV included."""
+    bands: FloatArray
+    """Wait-band counts pooled over the month ends (groups × bands)."""
+    months: int
 
 
-def _view(spec: ModelSpec, pts: Patients, rec: Records, s: int) -> StageView:
-    first_start, restart = rec.clock_start[s], rec.clock_restart[s]
-    start = np.where(np.isnan(restart), first_start, restart)
-    served, patient_chosen = rec.served[s], rec.patient_chosen[s]
-    served_or_inf = np.where(np.isnan(served), np.inf, served)
-    end = np.minimum(served_or_inf, rec.withdraw[s])
-    lo, hi = spec.warmup_days, spec.horizon_days
-    completed = (served >= lo) & (served < hi)
-    if s == 0:
-        home = rec.home_unit
-    else:
-        table = np.array(home_units(spec), dtype=np.int64)
-        home = table[rec.pool, pts.area] if table.shape[0] > 1 else rec.home_unit
-    sub_index = np.array(
-        [spec.subregions.index(spec.area_subregion[a]) for a in range(spec.n_areas)]
-    )
-    unit = rec.unit[s]
-    return StageView(
-        start=start,
-        first_start=first_start,
-        restart=restart,
-        served=served,
-        end=end,
-        patient_chosen=patient_chosen,
-        unit=unit,
-        home=home,
-        area=pts.area,
-        subregion=sub_index[pts.area],
-        completed=completed,
-        other_region=other_region(spec, pts.area, unit),
-        wait=served - start,
-        calendar_wait=np.floor(served) - np.floor(start),
-    )
+@dataclass(frozen=True)
+class _Served:
+    """Figures of the patients served in the period, per group."""
+
+    n_done: FloatArray
+    n_other: FloatArray
+    share_completed: FloatArray
+    share_completed_all: FloatArray
+    mean_wait: FloatArray
+    mean_km: FloatArray
+    share_outside: FloatArray
+    share_other: FloatArray
+    waits: FloatArray
+    order: IntArray
+    """Rows of ``waits`` sorted by group, then wait."""
+    bounds: IntArray
+    """Group ``g``'s sorted rows are ``order[bounds[g] : bounds[g + 1]]``."""
+
+    def sorted_waits(self, g: int) -> FloatArray:
+        return self.waits[self.order[self.bounds[g] : self.bounds[g + 1]]]
 
 
-def other_region(spec: ModelSpec, area: IntArray, unit: IntArray) -> npt.NDArray[np.bool_]:
-    """Which patients were served (``unit`` ≥ 0) at a unit of another administrative
-    region than their home ``area``'s. Areas or units without a region never count."""
-    if not any(spec.area_region) or not any(spec.unit_region):
-        return np.zeros(area.shape[0], dtype=bool)
-    names = sorted(set(spec.area_region) | set(spec.unit_region))
-    code = {r: i for i, r in enumerate(names)}
-    none = code.get("", -1)
-    area_code = np.array([code[r] for r in spec.area_region], dtype=np.int64)[area]
-    # index -1 (not served) picks the appended "no region" code
-    unit_code = np.array([code[r] for r in spec.unit_region] + [none], dtype=np.int64)[unit]
-    other: npt.NDArray[np.bool_] = (
-        (unit >= 0) & (area_code != none) & (unit_code != none) & (area_code != unit_code)
-    )
-    return other
+@dataclass(frozen=True)
+class _Flows:
+    """Counts per group in the period: arrivals, withdrawals, PVV, and at the horizon."""
+
+    arrived: IntArray
+    withdrawn: IntArray
+    patient_chosen: IntArray
+    patient_chosen_of_arrived: IntArray
+    at_horizon: IntArray
 
 
-def _snapshots(spec: ModelSpec) -> list[int]:
-    """Month-end days inside the collection period."""
-    return [int(d) for d in spec.month_ends if spec.warmup_days <= d < spec.horizon_days]
+def _ratio(num: npt.NDArray[Any], den: FloatArray) -> FloatArray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / np.maximum(den, 1), np.nan)
 
 
-def waiting_at(
-    v: StageView, day: int, include_patient_chosen: bool = False
-) -> tuple[npt.NDArray[np.bool_], FloatArray]:
-    """Who is waiting at the end of ``day`` (PVV excluded unless ``include_patient_chosen``) and
-    their calendar waits, counted from the clock start valid on that day (the first one
-    until a no-show restarted it)."""
-    t = day + 1.0
-    waiting = (v.first_start < t) & (v.end >= t)
-    if not include_patient_chosen:
-        waiting &= ~(v.patient_chosen < t)
-    start = np.where(v.restart < t, v.restart, v.first_start)
-    return waiting, day - np.floor(start)
-
-
-def _waiting_rows(
-    v: StageView, day: int, include_patient_chosen: bool = False
-) -> tuple[IntArray, FloatArray]:
-    """:func:`waiting_at` as row indices and their calendar waits, computed once per day."""
-    key = (day, include_patient_chosen)
-    hit = v.snapshots.get(key)
-    if hit is None:
-        waiting, w = waiting_at(v, day, include_patient_chosen)
-        rows = np.flatnonzero(waiting)
-        hit = v.snapshots[key] = (rows, w[rows])
-    return hit
-
-
-def _monthly_series(
-    v: StageView, days: list[int], groups: IntArray, n: int, limit: int
+def _month_end_share(
+    v: StageView,
+    days: list[int],
+    wait_group: IntArray,
+    n: int,
+    limit: IntArray,
+    include_patient_chosen: bool,
 ) -> FloatArray:
-    """Monthly series per group: ``[0]`` share waiting within ``limit`` and ``[1]``
-    queue length (months × groups)."""
-    shares = np.full((len(days), n), np.nan)
-    lengths = np.zeros((len(days), n))
+    """Per group the mean over the month ends of the share waiting within its limit."""
+    monthly = np.full((len(days), n), np.nan)
     for i, day in enumerate(days):
-        rows, w = _waiting_rows(v, day)
-        grp = groups[rows]
-        count = np.bincount(grp, minlength=n).astype(float)
-        within = np.bincount(grp[w <= limit], minlength=n)
-        lengths[i] = count
+        rows, ww = waiting_rows(v, day, include_patient_chosen)
+        grp = wait_group[rows]
+        count = np.bincount(grp, minlength=n)
+        within = np.bincount(grp[ww <= limit[grp]], minlength=n)
         with np.errstate(invalid="ignore", divide="ignore"):
-            shares[i] = np.where(count > 0, within / np.maximum(count, 1), np.nan)
-    return np.stack([shares, lengths])
+            monthly[i] = np.where(count > 0, within / np.maximum(count, 1), np.nan)
+    share = np.full(n, np.nan)
+    has = ~np.all(np.isnan(monthly), axis=0) if days else np.zeros(n, dtype=bool)
+    if has.any():
+        share[has] = np.nanmean(monthly[:, has], axis=0)
+    return share
 
 
-def _stage_series(spec: ModelSpec, v: StageView, days: list[int], s: int) -> StageSeries[float]:
-    """The monthly series of one stage: per home unit, and for the whole region keyed by
-    month-end day — each month a scalar per replication, so the replication summary
-    gives every month its own mean and 95 % CI, which the report draws as bands."""
-    limit = spec.guarantee_days[s]
-    units = _monthly_series(v, days, v.home, spec.n_units, limit)
-    zeros = np.zeros(v.start.shape[0], dtype=np.int64)
-    region = _monthly_series(v, days, zeros, 1, limit)
-    return StageSeries(
-        unit_share_waiting={
-            uid: tuple(units[0][:, u].tolist()) for u, uid in enumerate(spec.unit_ids)
-        },
-        unit_queue_length={
-            uid: tuple(units[1][:, u].tolist()) for u, uid in enumerate(spec.unit_ids)
-        },
-        region_share_waiting={d: float(x) for d, x in zip(days, region[0][:, 0], strict=True)},
-        region_queue_length={d: float(x) for d, x in zip(days, region[1][:, 0], strict=True)},
+def _waiting(
+    v: StageView, days: list[int], wait_group: IntArray, n: int, limit: IntArray
+) -> _Waiting:
+    """The month-end figures: wait bands and the shares within the limit."""
+    nb = len(BANDS)
+    edges = np.array([lo for lo, _ in BANDS[1:]], dtype=float)
+    bands = np.zeros((n, nb))
+    for day in days:
+        rows, ww = waiting_rows(v, day)
+        grp = wait_group[rows]
+        band = np.searchsorted(edges, ww, side="right")
+        bands += np.bincount(grp * nb + band, minlength=n * nb).reshape(n, nb)
+    return _Waiting(
+        share=_month_end_share(v, days, wait_group, n, limit, include_patient_chosen=False),
+        share_all=_month_end_share(v, days, wait_group, n, limit, include_patient_chosen=True),
+        bands=bands,
+        months=len(days),
     )
+
+
+def _served(
+    spec: ModelSpec, v: StageView, done_group: IntArray, n: int, limit: IntArray
+) -> _Served:
+    """The figures of those served in the period: shares on time, waits, travel."""
+    done = v.completed
+    dg = done_group[done]
+    waits = v.wait[done]
+    not_patient_chosen = ~(v.patient_chosen[done] <= v.served[done])
+    on_time = v.calendar_wait[done] <= limit[dg]
+    km = spec.km[v.area[done], v.unit[done]]
+    outside = v.unit[done] != v.home[done]
+    n_done = np.bincount(dg, minlength=n).astype(float)
+    n_other: FloatArray = np.asarray(
+        np.bincount(dg, weights=v.other_region[done], minlength=n), dtype=float
+    )
+    n_np = np.bincount(dg[not_patient_chosen], minlength=n).astype(float)
+    order = np.lexsort((waits, dg))
+    return _Served(
+        n_done=n_done,
+        n_other=n_other,
+        share_completed=_ratio(np.bincount(dg[not_patient_chosen & on_time], minlength=n), n_np),
+        share_completed_all=_ratio(np.bincount(dg[on_time], minlength=n), n_done),
+        mean_wait=_ratio(np.bincount(dg, weights=waits, minlength=n), n_done),
+        mean_km=_ratio(np.bincount(dg, weights=km, minlength=n), n_done),
+        share_outside=_ratio(np.bincount(dg, weights=outside, minlength=n), n_done),
+        share_other=_ratio(n_other, n_done),
+        waits=waits,
+        order=order,
+        bounds=np.searchsorted(dg[order], np.arange(n + 1)),
+    )
+
+
+def _flows(spec: ModelSpec, v: StageView, rec: Records, s: int, wait_group: IntArray,
+           n: int) -> _Flows:  # fmt: skip
+    """Arrivals, withdrawals and PVV in the period, and those waiting at the horizon."""
+    lo, hi = spec.warmup_days, spec.horizon_days
+    in_period = (v.first_start >= lo) & (v.first_start < hi)
+    withdrawn_mask = (v.end == rec.withdraw[s]) & (v.end >= lo) & (v.end < hi)
+    withdrawn_mask &= ~(v.served <= v.end)
+    horizon_rows, _ = waiting_rows(v, hi - 1, include_patient_chosen=True)
+    return _Flows(
+        arrived=np.bincount(wait_group[in_period], minlength=n),
+        withdrawn=np.bincount(wait_group[withdrawn_mask], minlength=n),
+        patient_chosen=np.bincount(
+            wait_group[(v.patient_chosen >= lo) & (v.patient_chosen < hi)], minlength=n
+        ),
+        patient_chosen_of_arrived=np.bincount(
+            wait_group[in_period & (v.patient_chosen < hi)], minlength=n
+        ),
+        at_horizon=np.bincount(wait_group[horizon_rows], minlength=n),
+    )
+
+
+def _utilisation(spec: ModelSpec, rec: Records, s: int, columns: list[int]) -> float:
+    """Slots used / offered at the units ``columns`` over the stage's pools."""
+    stage_pools = [0] if s == 0 else list(range(1, len(spec.pools)))
+    offered = rec.offered_slots[stage_pools][:, columns].sum()
+    used = rec.used_slots[stage_pools][:, columns].sum()
+    return float(used / offered) if offered else np.nan
 
 
 def _group_kpis(
@@ -255,110 +283,53 @@ def _group_kpis(
     the stage's guarantee, as SKR measures; a priority group's own limit by priority).
     """
     limit = np.full(n, spec.guarantee_days[s]) if limits is None else limits
-    days = _snapshots(spec)
-    nb = len(BANDS)
-    edges = np.array([lo for lo, _ in BANDS[1:]], dtype=float)
-
-    def month_end_share(include_patient_chosen: bool) -> FloatArray:
-        monthly = np.full((len(days), n), np.nan)
-        for i, day in enumerate(days):
-            rows, ww = _waiting_rows(v, day, include_patient_chosen)
-            grp = wait_group[rows]
-            count = np.bincount(grp, minlength=n)
-            within = np.bincount(grp[ww <= limit[grp]], minlength=n)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                monthly[i] = np.where(count > 0, within / np.maximum(count, 1), np.nan)
-        share = np.full(n, np.nan)
-        has = ~np.all(np.isnan(monthly), axis=0) if days else np.zeros(n, dtype=bool)
-        if has.any():
-            share[has] = np.nanmean(monthly[:, has], axis=0)
-        return share
-
-    bands = np.zeros((n, nb))
-    for day in days:
-        rows, ww = _waiting_rows(v, day)
-        grp = wait_group[rows]
-        band = np.searchsorted(edges, ww, side="right")
-        bands += np.bincount(grp * nb + band, minlength=n * nb).reshape(n, nb)
-    share_waiting = month_end_share(include_patient_chosen=False)
-    share_waiting_all = month_end_share(include_patient_chosen=True)
-
-    done = v.completed
-    dg = done_group[done]
-    waits = v.wait[done]
-    not_patient_chosen = ~(v.patient_chosen[done] <= v.served[done])
-    on_time = v.calendar_wait[done] <= limit[dg]
-    km = spec.km[v.area[done], v.unit[done]]
-    outside = v.unit[done] != v.home[done]
-    n_done = np.bincount(dg, minlength=n).astype(float)
-    n_other = np.bincount(dg, weights=v.other_region[done], minlength=n)
-    price = spec.cross_region_price_sek[s]
-    n_np = np.bincount(dg[not_patient_chosen], minlength=n).astype(float)
-
-    def ratio(num: npt.NDArray[Any], den: FloatArray) -> FloatArray:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(den > 0, num / np.maximum(den, 1), np.nan)
-
-    share_completed = ratio(np.bincount(dg[not_patient_chosen & on_time], minlength=n), n_np)
-    share_completed_all = ratio(np.bincount(dg[on_time], minlength=n), n_done)
-    mean_wait = ratio(np.bincount(dg, weights=waits, minlength=n), n_done)
-    mean_km = ratio(np.bincount(dg, weights=km, minlength=n), n_done)
-    share_outside = ratio(np.bincount(dg, weights=outside, minlength=n), n_done)
-    share_other = ratio(n_other, n_done)
-    order = np.lexsort((waits, dg))
-    bounds = np.searchsorted(dg[order], np.arange(n + 1))
-    lo, hi = spec.warmup_days, spec.horizon_days
-    in_period = (v.first_start >= lo) & (v.first_start < hi)
-    arrived = np.bincount(wait_group[in_period], minlength=n)
-    withdrawn_mask = (v.end == rec.withdraw[s]) & (v.end >= lo) & (v.end < hi)
-    withdrawn_mask &= ~(v.served <= v.end)
-    withdrawn = np.bincount(wait_group[withdrawn_mask], minlength=n)
-    patient_chosen = np.bincount(
-        wait_group[(v.patient_chosen >= lo) & (v.patient_chosen < hi)], minlength=n
-    )
-    patient_chosen_of_arrived = np.bincount(
-        wait_group[in_period & (v.patient_chosen < hi)], minlength=n
-    )
-    horizon_rows, _ = _waiting_rows(v, hi - 1, include_patient_chosen=True)
-    at_horizon = np.bincount(wait_group[horizon_rows], minlength=n)
-    stage_pools = [0] if s == 0 else list(range(1, len(spec.pools)))
-
+    waiting = _waiting(v, month_end_days(spec), wait_group, n, limit)
+    served = _served(spec, v, done_group, n, limit)
+    flows = _flows(spec, v, rec, s, wait_group, n)
     result: list[Kpis] = []
     for g in range(n):
-        k: Kpis = {}
-        k["share_waiting_within_guarantee"] = float(share_waiting[g])
-        k["share_completed_within_guarantee"] = float(share_completed[g])
-        k["mean_wait_days"] = float(mean_wait[g])
-        sorted_waits = waits[order[bounds[g] : bounds[g + 1]]]
-        k["median_wait_days"] = float(np.median(sorted_waits)) if sorted_waits.size else np.nan
-        k["p90_wait_days"] = float(np.percentile(sorted_waits, 90)) if sorted_waits.size else np.nan
-        total = bands[g].sum()
-        for name, c in zip(BAND_NAMES, bands[g], strict=True):
-            k[name] = float(c / total) if total else np.nan
-        k["equity_gap"] = np.nan
-        k["mean_travel_km"] = float(mean_km[g])
-        k["share_outside_home_unit"] = float(share_outside[g])
-        k["share_other_region"] = float(share_other[g])
-        k["cross_region_cost_sek"] = float(n_other[g] * price)
-        k["utilisation"] = np.nan
+        k = _kpis_of_group(g, waiting, served, flows, spec.cross_region_price_sek[s])
         if unit_columns is not None and unit_columns[g]:
-            offered = rec.offered_slots[stage_pools][:, unit_columns[g]].sum()
-            used = rec.used_slots[stage_pools][:, unit_columns[g]].sum()
-            k["utilisation"] = float(used / offered) if offered else np.nan
-        k["arrived"] = float(arrived[g])
-        k["completed"] = float(n_done[g])
-        k["withdrawn"] = float(withdrawn[g])
-        k["patient_chosen_waits"] = float(patient_chosen[g])
-        k["share_patient_chosen"] = (
-            float(patient_chosen_of_arrived[g] / arrived[g]) if arrived[g] else np.nan
-        )
+            k["utilisation"] = _utilisation(spec, rec, s, unit_columns[g])
         k["no_shows"] = float(rec.no_shows[s]) if n == 1 else np.nan
-        k["waiting_at_horizon"] = float(at_horizon[g])
-        k["waiting_at_month_end"] = float(total / len(days)) if days else np.nan
-        k["share_waiting_within_guarantee_incl_pvv"] = float(share_waiting_all[g])
-        k["share_completed_within_guarantee_incl_pvv"] = float(share_completed_all[g])
         result.append(k)
     return result
+
+
+def _kpis_of_group(g: int, waiting: _Waiting, served: _Served, flows: _Flows,
+                   price: float) -> Kpis:  # fmt: skip
+    """Group ``g``'s KPIs from the figures of all groups (``equity_gap``, ``utilisation``
+    and ``no_shows`` NaN, filled in by the caller where they apply)."""
+    k: Kpis = {}
+    k["share_waiting_within_guarantee"] = float(waiting.share[g])
+    k["share_completed_within_guarantee"] = float(served.share_completed[g])
+    k["mean_wait_days"] = float(served.mean_wait[g])
+    sorted_waits = served.sorted_waits(g)
+    k["median_wait_days"] = float(np.median(sorted_waits)) if sorted_waits.size else np.nan
+    k["p90_wait_days"] = float(np.percentile(sorted_waits, 90)) if sorted_waits.size else np.nan
+    total = waiting.bands[g].sum()
+    for name, c in zip(BAND_NAMES, waiting.bands[g], strict=True):
+        k[name] = float(c / total) if total else np.nan
+    k["equity_gap"] = np.nan
+    k["mean_travel_km"] = float(served.mean_km[g])
+    k["share_outside_home_unit"] = float(served.share_outside[g])
+    k["share_other_region"] = float(served.share_other[g])
+    k["cross_region_cost_sek"] = float(served.n_other[g] * price)
+    k["utilisation"] = np.nan
+    arrived = flows.arrived[g]
+    k["arrived"] = float(arrived)
+    k["completed"] = float(served.n_done[g])
+    k["withdrawn"] = float(flows.withdrawn[g])
+    k["patient_chosen_waits"] = float(flows.patient_chosen[g])
+    k["share_patient_chosen"] = (
+        float(flows.patient_chosen_of_arrived[g] / arrived) if arrived else np.nan
+    )
+    k["no_shows"] = np.nan
+    k["waiting_at_horizon"] = float(flows.at_horizon[g])
+    k["waiting_at_month_end"] = float(total / waiting.months) if waiting.months else np.nan
+    k["share_waiting_within_guarantee_incl_pvv"] = float(waiting.share_all[g])
+    k["share_completed_within_guarantee_incl_pvv"] = float(served.share_completed_all[g])
+    return k
 
 
 def replication_kpis(spec: ModelSpec, pts: Patients, rec: Records) -> PolicyResult[float]:
@@ -373,7 +344,7 @@ def replication_kpis(spec: ModelSpec, pts: Patients, rec: Records) -> PolicyResu
     all_units = list(range(spec.n_units))
     zeros = np.zeros(pts.n, dtype=np.int64)
     for s, stage in enumerate(STAGES):
-        v = _view(spec, pts, rec, s)
+        v = stage_view(spec, pts, rec, s)
         overall = _group_kpis(spec, v, rec, s, zeros, zeros, 1, [all_units])[0]
         by_sub = _group_kpis(spec, v, rec, s, v.subregion, v.subregion, len(spec.subregions), None)
         shares = np.array([k["share_waiting_within_guarantee"] for k in by_sub])
@@ -401,7 +372,7 @@ def replication_kpis(spec: ModelSpec, pts: Patients, rec: Records) -> PolicyResu
         ):
             for gid, k in zip(ids, groups, strict=True):
                 breakdowns[key].setdefault(gid, {})[stage] = k
-        series[stage] = _stage_series(spec, v, all_days, s)
+        series[stage] = stage_series(spec, v, all_days, s)
     return PolicyResult(
         kpis=kpis,
         by_unit=breakdowns["by_unit"],

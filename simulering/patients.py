@@ -68,46 +68,19 @@ def _tolerances(spec: ModelSpec, rng: np.random.Generator, n: int) -> FloatArray
 
 def draw_patients(spec: ModelSpec, streams: Streams) -> Patients:
     """Draw the backlog and all referrals arriving within the horizon."""
-    rates = spec.daily_arrivals
-    rng_arr = streams.get("arrivals")
-    counts = rng_arr.poisson(rates)
-    days = np.repeat(np.arange(rates.shape[0]), counts.sum(axis=1))
-    area_new = np.concatenate([np.repeat(np.arange(rates.shape[1]), row) for row in counts])
-    offsets = rng_arr.random(days.shape[0])
-    arrival_new = days + offsets
-    order = np.lexsort((np.arange(days.size), arrival_new))
-    arrival_new, area_new = arrival_new[order], area_new[order].astype(np.int64)
-
+    arrival_new, area_new = _arrivals(spec, streams)
     bl = spec.backlog
     n_bl = int(bl.home_unit.shape[0])
-    rng_bl = streams.get("backlog")
-    area_bl = np.empty(n_bl, dtype=np.int64)
-    for u in np.unique(bl.home_unit):
-        rows = np.flatnonzero(bl.home_unit == u)
-        catch = np.flatnonzero(spec.home_unit == u)
-        if catch.size == 0:
-            catch = np.array([int(np.argmin(spec.km[:, u]))])
-        w = spec.daily_arrivals[:, catch].sum(axis=0)
-        w = w / w.sum() if w.sum() > 0 else np.full(catch.size, 1.0 / catch.size)
-        area_bl[rows] = rng_bl.choice(catch, size=rows.size, p=w)
-
     n = n_bl + arrival_new.size
     arrival = np.concatenate([-bl.age_days, arrival_new])
-    area = np.concatenate([area_bl, area_new])
+    area = np.concatenate([_backlog_areas(spec, streams), area_new])
     priority = (
         streams.get("priorities")
         .choice(len(spec.priority_names), size=n, p=spec.priority_share)
         .astype(np.int64)
     )
-    rng_as = streams.get("assessment")
-    returned = rng_as.random(n) < spec.returned_share
-    delay = spec.assessment.sample(rng_as, n) + np.where(
-        returned, spec.completion.sample(rng_as, n), 0.0
-    )
-    is_bl = np.arange(n) < n_bl
-    ready = np.where(is_bl, arrival, arrival + delay)
-    rng_dec = streams.get("decision")
-    decided = rng_dec.random(n) < spec.decision_share
+    returned, ready = _assessment(spec, streams, arrival, n_bl)
+    decided = streams.get("decision").random(n) < spec.decision_share
     n_tr = len(spec.pools) - 1
     if n_tr > 0:
         pool = 1 + streams.get("pools").choice(n_tr, size=n, p=spec.treatment_pool_share)
@@ -116,16 +89,7 @@ def draw_patients(spec: ModelSpec, streams: Streams) -> Patients:
     rate = spec.behaviour.withdrawal_rate_per_day
     rng_w = streams.get("withdrawal")
     withdraw_after = rng_w.exponential(1.0 / rate, (2, n)) if rate > 0 else np.full((2, n), np.inf)
-    rng_s = streams.get("service")
-    service = np.zeros((2, n))
-    fv_service = spec.pools[0].service
-    if fv_service is not None:
-        service[0] = fv_service.sample(rng_s, n)
-    for p in range(1, len(spec.pools)):
-        dist = spec.pools[p].service
-        if dist is not None:
-            draws = dist.sample(rng_s, n)
-            service[1] = np.where(pool == p, draws, service[1])
+    service = _service_times(spec, streams, pool)
     backlog_stage = np.concatenate([bl.stage, np.full(arrival_new.size, -1, dtype=np.int64)])
     backlog_home = np.concatenate([bl.home_unit, np.full(arrival_new.size, -1, dtype=np.int64)])
     decided = decided | (backlog_stage == 1)
@@ -150,3 +114,66 @@ def draw_patients(spec: ModelSpec, streams: Streams) -> Patients:
         backlog_home=backlog_home,
         choice_draw=choice_draw,
     )
+
+
+def _arrivals(spec: ModelSpec, streams: Streams) -> tuple[FloatArray, IntArray]:
+    """New referrals: Poisson counts per day and area, each at a uniform time of its
+    day; sorted by arrival time (ties in drawing order)."""
+    rates = spec.daily_arrivals
+    rng_arr = streams.get("arrivals")
+    counts = rng_arr.poisson(rates)
+    days = np.repeat(np.arange(rates.shape[0]), counts.sum(axis=1))
+    area_new = np.concatenate([np.repeat(np.arange(rates.shape[1]), row) for row in counts])
+    offsets = rng_arr.random(days.shape[0])
+    arrival_new = days + offsets
+    order = np.lexsort((np.arange(days.size), arrival_new))
+    return arrival_new[order], area_new[order].astype(np.int64)
+
+
+def _backlog_areas(spec: ModelSpec, streams: Streams) -> IntArray:
+    """The home area of each backlog patient: drawn from the catchment of the unit they
+    wait at, weighted by the areas' demand (the nearest area when it has none)."""
+    bl = spec.backlog
+    rng_bl = streams.get("backlog")
+    area_bl = np.empty(int(bl.home_unit.shape[0]), dtype=np.int64)
+    for u in np.unique(bl.home_unit):
+        rows = np.flatnonzero(bl.home_unit == u)
+        catch = np.flatnonzero(spec.home_unit == u)
+        if catch.size == 0:
+            catch = np.array([int(np.argmin(spec.km[:, u]))])
+        w = spec.daily_arrivals[:, catch].sum(axis=0)
+        w = w / w.sum() if w.sum() > 0 else np.full(catch.size, 1.0 / catch.size)
+        area_bl[rows] = rng_bl.choice(catch, size=rows.size, p=w)
+    return area_bl
+
+
+def _assessment(
+    spec: ModelSpec, streams: Streams, arrival: FloatArray, n_bl: int
+) -> tuple[BoolArray, FloatArray]:
+    """Who is returned for completion, and when each referral joins the first-visit list
+    (backlog patients already have)."""
+    n = int(arrival.shape[0])
+    rng_as = streams.get("assessment")
+    returned = rng_as.random(n) < spec.returned_share
+    delay = spec.assessment.sample(rng_as, n) + np.where(
+        returned, spec.completion.sample(rng_as, n), 0.0
+    )
+    is_bl = np.arange(n) < n_bl
+    return returned, np.where(is_bl, arrival, arrival + delay)
+
+
+def _service_times(spec: ModelSpec, streams: Streams, pool: IntArray) -> FloatArray:
+    """Service days per stage (2 × n) for server pools: the first visit's, and the
+    treatment pool's of each patient."""
+    n = int(pool.shape[0])
+    rng_s = streams.get("service")
+    service = np.zeros((2, n))
+    fv_service = spec.pools[0].service
+    if fv_service is not None:
+        service[0] = fv_service.sample(rng_s, n)
+    for p in range(1, len(spec.pools)):
+        dist = spec.pools[p].service
+        if dist is not None:
+            draws = dist.sample(rng_s, n)
+            service[1] = np.where(pool == p, draws, service[1])
+    return service

@@ -5,7 +5,6 @@ The fitting lives in :mod:`scenarios.calibrate`.
 
 from __future__ import annotations
 
-import shlex
 from pathlib import Path
 from typing import Annotated
 
@@ -25,6 +24,7 @@ from scenarios.calibrate import (
     ObservedFileError,
     calibrate,
     calibrated_yaml,
+    command_line,
     fit_report,
 )
 from scenarios.loader import ScenarioError
@@ -32,35 +32,39 @@ from scenarios.loader import ScenarioError
 NOT_CONVERGED = 1
 """Exit code when the fit does not reach the tolerance."""
 
-
-def command_line(
-    scenario: str,
-    observed: Path,
-    out: Path | None,
-    replications: int | None,
-    seed: int | None,
-    tolerance_pp: float,
-    tolerance_queue: float,
-    max_iterations: int,
-    fit_demand: bool,
-) -> str:
-    """The command that reproduces a calibration (options that change the result)."""
-    parts = ["remiss", "calibrate", scenario, "--observed", str(observed)]
-    if out is not None:
-        parts += ["--out", str(out)]
-    if replications is not None:
-        parts += ["--replications", str(replications)]
-    if seed is not None:
-        parts += ["--seed", str(seed)]
-    if tolerance_pp != 1.0:
-        parts += ["--tolerance-pp", f"{tolerance_pp:g}"]
-    if tolerance_queue != 0.05:
-        parts += ["--tolerance-queue", f"{tolerance_queue:g}"]
-    if max_iterations != 30:
-        parts += ["--max-iterations", str(max_iterations)]
-    if not fit_demand:
-        parts.append("--no-fit-demand")
-    return shlex.join(parts)
+StartArg = Annotated[
+    str, typer.Argument(help="The start scenario: a file, or a library scenario name")
+]
+ObservedOption = Annotated[
+    Path,
+    typer.Option(
+        help="CSV of observed figures: unit,stage,share_within_90[,waiting][,observed_on]"
+        "[,note]; unit is a unit id or a hospital-group id"
+    ),
+]
+OutOption = Annotated[Path | None, typer.Option(help="Write the calibrated scenario YAML here")]
+ReportOption = Annotated[Path | None, typer.Option(help="Write the fit report (Markdown) here")]
+ReplicationsOption = Annotated[
+    int | None, typer.Option(min=1, help="Replications per iteration (default: the file's)")
+]
+SeedOption = Annotated[int | None, typer.Option(min=0, help="Root seed, the same every iteration")]
+TolerancePpOption = Annotated[
+    float, typer.Option(min=0.01, help="Largest accepted |simulated − observed| share, in pp")
+]
+ToleranceQueueOption = Annotated[
+    float,
+    typer.Option(
+        min=0.001, help="Largest accepted relative error of the number waiting (0.05 = 5 %)"
+    ),
+]
+MaxIterationsOption = Annotated[int, typer.Option(min=1, help="Most simulations before giving up")]
+FitDemandOption = Annotated[
+    bool,
+    typer.Option(
+        help="Fit each first-visit row's catchment demand to its observed number waiting "
+        "(rows with a waiting figure); --no-fit-demand fits capacity only"
+    ),
+]
 
 
 def fit_table(result: CalibrationResult) -> Table:
@@ -102,48 +106,16 @@ def fit_table(result: CalibrationResult) -> Table:
 
 
 def calibrate_command(
-    scenario: Annotated[
-        str, typer.Argument(help="The start scenario: a file, or a library scenario name")
-    ],
-    observed: Annotated[
-        Path,
-        typer.Option(
-            help="CSV of observed figures: unit,stage,share_within_90[,waiting][,observed_on]"
-            "[,note]; unit is a unit id or a hospital-group id"
-        ),
-    ],
-    out: Annotated[
-        Path | None, typer.Option(help="Write the calibrated scenario YAML here")
-    ] = None,
-    report: Annotated[
-        Path | None, typer.Option(help="Write the fit report (Markdown) here")
-    ] = None,
-    replications: Annotated[
-        int | None, typer.Option(min=1, help="Replications per iteration (default: the file's)")
-    ] = None,
-    seed: Annotated[
-        int | None, typer.Option(min=0, help="Root seed, the same every iteration")
-    ] = None,
-    tolerance_pp: Annotated[
-        float,
-        typer.Option(min=0.01, help="Largest accepted |simulated − observed| share, in pp"),
-    ] = 1.0,
-    tolerance_queue: Annotated[
-        float,
-        typer.Option(
-            min=0.001, help="Largest accepted relative error of the number waiting (0.05 = 5 %)"
-        ),
-    ] = 0.05,
-    max_iterations: Annotated[
-        int, typer.Option(min=1, help="Most simulations before giving up")
-    ] = 30,
-    fit_demand: Annotated[
-        bool,
-        typer.Option(
-            help="Fit each first-visit row's catchment demand to its observed number waiting "
-            "(rows with a waiting figure); --no-fit-demand fits capacity only"
-        ),
-    ] = True,
+    scenario: StartArg,
+    observed: ObservedOption,
+    out: OutOption = None,
+    report: ReportOption = None,
+    replications: ReplicationsOption = None,
+    seed: SeedOption = None,
+    tolerance_pp: TolerancePpOption = 1.0,
+    tolerance_queue: ToleranceQueueOption = 0.05,
+    max_iterations: MaxIterationsOption = 30,
+    fit_demand: FitDemandOption = True,
     workers: Workers = None,
 ) -> None:
     """Fit unit capacities (first-visit or treatment slots per week) and, with waiting
@@ -162,14 +134,6 @@ def calibrate_command(
         max_iterations,
         fit_demand,
     )
-
-    def step(it: Iteration) -> None:
-        err.print(
-            f"iteration {it.number} (epoch {it.epoch}): "
-            + ", ".join(f"{100 * m.share:.1f} %/{m.waiting:,.0f}" for m in it.measured),
-            highlight=False,
-        )
-
     with open_or_fail(kind, workers, None) as ex:
         try:
             result = calibrate(
@@ -182,22 +146,25 @@ def calibrate_command(
                 max_iterations=max_iterations,
                 fit_demand=fit_demand,
                 executor=ex,
-                on_iteration=step,
+                on_iteration=print_iteration,
             )
         except (ObservedFileError, ScenarioError) as exc:
             fail(str(exc))
     console.print(fit_table(result))
-    write_outcome(result, cmd, out, report, tolerance_pp, tolerance_queue, fit_demand)
+    write_outcome(result, cmd, out, report)
+
+
+def print_iteration(it: Iteration) -> None:
+    """One line on stderr per simulation of the search: each row's share and queue."""
+    err.print(
+        f"iteration {it.number} (epoch {it.epoch}): "
+        + ", ".join(f"{100 * m.share:.1f} %/{m.waiting:,.0f}" for m in it.measured),
+        highlight=False,
+    )
 
 
 def write_outcome(
-    result: CalibrationResult,
-    cmd: str,
-    out: Path | None,
-    report: Path | None,
-    tolerance_pp: float,
-    tolerance_queue: float,
-    fit_demand: bool,
+    result: CalibrationResult, cmd: str, out: Path | None, report: Path | None
 ) -> None:
     """The fit report; then either what did not converge (exit 1, nothing written to
     ``out``) or the converged line and the calibrated scenario."""
@@ -207,8 +174,8 @@ def write_outcome(
     if not result.converged:
         err.print(
             f"[bold red]not converged[/] after {len(result.iterations)} iterations "
-            f"(tolerance {tolerance_pp:g} pp"
-            + (f", {100 * tolerance_queue:g} % waiting" if fit_demand else "")
+            f"(tolerance {result.tolerance_pp:g} pp"
+            + (f", {100 * result.tolerance_queue:g} % waiting" if result.fit_demand else "")
             + "):",
             highlight=False,
         )
@@ -219,9 +186,9 @@ def write_outcome(
         raise typer.Exit(NOT_CONVERGED)
     console.print(
         f"[green]converged[/] in {len(result.iterations)} iterations: every row within "
-        f"{tolerance_pp:g} pp"
+        f"{result.tolerance_pp:g} pp"
         + (
-            f" and {100 * tolerance_queue:g} % of the number waiting"
+            f" and {100 * result.tolerance_queue:g} % of the number waiting"
             if any(r.target.fit_demand for r in result.rows)
             else ""
         )

@@ -277,17 +277,51 @@ class OptimisedPolicy:
 
     def _plan(self, pool: int, now: float) -> None:
         started = time.perf_counter()
-        ctx, spec = self.ctx, self.ctx.spec
-        stage = 0 if pool == 0 else 1
+        unit_ids = self.ctx.spec.unit_ids
         day = int(now)
         self.next_plan[pool] = now + self.period
         horizon = self.horizon
-        units = self.units[pool]
         cum = self.cum_slots[pool]
         assert cum is not None
         last = len(cum[0]) - 1  # the calendar's last day + 1
         edges = [min(day + 7 * w, last) for w in range(horizon + 1)]
+        problem = AllocationProblem(
+            horizon_weeks=horizon,
+            units=[
+                UnitCapacity(
+                    id=unit_ids[u],
+                    capacity=[cum[u][edges[w + 1]] - cum[u][edges[w]] for w in range(horizon)],
+                    catchment=self.catchment[pool][u],
+                )
+                for u in self.units[pool]
+            ],
+            areas=self.areas,
+            travel_km=self.travel[pool],
+            referrals=self._referrals(pool, now),
+        )
+        opts = self.options
+        t_solve = time.perf_counter()
+        result = solve(
+            problem,
+            solver=opts.solver,
+            time_limit=opts.solver_time_limit_seconds if opts.solver == "cpsat" else None,
+            reasons=False,
+        )
+        self.solve_seconds += time.perf_counter() - t_solve
+        self.plans += 1
+        if self.on_plan is not None:
+            self.on_plan(pool, problem, result)
+        self._apply(pool, day, result)
+        self.plan_seconds += time.perf_counter() - started
 
+    def _referrals(self, pool: int, now: float) -> list[Referral]:
+        """The pool's waiting referrals as rows of the allocation problem (pruning the
+        list of those no longer waiting), each with its deadline, priority level, the
+        units it would go to and its booking in the latest plan."""
+        ctx, spec = self.ctx, self.ctx.spec
+        stage = 0 if pool == 0 else 1
+        day = int(now)
+        horizon = self.horizon
         waiting = ctx.waiting
         members = {r: d for r, d in self.members[pool].items() if waiting(r, stage, now)}
         self.members[pool] = members
@@ -322,34 +356,7 @@ class OptimisedPolicy:
                     booked=booking,
                 )
             )
-        problem = AllocationProblem(
-            horizon_weeks=horizon,
-            units=[
-                UnitCapacity(
-                    id=unit_ids[u],
-                    capacity=[cum[u][edges[w + 1]] - cum[u][edges[w]] for w in range(horizon)],
-                    catchment=self.catchment[pool][u],
-                )
-                for u in units
-            ],
-            areas=self.areas,
-            travel_km=self.travel[pool],
-            referrals=rows,
-        )
-        opts = self.options
-        t_solve = time.perf_counter()
-        result = solve(
-            problem,
-            solver=opts.solver,
-            time_limit=opts.solver_time_limit_seconds if opts.solver == "cpsat" else None,
-            reasons=False,
-        )
-        self.solve_seconds += time.perf_counter() - t_solve
-        self.plans += 1
-        if self.on_plan is not None:
-            self.on_plan(pool, problem, result)
-        self._apply(pool, day, result)
-        self.plan_seconds += time.perf_counter() - started
+        return rows
 
     def _apply(self, pool: int, day: int, result: AllocationResult) -> None:
         """Book the near weeks of the plan; rebuild the lists the fill-up draws from."""

@@ -10,24 +10,25 @@ from typing import Final
 
 from plotly.offline import get_plotlyjs
 
-from simulering.report import bar_charts, time_charts
+from simulering.report.bar_charts import bands, equity, travel, utilisation
 from simulering.report.charts import Chart
 from simulering.report.context import ReportContext
 from simulering.report.labels import esc
 from simulering.report.map_chart import area_map
 from simulering.report.notes import opposite, warnings
 from simulering.report.tables import about, paired_table, priority_table, summary_table, version
+from simulering.report.time_charts import compliance, queue
 from simulering.report.view import ReportView
 from simulering.results import SimulationResult
 
 FIGURES: Final[tuple[Callable[[ReportView], Chart | None], ...]] = (
-    time_charts.compliance,
-    time_charts.queue,
-    bar_charts.bands,
-    bar_charts.equity,
+    compliance,
+    queue,
+    bands,
+    equity,
     area_map,
-    bar_charts.travel,
-    bar_charts.utilisation,
+    travel,
+    utilisation,
 )
 """The figures in page order (a figure may be left out: the map without areas)."""
 PLOTLY_CONFIG: Final = {"displaylogo": False, "responsive": True}

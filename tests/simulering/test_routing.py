@@ -18,7 +18,7 @@ import pytest
 from allokering.domain import Stage
 from scenarios.experiment import Experiment
 from scenarios.loader import load_spec
-from simulering.kpis import _view, replication_kpis, waiting_at
+from simulering.kpis import replication_kpis, stage_view, waiting_at
 from simulering.model import Model, Records
 from simulering.patients import Patients, draw_patients
 from simulering.policies import POLICIES, make_policy
@@ -190,7 +190,7 @@ def test_restarted_clock_keeps_the_first_start_in_the_records() -> None:
     assert np.array_equal(rec.clock_start[0][new], patients.arrival[new])
     assert np.all(rec.clock_restart[0][restarted] > rec.clock_start[0][restarted])
     # a patient whose clock restarts later is still waiting at the month ends before it
-    view = _view(spec, patients, rec, 0)
+    view = stage_view(spec, patients, rec, 0)
     ref = int(np.flatnonzero(restarted & (rec.clock_restart[0] - rec.clock_start[0] > 20))[0])
     day = int(rec.clock_start[0][ref]) + 10
     waiting, waits = waiting_at(view, day)

@@ -1,0 +1,140 @@
+"""The calibrated scenario file: the fitted document as readable YAML with a header,
+its provenance (``sources``/``assumptions``) and the command that reproduces it."""
+
+from __future__ import annotations
+
+import copy
+import shlex
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from scenarios.calibrate.fit import CalibrationResult
+
+
+class _Dumper(yaml.SafeDumper):
+    """Readable YAML: no anchors; collections of scalars on one line (flow), except
+    lists of long strings (sources, assumptions); long or multi-line strings folded."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _is_scalar(x: Any) -> bool:
+    return not isinstance(x, dict | list)
+
+
+def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
+    flow = all(_is_scalar(x) and not (isinstance(x, str) and len(x) > 40) for x in data)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
+
+
+def _represent_dict(dumper: yaml.SafeDumper, data: dict[str, Any]) -> yaml.Node:
+    flow = all(_is_scalar(v) and not (isinstance(v, str) and len(v) > 40) for v in data.values())
+    return dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=flow)
+
+
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
+    style = ">" if "\n" in data.rstrip("\n") or len(data) > 90 else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(list, _represent_list)
+_Dumper.add_representer(dict, _represent_dict)
+_Dumper.add_representer(str, _represent_str)
+
+
+def command_line(
+    scenario: str,
+    observed: Path,
+    out: Path | None,
+    replications: int | None,
+    seed: int | None,
+    tolerance_pp: float,
+    tolerance_queue: float,
+    max_iterations: int,
+    fit_demand: bool,
+) -> str:
+    """The ``remiss calibrate`` command that reproduces a calibration (the options that
+    change the result), as recorded in the calibrated file."""
+    parts = ["remiss", "calibrate", scenario, "--observed", str(observed)]
+    if out is not None:
+        parts += ["--out", str(out)]
+    if replications is not None:
+        parts += ["--replications", str(replications)]
+    if seed is not None:
+        parts += ["--seed", str(seed)]
+    if tolerance_pp != 1.0:
+        parts += ["--tolerance-pp", f"{tolerance_pp:g}"]
+    if tolerance_queue != 0.05:
+        parts += ["--tolerance-queue", f"{tolerance_queue:g}"]
+    if max_iterations != 30:
+        parts += ["--max-iterations", str(max_iterations)]
+    if not fit_demand:
+        parts.append("--no-fit-demand")
+    return shlex.join(parts)
+
+
+def provenance(result: CalibrationResult, command: str) -> tuple[str, list[str]]:
+    """The ``sources`` entry and the ``assumptions`` entries the calibration adds."""
+    dates = ", ".join(str(d) for d in result.observation_dates())
+    source = (
+        f"Calibrated with `{command}` against {result.observed_path} (month end {dates}): "
+        f"under `separate` ({result.replications} replications, seed {result.seed}) every "
+        f"row is within {result.tolerance_pp:g} pp of its observed share waiting within 90 "
+        "days"
+        + (
+            f" and within {100 * result.tolerance_queue:g} % of its observed number waiting"
+            if any(r.target.fit_demand for r in result.rows)
+            else ""
+        )
+    )
+    caps = []
+    demand = []
+    for r in result.rows:
+        obs = r.target.observation
+        after = ", ".join(f"{u} {c:g}" for u, c in r.capacity_after.items())
+        caps.append(f"{obs.target} {obs.stage} {after}")
+        if r.target.fit_demand:
+            demand.append(
+                f"{obs.target} ×{r.demand_factor:.3f} ({r.referrals_before:,.0f} → "
+                f"{r.referrals_after:,.0f} referrals a year)"
+            )
+    assumptions = [
+        "Fitted by calibration, not observed: slots per week " + "; ".join(caps),
+    ]
+    if demand:
+        assumptions.append(
+            "Fitted by calibration, not observed: demand of each catchment (rates_per_1000, "
+            "same rate within a catchment) and its backlog counts scaled to reproduce the "
+            "observed number waiting: " + "; ".join(demand)
+        )
+    return source, assumptions
+
+
+def calibrated_yaml(result: CalibrationResult, command: str) -> str:
+    """The calibrated scenario as YAML, with a header and provenance entries."""
+    doc = copy.deepcopy(result.document)
+    source, assumptions = provenance(result, command)
+    doc["sources"] = [*doc.get("sources", []), source]
+    doc["assumptions"] = [*doc.get("assumptions", []), *assumptions]
+    first: tuple[str, ...] = ("name", "title", "description", "sources", "assumptions")
+    ordered: dict[str, Any] = {k: doc[k] for k in first if k in doc}
+    ordered.update({k: v for k, v in doc.items() if k not in ordered})
+    header = (
+        f"# {result.scenario}: generated by `remiss calibrate` — do not edit by hand; change\n"
+        f"# the start file {result.scenario_path} or the observed figures\n"
+        f"# {result.observed_path} and run again:\n"
+        f"#   {command}\n"
+        "# The fitted numbers (slots per week, demand rates, backlog counts) are listed under\n"
+        "# `assumptions`; the fit report is in scenarios/README.md.\n"
+    )
+    body = yaml.dump(
+        ordered,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=92,
+    )
+    return header + body
