@@ -1,11 +1,11 @@
 """The ``remiss`` command line: the root Typer app.
 
-One module per command group, each importing only :mod:`api.cli.common`,
-:mod:`api.cli.console` (and, for the tables, :mod:`api.cli.terminal_tables`): :mod:`~api.cli.simulate`,
-:mod:`~api.cli.target`, :mod:`~api.cli.calibrate`, :mod:`~api.cli.scenarios` (list,
-validate, schema, table), :mod:`~api.cli.estimate`, :mod:`~api.cli.allocate` and
-:mod:`~api.cli.serve` (serve, db, apikey). The benchmarks are an app of their own,
-``remiss-bench`` (:mod:`benchmarks.cli`).
+One module per command group, each importing only :mod:`api.cli.common` and
+:mod:`api.cli.console` (and, for the tables, :mod:`api.cli.terminal_tables`):
+:mod:`~api.cli.simulate`, :mod:`~api.cli.target`, :mod:`~api.cli.calibrate`,
+:mod:`~api.cli.scenarios` (list, validate, schema, table), :mod:`~api.cli.estimate`,
+:mod:`~api.cli.allocate` and :mod:`~api.cli.serve` (serve, db, apikey). The benchmarks
+are an app of their own, ``remiss-bench`` (:mod:`benchmarks.cli`).
 
 This module imports none of them: :data:`COMMANDS` names each command's module and a
 one-line summary, and :class:`LazyCommands` imports a command's module only when that
