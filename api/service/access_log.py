@@ -16,6 +16,7 @@ answered only once its row is committed, like a read (:class:`~api.service.audit
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from enum import StrEnum
@@ -50,6 +51,7 @@ class Purpose(StrEnum):
     """Granskning: reading the audit log."""
 
 
+END_USER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@+-]*$"
 END_USER_DOC = (
     "The pseudonymous id of the person the portal acts for (never a personnummer); "
     "recorded in the audit log"
@@ -67,7 +69,11 @@ def acting(
     async def named(
         caller: Caller = Depends(check),
         end_user: str = Header(
-            alias=END_USER_HEADER, min_length=1, max_length=128, description=END_USER_DOC
+            alias=END_USER_HEADER,
+            min_length=1,
+            max_length=128,
+            pattern=END_USER_PATTERN,
+            description=END_USER_DOC,
         ),
     ) -> Caller:
         return replace(caller, end_user=end_user, purpose=purpose.value)
@@ -75,7 +81,11 @@ def acting(
     async def maybe_named(
         caller: Caller = Depends(check),
         end_user: str | None = Header(
-            None, alias=END_USER_HEADER, max_length=128, description=END_USER_DOC
+            None,
+            alias=END_USER_HEADER,
+            max_length=128,
+            pattern=END_USER_PATTERN,
+            description=END_USER_DOC,
         ),
     ) -> Caller:
         return replace(caller, end_user=end_user or "", purpose=purpose.value)
@@ -104,6 +114,13 @@ def acceptable(value: str) -> str:
     return value[:ID_LENGTH] if refusal(value) is None else ""
 
 
+def acceptable_user(value: str) -> str:
+    """The end user header when it is one the routes would accept, else ""."""
+    if re.fullmatch(END_USER_PATTERN, value) and len(value) <= ID_LENGTH:
+        return acceptable(value)
+    return ""
+
+
 def refusal_row(request: Request, status: int) -> dict[str, Any]:
     """The audit row of a refused attempt (see the module text)."""
     route = request.scope.get("route")
@@ -112,7 +129,7 @@ def refusal_row(request: Request, status: int) -> dict[str, Any]:
     return {
         "at": utcnow(),
         "actor": getattr(request.state, "key_id", ""),
-        "end_user": acceptable(request.headers.get(END_USER_HEADER, "")),
+        "end_user": acceptable_user(request.headers.get(END_USER_HEADER, "")),
         "purpose": route_purpose(route),
         "action": "access.refused",
         "entity": "referral" if referral else "route",

@@ -39,6 +39,11 @@ def check_text(field: str, value: str) -> None:
         raise refused(field, reason)
 
 
+def header_text(value: str) -> str:
+    """A header value as the UTF-8 text it was sent as (Starlette reads Latin-1)."""
+    return value.encode("latin-1").decode("utf-8", errors="replace")
+
+
 def check_document(field: str, document: Any) -> None:
     """Check every string in a parsed JSON document: values and object keys."""
     stack: list[tuple[str, Any]] = [(field, document)]
@@ -63,7 +68,7 @@ async def checked_request(request: Request) -> None:
         check_text(f"query.{name}", value)
     user = request.headers.get(END_USER_HEADER)
     if user is not None:
-        check_text(f"header.{END_USER_HEADER}", user)
+        check_text(f"header.{END_USER_HEADER}", header_text(user))
     body = await request.body()
     if not body:
         return
