@@ -18,7 +18,7 @@ from api.service.audit import AuditWriter
 from api.service.geography import Geography, load_geography
 from api.service.jobs import JobRunner
 from api.service.keys import KeyCache
-from api.service.pseudonym import is_request_id
+from api.service.pseudonym import is_request_id, new_request_id
 from api.service.routes import ROUTERS
 from api.service.settings import Settings
 from api.service.state import State
@@ -70,7 +70,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     access_log.install(app)
     app.add_middleware(logs.RequestLog)
     app.add_middleware(
-        CorrelationIdMiddleware, header_name="X-Request-ID", validator=is_request_id
+        CorrelationIdMiddleware,
+        header_name="X-Request-ID",
+        validator=is_request_id,
+        generator=new_request_id,
     )
     for router in ROUTERS:
         app.include_router(router)

@@ -117,12 +117,20 @@ def refusal(value: str) -> str | None:
 def is_request_id(value: str) -> bool:
     """A caller's ``X-Request-ID`` is kept only when it is a UUID written in the usual
     8-4-4-4-12 form that holds no personal identity number; otherwise the service makes
-    a fresh one (``asgi-correlation-id``'s validator)."""
+    a fresh one (``asgi-correlation-id``'s validator; :func:`new_request_id`)."""
     try:
         parsed = uuid.UUID(value)
     except ValueError:
         return False
     return str(parsed) == value.lower() and not looks_like_personal_number(value)
+
+
+def new_request_id() -> str:
+    """A fresh request id: a random UUID (drawn again in the rare case, about one in a
+    thousand, that its digits look like an identity number)."""
+    while not is_request_id(value := str(uuid.uuid4())):
+        pass
+    return value
 
 
 def _refuse(value: str) -> str:

@@ -5,7 +5,10 @@
 parameters' names and values, the headers the service stores (``X-Remiss-User``; the
 ``X-Request-ID`` is checked by the request-id middleware and replaced when refused) and
 every string of a JSON body — values and object keys, at any depth — before the body
-is validated and before anything is read or stored. A refusal is a 422 naming the field
+is validated and before anything is read or stored. A query parameter the route
+declares as a date or a time (``as_of``, the audit's ``from``/``to``) is not free text:
+it is checked by parsing it, and a time such as ``2026-12-02T20:48:02.141234`` would
+otherwise look like a number. A refusal is a 422 naming the field
 (``path.referral_id``, ``query.actor``, ``body.units.3.name``,
 ``header.X-Remiss-User``), never the value; a refused object key is reported at the
 object that holds it.
@@ -13,7 +16,10 @@ object that holds it.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import types
+import typing
 from typing import Any
 
 from fastapi import Request
@@ -59,13 +65,37 @@ def check_document(field: str, document: Any) -> None:
             stack.extend((f"{where}.{i}", value) for i, value in enumerate(node))
 
 
+_time_queries: dict[int, frozenset[str]] = {}
+
+
+def time_queries(route: Any) -> frozenset[str]:
+    """The query parameters ``route`` declares as dates or times."""
+    names = _time_queries.get(id(route))
+    if names is None:
+        dependant = getattr(route, "dependant", None)
+        params = dependant.query_params if dependant is not None else []
+        names = frozenset(p.alias for p in params if _is_time(p.field_info.annotation))
+        _time_queries[id(route)] = names
+    return names
+
+
+def _is_time(annotation: Any) -> bool:
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return any(_is_time(a) for a in typing.get_args(annotation))
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _is_time(typing.get_args(annotation)[0])
+    return annotation in (dt.date, dt.datetime)
+
+
 async def checked_request(request: Request) -> None:
     """Refuse the request (422) when any value it carries fails the check."""
     for name, value in request.path_params.items():
         check_text(f"path.{name}", str(value))
+    times = time_queries(request.scope.get("route"))
     for name, value in request.query_params.multi_items():
         check_text("query", name)
-        check_text(f"query.{name}", value)
+        if name not in times:
+            check_text(f"query.{name}", value)
     user = request.headers.get(END_USER_HEADER)
     if user is not None:
         check_text(f"header.{END_USER_HEADER}", header_text(user))

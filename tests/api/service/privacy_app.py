@@ -4,7 +4,7 @@ role, for the pseudonymity and access-log tests."""
 
 from __future__ import annotations
 
-import uuid
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 
 from api.service.app import create_app
+from api.service.pseudonym import new_request_id
 from api.service.settings import Settings
 from api.service.weeks import today
 from tests.api.service.service_server import (
@@ -39,7 +40,7 @@ class App:
 
     def headers(self, role: str, user: str | None = END_USER, **more: str) -> dict[str, str]:
         """The key of ``role``, the end user (unless None) and a fresh request id."""
-        out = {"X-API-Key": self.keys[role], "X-Request-ID": str(uuid.uuid4()), **more}
+        out = {"X-API-Key": self.keys[role], "X-Request-ID": new_request_id(), **more}
         if user is not None:
             out["X-Remiss-User"] = user
         return out
@@ -56,6 +57,9 @@ class App:
             )
             out = [dict(r._mapping) for r in rows]
         engine.dispose()
+        for row in out:  # SQLite hands a JSON column to a text query as its text
+            if isinstance(row["detail"], str):
+                row["detail"] = json.loads(row["detail"])
         return out
 
     def dump(self) -> str:

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from api.service import db
 from api.service.logs import PrivateJsonFormatter
+from api.service.pseudonym import new_request_id
 from api.service.weeks import today
 from tests.api.service.privacy_app import DATABASES, App, open_app, setup_queue
 from tests.api.service.test_pseudonym import identity_numbers
@@ -218,7 +219,7 @@ def test_request_ids_that_are_not_plain_uuids_are_replaced(app: App, sent: str) 
 
 
 def test_a_plain_uuid_request_id_is_kept(app: App) -> None:
-    sent = str(uuid.uuid4())
+    sent = new_request_id()
     reply = app.client.get(
         "/v1/referrals/r-1", headers={**app.headers("portal"), "X-Request-ID": sent}
     )
