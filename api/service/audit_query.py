@@ -7,9 +7,10 @@ Pages follow the chain's order (row id); ``after`` is the last id of the page be
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import re
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
@@ -17,6 +18,18 @@ from api.service.db_schema import AuditRow
 
 MAX_LIMIT = 500
 """The most rows one page holds."""
+
+
+def _iso_time(value: object) -> object:
+    if isinstance(value, dt.datetime) or (
+        isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}([T ]\S+)?", value)
+    ):
+        return value
+    raise ValueError("must be a time written in ISO 8601, e.g. 2026-12-02T08:00:00+01:00")
+
+
+IsoTime = Annotated[dt.datetime, BeforeValidator(_iso_time)]
+"""A moment as ISO 8601 (``2026-12-02``, ``2026-12-02T08:00:00+01:00``), not seconds."""
 
 
 class AuditQuery(BaseModel):

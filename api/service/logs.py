@@ -46,7 +46,7 @@ class PrivateJsonFormatter(JsonFormatter):
 
 def configure(level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(CorrelationIdFilter(uuid_length=32, default_value="-"))
+    handler.addFilter(CorrelationIdFilter(uuid_length=36, default_value="-"))
     handler.setFormatter(
         PrivateJsonFormatter(
             "%(asctime)s %(levelname)s %(name)s %(message)s %(correlation_id)s",

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import Query
 
 from api.service import service_layer
-from api.service.audit_query import MAX_LIMIT, AuditPage, AuditQuery
+from api.service.audit_query import MAX_LIMIT, AuditPage, AuditQuery, IsoTime
 from api.service.deps import Auditor, St, request_id, v1_router
 
 router = v1_router(tags=["audit"])
@@ -25,11 +24,11 @@ def read_audit(
         str | None, Query(max_length=128, description="Rows by this key id or end user")
     ] = None,
     start: Annotated[
-        dt.datetime | None,
+        IsoTime | None,
         Query(alias="from", description="From this time on, inclusive (ISO 8601; UTC if no zone)"),
     ] = None,
     end: Annotated[
-        dt.datetime | None,
+        IsoTime | None,
         Query(alias="to", description="Before this time, exclusive (ISO 8601; UTC if no zone)"),
     ] = None,
     after: Annotated[

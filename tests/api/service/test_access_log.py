@@ -198,6 +198,7 @@ def test_the_auditor_filters_by_referral_actor_and_time(app: App) -> None:
     ]
     by_user = _page(app, actor="user-e").json()["rows"]
     assert by_user and all(r["end_user"] == "user-e" for r in by_user)
+    assert app.client.get("/v1/queue/status", headers=app.headers("planner")).status_code == 200
     by_key = _page(app, actor=app.key_id("planner")).json()["rows"]
     assert by_key and all(r["actor"] == app.key_id("planner") for r in by_key)
     registered = _page(app, referral="acc-1").json()["rows"][0]
