@@ -44,6 +44,8 @@ PERSONAL_NUMBER = (
 CONTROL_CHARACTER = "contains a control or format character"
 SEPARATORS = frozenset(".-_:+/,\u2212")  # and U+2212, the minus sign
 _GROUPS = re.compile(r"[0-9]+")
+_DIGITS = re.compile(r"[0-9]")
+_ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs"})
 
 
@@ -53,6 +55,8 @@ def _is_separator(char: str) -> bool:
 
 def normalise(value: str) -> str:
     """``value`` in NFKC with every decimal digit written as an ASCII digit."""
+    if value.isascii():
+        return value  # ASCII is its own NFKC
     text = unicodedata.normalize("NFKC", value)
     if text.isascii():
         return text
@@ -88,7 +92,10 @@ def _is_identity_number(digits: str) -> bool:
 def looks_like_personal_number(value: str) -> bool:
     """True when ``value`` contains something shaped like a personnummer or
     samordningsnummer, in any of the spellings the module text lists."""
-    for chain in _chains(normalise(value)):
+    text = normalise(value)
+    if len(_DIGITS.findall(text)) < 10:
+        return False  # too few digits for any candidate (most values)
+    for chain in _chains(text):
         for start in range(len(chain)):
             digits = ""
             for group in chain[start:]:
@@ -102,6 +109,8 @@ def looks_like_personal_number(value: str) -> bool:
 
 def has_control_characters(value: str) -> bool:
     """True when ``value`` holds a control or format character or a lone surrogate."""
+    if value.isascii():
+        return _ASCII_CONTROL.search(value) is not None
     return any(unicodedata.category(c) in _REFUSED_CATEGORIES for c in value)
 
 

@@ -60,9 +60,14 @@ def check_document(field: str, document: Any) -> None:
         elif isinstance(node, dict):
             for key, value in node.items():
                 check_text(where, key)
-                stack.append((f"{where}.{key}", value))
-        elif isinstance(node, list):
-            stack.extend((f"{where}.{i}", value) for i, value in enumerate(node))
+                if isinstance(value, str | dict | list):
+                    stack.append((f"{where}.{key}", value))
+        elif isinstance(node, list):  # numbers (most of a large body) are not text
+            stack.extend(
+                (f"{where}.{i}", value)
+                for i, value in enumerate(node)
+                if isinstance(value, str | dict | list)
+            )
 
 
 _time_queries: dict[int, frozenset[str]] = {}

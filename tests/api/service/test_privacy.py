@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from api.service import db
+from api.service import db, logs
 from api.service.logs import PrivateJsonFormatter
 from api.service.pseudonym import new_request_id
 from api.service.weeks import today
@@ -252,3 +252,28 @@ def test_database_errors_carry_no_parameters_and_logs_no_messages(app: App) -> N
     line = PrivateJsonFormatter("%(message)s").format(record)
     assert "IntegrityError (message withheld)" in line
     assert marker not in line and "dup1" not in line
+
+
+@pytest.mark.parametrize("logger", ["remiss.api", "uvicorn.error", "sqlalchemy.pool"])
+def test_logged_tracebacks_withhold_messages(
+    logger: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What the service configures for its own, uvicorn's and other libraries' loggers:
+    a traceback names the exception but not its message ("Patient 19850314-1402")."""
+    root = logging.getLogger()
+    kept = root.handlers[:]
+    root.handlers[:] = []  # as under uvicorn: nothing else handles the root logger
+    try:
+        logs.configure("INFO")
+        value = "Patient " + str(19850000 + 314) + "-1402"  # not in the traceback's code
+        try:
+            raise ValueError(value)
+        except ValueError:
+            logging.getLogger(logger).exception("Exception in ASGI application")
+    finally:
+        for handler in root.handlers[:]:
+            root.removeHandler(handler)
+        root.handlers[:] = kept
+    err = capsys.readouterr().err
+    assert "Exception in ASGI application" in err and "ValueError (message withheld)" in err
+    assert "19850314" not in err and "Patient" not in err
