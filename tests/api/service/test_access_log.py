@@ -15,13 +15,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import bindparam, create_engine, text
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
 from api.cli import app as cli
 from api.service import audit_chain, db
-from api.service.db_schema import SimulationJobRow, utcnow
+from api.service.db_schema import SimulationJobRow, UtcDateTime, utcnow
 from api.service.pseudonym import new_request_id
 from api.service.weeks import today
 from tests.api.service.privacy_app import DATABASES, App, open_app, setup_queue
@@ -326,23 +326,32 @@ def test_verify_notices_rows_removed_from_the_end(chain_url: str) -> None:
     assert result.exit_code == 1 and "missing" in result.output, result.output
 
 
-def test_the_migration_hashes_rows_already_there(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    db.upgrade(url, "0001")
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        for i in range(3):
-            conn.execute(
-                text(
-                    "INSERT INTO audit_log (at, actor, action, entity, entity_id, request_id,"
-                    " detail) VALUES (:at, 'k1', 'referral.register', 'referral', :e, '', '{}')"
-                ),
-                {"at": utcnow().replace(tzinfo=None).isoformat(sep=" "), "e": f"old-{i}"},
-            )
-    engine.dispose()
-    db.upgrade(url)
-    result = _verify(url)
-    assert result.exit_code == 0 and "3 rows" in result.output, result.output
+@pytest.mark.parametrize("kind", DATABASES)
+def test_the_migration_hashes_rows_already_there(kind: str, tmp_path: Path) -> None:
+    url = database_for(kind)
+    url = fresh_postgres(url) if url is not None else f"sqlite:///{tmp_path / 'old.db'}"
+    try:
+        db.upgrade(url, "0001")
+        engine = db.make_engine(url, pool_size=1)
+        with db.session_factory(engine).begin() as s:
+            for i in range(3):
+                s.execute(
+                    text(
+                        "INSERT INTO audit_log (at, actor, action, entity, entity_id,"
+                        " request_id, detail) VALUES (:at, 'k1', 'referral.register',"
+                        " 'referral', :e, '', '{\"n\": 1}')"
+                    ).bindparams(bindparam("at", type_=UtcDateTime())),
+                    {"at": utcnow(), "e": f"old-{i}"},
+                )
+        engine.dispose()
+        db.upgrade(url)
+        result = _verify(url)
+        assert result.exit_code == 0 and "3 rows" in result.output, result.output
+        _tamper(url, "UPDATE audit_log SET actor = 'k2' WHERE entity_id = 'old-0'")
+        assert "audit row 1:" in _verify(url).output
+    finally:
+        if url.startswith("postgresql"):
+            drop_postgres(url)
 
 
 @pytest.mark.parametrize("kind", DATABASES)
