@@ -43,7 +43,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, contextmanager
 from dataclasses import asdict, dataclass, field
@@ -58,6 +57,7 @@ import psutil  # type: ignore[import-untyped]
 from rich.console import Console
 from rich.table import Table
 
+from api.service.pseudonym import new_request_id
 from benchmarks import BENCH_DIR, RESULTS_DIR
 from scenarios.geography import VGR_UNIT_SITES
 from scenarios.loader import REGION_DIR, load_region_file
@@ -66,6 +66,8 @@ DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/remiss_benc
 """A database of its own: the benchmark drops and recreates its ``public`` schema."""
 POSTGRES_ENV = "REMISS_BENCH_POSTGRES_URL"
 DATABASES = ("sqlite", "postgres")
+END_USER = "bench-user"
+"""The end user the portal names (``X-Remiss-User``, required on its routes)."""
 PHASES = ("healthz", "suggestions", "suggestions_paced", "register")
 """``suggestions`` as fast as the clients go (throughput); ``suggestions_paced`` at a
 fixed offered rate, 500/s by default (latency at the target's rate)."""
@@ -532,7 +534,7 @@ class AiohttpClient:
 
     async def __aenter__(self) -> AiohttpClient:
         self._session = aiohttp.ClientSession(
-            headers={"X-API-Key": self.key},
+            headers={"X-API-Key": self.key, "X-Remiss-User": END_USER},
             connector=aiohttp.TCPConnector(limit=self.clients, keepalive_timeout=2.0),
             timeout=aiohttp.ClientTimeout(total=self.timeout),
         )
@@ -566,7 +568,7 @@ def new_client(url: str, key: str, clients: int, timeout: float = 60.0) -> httpx
     )
     return httpx.AsyncClient(
         base_url=url,
-        headers={"X-API-Key": key},
+        headers={"X-API-Key": key, "X-Remiss-User": END_USER},
         limits=limits,
         timeout=httpx.Timeout(timeout),
     )
@@ -627,7 +629,7 @@ async def _drive(
             code = 0
             headers: dict[str, str] = {}
             if counted:
-                headers["X-Request-ID"] = rid = uuid.uuid4().hex
+                headers["X-Request-ID"] = rid = new_request_id()
                 s.request_ids.add(rid)
             try:
                 resp = await request(client, n, headers)

@@ -4,8 +4,9 @@ One module per command group, each importing only :mod:`api.cli.common` and
 :mod:`api.cli.console` (and, for the tables, :mod:`api.cli.terminal_tables`):
 :mod:`~api.cli.simulate`, :mod:`~api.cli.target`, :mod:`~api.cli.calibrate`,
 :mod:`~api.cli.scenarios` (list, validate, schema, table), :mod:`~api.cli.estimate`,
-:mod:`~api.cli.allocate` and :mod:`~api.cli.serve` (serve, db, apikey). The benchmarks
-are an app of their own, ``remiss-bench`` (:mod:`benchmarks.cli`).
+:mod:`~api.cli.allocate`, :mod:`~api.cli.serve` (serve, db, apikey) and
+:mod:`~api.cli.audit` (verify). The benchmarks are an app of their own,
+``remiss-bench`` (:mod:`benchmarks.cli`).
 
 This module imports none of them: :data:`COMMANDS` names each command's module and a
 one-line summary, and :class:`LazyCommands` imports a command's module only when that
@@ -78,6 +79,7 @@ COMMANDS: dict[str, LazyCommand] = {
     ),
     "db": LazyCommand("api.cli.serve", "db_app", "Database schema (Alembic migrations)."),
     "apikey": LazyCommand("api.cli.serve", "key_app", "API keys (stored hashed) and their roles."),
+    "audit": LazyCommand("api.cli.audit", "app", "The audit log (append-only, hash-chained)."),
 }
 """Every ``remiss`` command, in the order ``remiss --help`` lists them."""
 

@@ -7,7 +7,7 @@ and it adds about 0.08 s to every start of ``remiss`` otherwise).
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -15,9 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from api.cli.console import console, err
-from api.service import db
-from api.service.db_schema import ApiKeyRow, AuditRow, utcnow
+from api.service import audit_chain, db
+from api.service.db_schema import ApiKeyRow, utcnow
 from api.service.keys import Role, create_key, roles_of
+from api.service.pseudonym import refusal
 from api.service.settings import Settings
 
 DatabaseUrl = Annotated[
@@ -34,6 +35,21 @@ key_app = typer.Typer(help="API keys (stored hashed) and their roles.", no_args_
 
 def _settings(url: str | None) -> Settings:
     return Settings(database_url=url) if url else Settings()
+
+
+def cli_audit_row(action: str, key_id: str, detail: dict[str, str] | None = None) -> dict[str, Any]:
+    """The audit row of a key change made on the command line (actor ``cli``)."""
+    return {
+        "at": utcnow(),
+        "actor": "cli",
+        "end_user": "",
+        "purpose": "administration",
+        "action": action,
+        "entity": "api_key",
+        "entity_id": key_id,
+        "request_id": "",
+        "detail": detail or {},
+    }
 
 
 def serve(
@@ -84,21 +100,17 @@ def apikey_create(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Create a key and print it once (only its hash is stored)."""
+    reason = refusal(name)
+    if reason is not None:
+        err.print(f"[red]Error:[/] --name: {reason}")
+        raise typer.Exit(2)
     settings = _settings(database_url)
     db.upgrade(settings.database_url)
     engine = db.make_engine(settings.database_url, pool_size=1)
     with db.session_factory(engine).begin() as s:
         row, key = create_key(s, list(role), name)
-        s.add(
-            AuditRow(
-                at=utcnow(),
-                actor="cli",
-                action="key.create",
-                entity="api_key",
-                entity_id=row.id,
-                detail={"roles": row.roles, "name": name},
-            )
-        )
+        s.flush()
+        audit_chain.append(s, [cli_audit_row("key.create", row.id, {"roles": row.roles})])
     engine.dispose()
     err.print(f"key {row.id} with roles {row.roles}; store it now, it is not shown again:")
     typer.echo(key)
@@ -136,10 +148,6 @@ def apikey_revoke(
             err.print(f"[red]Error:[/] key_id: no key {key_id!r}")
             raise typer.Exit(2)
         row.revoked_at = row.revoked_at or utcnow()
-        s.add(
-            AuditRow(
-                at=utcnow(), actor="cli", action="key.revoke", entity="api_key", entity_id=key_id
-            )
-        )
+        audit_chain.append(s, [cli_audit_row("key.revoke", key_id)])
     engine.dispose()
     err.print(f"key {key_id} revoked")

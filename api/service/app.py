@@ -13,11 +13,12 @@ from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 from prometheus_fastapi_instrumentator import Instrumentator
 
-from api.service import db, http_problems, logs
+from api.service import access_log, db, http_problems, logs
 from api.service.audit import AuditWriter
 from api.service.geography import Geography, load_geography
 from api.service.jobs import JobRunner
 from api.service.keys import KeyCache
+from api.service.pseudonym import is_request_id, new_request_id
 from api.service.routes import ROUTERS
 from api.service.settings import Settings
 from api.service.state import State
@@ -66,8 +67,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     http_problems.install(app)
+    access_log.install(app)
     app.add_middleware(logs.RequestLog)
-    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
+    app.add_middleware(
+        CorrelationIdMiddleware,
+        header_name="X-Request-ID",
+        validator=is_request_id,
+        generator=new_request_id,
+    )
     for router in ROUTERS:
         app.include_router(router)
     Instrumentator(excluded_handlers=["/metrics"]).instrument(app).expose(

@@ -1,14 +1,18 @@
-"""The audit log: who did what, when — every change and every suggestion.
+"""The audit log: who did what, when — every change, every read of patient-level data
+(suggestions included) and every refused attempt.
+
+Each row names the key (``actor``), the end user the portal named (``end_user``, the
+``X-Remiss-User`` header), the purpose of the route and the request id. Rows are
+appended to a hash chain (:mod:`api.service.audit_chain`).
 
 A change writes its row with :func:`record`, in the transaction of the change itself,
 so the two commit together or not at all.
 
-A suggestion changes nothing but must be audited. Writing its row in a transaction of
-its own costs one commit (one fsync) per suggestion and makes every suggestion a writer.
-Instead each request hands its row to the :class:`AuditWriter` and waits until the row
-is committed; the writer inserts all rows waiting at that moment in one transaction. A
-suggestion is answered only after its audit row is durable, at the price of one shared
-commit.
+A read changes nothing but must be audited. Writing its row in a transaction of its
+own costs one commit (one fsync) per read and makes every read a writer. Instead each
+request hands its row to the :class:`AuditWriter` and waits until the row is committed;
+the writer appends all rows waiting at that moment in one transaction. A read is
+answered only after its audit row is durable, at the price of one shared commit.
 """
 
 from __future__ import annotations
@@ -17,10 +21,10 @@ import queue
 import threading
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from api.service.db_schema import AuditRow, utcnow
+from api.service import audit_chain
+from api.service.db_schema import utcnow
 from api.service.http_problems import Problem
 from api.service.keys import Caller
 from api.service.unit_of_work import UnitOfWork
@@ -41,6 +45,8 @@ def audit_row(
     return {
         "at": utcnow(),
         "actor": caller.key_id,
+        "end_user": caller.end_user,
+        "purpose": caller.purpose,
         "action": action,
         "entity": entity,
         "entity_id": entity_id,
@@ -59,7 +65,7 @@ def record(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """One audit row, in the same transaction as the change it describes."""
-    session.add(AuditRow(**audit_row(caller, request_id, action, entity, entity_id, detail)))
+    audit_chain.add(session, audit_row(caller, request_id, action, entity, entity_id, detail))
 
 
 class _Pending:
@@ -111,7 +117,7 @@ class AuditWriter:
             batch = self._next_batch(first)
             try:
                 with self.uow.writing() as s:
-                    s.execute(insert(AuditRow), [p.row for p in batch])
+                    audit_chain.append(s, [p.row for p in batch])
             except Exception as exc:  # every waiting request gets the error
                 for p in batch:
                     p.error = exc

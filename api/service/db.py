@@ -4,7 +4,9 @@ SQLite is opened in WAL mode with ``busy_timeout`` and every transaction starts 
 ``BEGIN IMMEDIATE``, so writers queue for the lock instead of failing half-way; with
 ``synchronous=FULL`` a committed transaction survives a killed process and a power
 cut. PostgreSQL runs at READ COMMITTED; the queue's writes are guarded single
-statements (``UPDATE … WHERE booked < capacity``) that are atomic on both.
+statements (``UPDATE … WHERE booked < capacity``) that are atomic on both. Engines hide
+SQL parameter values from their errors (``hide_parameters``): an error message or log
+line never carries a value a request sent.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ def make_engine(
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url,
+            hide_parameters=True,
             connect_args={"timeout": 30, "check_same_thread": False},
             pool_size=pool_size,
             max_overflow=pool_size,
@@ -90,7 +93,9 @@ def make_engine(
         event.listen(engine, "commit", lambda conn: _end(conn, "commit"))
         event.listen(engine, "rollback", lambda conn: _end(conn, "rollback"))
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, hide_parameters=True
+    )
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

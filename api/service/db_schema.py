@@ -131,19 +131,40 @@ class ApiKeyRow(Base):
 
 
 class AuditRow(Base):
-    """Who did what, when: every change and every suggestion."""
+    """Who did what, when: every change, every read of patient-level data and every
+    refused attempt. Append-only; each row carries the hash of the one before
+    (:mod:`api.service.audit_chain`)."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
+    __table_args__ = (
+        Index("ix_audit_entity", "entity", "entity_id"),
+        Index("ix_audit_actor", "actor"),
+        Index("ix_audit_end_user", "end_user"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     actor: Mapped[str] = mapped_column(String(32))
+    end_user: Mapped[str] = mapped_column(String(128), default="", server_default="")
+    purpose: Mapped[str] = mapped_column(String(32), default="", server_default="")
     action: Mapped[str] = mapped_column(String(64))
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[str] = mapped_column(String(128))
     request_id: Mapped[str] = mapped_column(String(64), default="")
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64), server_default="")
+    row_hash: Mapped[str] = mapped_column(String(64), server_default="")
+
+
+class AuditChainRow(Base):
+    """The end of the audit log's hash chain: one row, locked by every writer of audit
+    rows until its commit, so that concurrent writers cannot fork the chain."""
+
+    __tablename__ = "audit_chain"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_id: Mapped[int] = mapped_column(Integer, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64))
 
 
 class AllocationRunRow(Base):

@@ -1,5 +1,6 @@
-"""What the routes share: typed dependencies (the service's state, the caller's role),
-the request id, and the refusal of query parameters a route does not declare."""
+"""What the routes share: typed dependencies (the service's state, the caller's role,
+purpose and end user), the request id, the refusal of query parameters a route does not
+declare and the check of every value a request carries (:mod:`api.service.request_checks`)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from asgi_correlation_id import correlation_id
 from fastapi import APIRouter, Depends, Request
 from fastapi.dependencies.models import Dependant
 
+from api.service.access_log import Purpose, acting
 from api.service.http_problems import RESPONSES, Problem
-from api.service.keys import Caller, Role, require
+from api.service.keys import Caller, Role
+from api.service.request_checks import checked_request
 from api.service.state import State
 
 
@@ -20,9 +23,24 @@ async def state(request: Request) -> State:
 
 
 St = Annotated[State, Depends(state)]
-Portal = Annotated[Caller, Depends(require(Role.portal))]
-Planner = Annotated[Caller, Depends(require(Role.planner))]
-Admin = Annotated[Caller, Depends(require(Role.admin))]
+Portal = Annotated[
+    Caller, Depends(acting(Role.portal, purpose=Purpose.care, end_user_required=True))
+]
+"""The portal, naming its end user in ``X-Remiss-User``."""
+Planner = Annotated[Caller, Depends(acting(Role.planner, purpose=Purpose.follow_up))]
+Admin = Annotated[Caller, Depends(acting(Role.admin, purpose=Purpose.administration))]
+Auditor = Annotated[Caller, Depends(acting(Role.auditor, purpose=Purpose.audit))]
+QueueReader = Annotated[
+    Caller, Depends(acting(Role.planner, Role.portal, purpose=Purpose.follow_up))
+]
+"""Queue status: planners and the portal."""
+Solver = Annotated[Caller, Depends(acting(Role.portal, Role.planner, purpose=Purpose.care))]
+"""Stateless allocation: the portal and planners."""
+AnyRole = Annotated[
+    Caller,
+    Depends(acting(Role.admin, Role.portal, Role.planner, purpose=Purpose.administration)),
+]
+"""The list of units: every role but the auditor."""
 
 
 def request_id() -> str:
@@ -60,8 +78,12 @@ async def no_unknown_query(request: Request) -> None:
 
 
 def v1_router(**options: Any) -> APIRouter:
-    """A router under ``/v1`` that documents the problem responses and refuses unknown
-    query parameters; ``options`` as for :class:`fastapi.APIRouter` (``tags``, ...)."""
+    """A router under ``/v1`` that documents the problem responses, refuses unknown
+    query parameters and checks every value of the request (before the caller's key);
+    ``options`` as for :class:`fastapi.APIRouter` (``tags``, ...)."""
     return APIRouter(
-        prefix="/v1", responses=RESPONSES, dependencies=[Depends(no_unknown_query)], **options
+        prefix="/v1",
+        responses=RESPONSES,
+        dependencies=[Depends(no_unknown_query), Depends(checked_request)],
+        **options,
     )

@@ -5,7 +5,8 @@ A key is ``rmk_<id>_<secret>`` with a 256-bit random secret, so a fast hash is s
 
 - ``portal``: referrals, suggestions, allocation runs, stateless allocation;
 - ``planner``: scenarios, simulations, estimates, stateless allocation, queue status;
-- ``admin``: units, capacity, keys.
+- ``admin``: units, capacity, keys;
+- ``auditor``: the audit log (``GET /v1/audit``).
 """
 
 from __future__ import annotations
@@ -32,14 +33,19 @@ class Role(StrEnum):
     portal = "portal"
     planner = "planner"
     admin = "admin"
+    auditor = "auditor"
 
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is calling: the key's id (the audit log's actor) and its roles."""
+    """Who is calling: the key's id (the audit log's actor) and its roles; on routes
+    that name them, the end user the portal acts for and the route's purpose
+    (:mod:`api.service.access_log`)."""
 
     key_id: str
     roles: frozenset[Role]
+    end_user: str = ""
+    purpose: str = ""
 
 
 def hash_key(key: str) -> str:
@@ -127,6 +133,7 @@ def require(*allowed: Role) -> Callable[..., Awaitable[Caller]]:
             hit = (row.id, roles_of(row), row.revoked_at is not None)
             cache.put(digest, *hit)
         key_id, roles, revoked = hit
+        request.state.key_id = key_id  # for the audit row of a refusal
         if revoked:
             raise Problem(401, "Unauthorized", "unknown or revoked API key")
         if not roles & set(allowed):

@@ -1,7 +1,11 @@
 """Structured JSON logs, one line per event, with the request id.
 
 Request lines carry the route *template* (``/v1/referrals/{referral_id}``), never the
-raw path or body, so an identifier sent by mistake never reaches a log file.
+raw path or body, so an identifier sent by mistake never reaches a log file. For the
+same reason a logged traceback (an unexpected error's, uvicorn's) names each exception's
+type and the lines of code it passed through but not its message, and no locals: a
+message can quote what a request sent (a key violation's detail, a validation error's
+input) — see :class:`PrivateJsonFormatter`.
 """
 
 from __future__ import annotations
@@ -9,6 +13,8 @@ from __future__ import annotations
 import logging
 import sys
 import time
+import traceback
+from typing import Any
 
 from asgi_correlation_id import CorrelationIdFilter
 from pythonjsonlogger.json import JsonFormatter
@@ -17,11 +23,32 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 access = logging.getLogger("remiss.access")
 
 
+def private_traceback(exc: BaseException | None) -> str:
+    """The frames and exception types of ``exc`` and the exceptions it was raised from
+    or while handling (outermost first), without their messages."""
+    lines: list[str] = []
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        lines.extend(traceback.format_list(traceback.extract_tb(exc.__traceback__)))
+        kind = type(exc)
+        lines.append(f"{kind.__module__}.{kind.__qualname__} (message withheld)\n")
+        exc = exc.__cause__ or exc.__context__
+    return "".join(lines)
+
+
+class PrivateJsonFormatter(JsonFormatter):
+    """JSON lines whose tracebacks carry no exception message (:func:`private_traceback`)."""
+
+    def formatException(self, ei: Any) -> str:
+        return private_traceback(ei[1])
+
+
 def configure(level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(CorrelationIdFilter(uuid_length=32, default_value="-"))
+    handler.addFilter(CorrelationIdFilter(uuid_length=36, default_value="-"))
     handler.setFormatter(
-        JsonFormatter(
+        PrivateJsonFormatter(
             "%(asctime)s %(levelname)s %(name)s %(message)s %(correlation_id)s",
             rename_fields={"asctime": "time", "levelname": "level", "correlation_id": "request_id"},
         )
@@ -35,6 +62,8 @@ def configure(level: str = "INFO") -> None:
         lg.handlers[:] = [handler]
         lg.propagate = False
     logging.getLogger("uvicorn.access").disabled = True  # it would log raw paths
+    if not logging.getLogger().handlers:  # what other libraries log goes out the same way
+        logging.getLogger().addHandler(handler)
 
 
 class RequestLog:

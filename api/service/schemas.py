@@ -196,7 +196,7 @@ class QueueStatus(BaseModel):
 
 # --- keys ------------------------------------------------------------------------------
 class KeyIn(Body):
-    roles: list[Literal["portal", "planner", "admin"]] = Field(min_length=1)
+    roles: list[Literal["portal", "planner", "admin", "auditor"]] = Field(min_length=1)
     name: str = Field("", max_length=200)
 
 

@@ -15,7 +15,8 @@ import datetime as dt
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from api.service import allocation_runs, audit, queue_status, referrals, units
+from api.service import allocation_runs, audit, audit_query, queue_status, referrals, units
+from api.service.audit_query import AuditPage, AuditQuery
 from api.service.db_schema import ApiKeyRow, SimulationJobRow, utcnow
 from api.service.http_problems import Problem
 from api.service.jobs import check_policies, library_names, resolve
@@ -57,9 +58,13 @@ def register_referral(
     return st.uow.write_idempotent(work)
 
 
-def get_referral(st: State, referral_id: str) -> ReferralOut:
+def get_referral(st: State, referral_id: str, caller: Caller, request_id: str) -> ReferralOut:
+    """The referral, answered once its access row is committed (group commit)."""
     with st.uow.reading() as s:
-        return referrals.referral_out(referrals.find(s, referral_id))
+        out = referrals.referral_out(referrals.find(s, referral_id))
+    row = audit.audit_row(caller, request_id, "referral.read", "referral", out.referral_id)
+    st.audit.write(row)
+    return out
 
 
 def update_referral(
@@ -102,10 +107,14 @@ def accept_allocation_run(
         return allocation_runs.accept_run(s, run_id, caller, request_id)
 
 
-def waiting_now(st: State, as_of: dt.date | None) -> QueueStatus:
+def waiting_now(
+    st: State, as_of: dt.date | None, caller: Caller, request_id: str
+) -> QueueStatus:
+    """The queue status, answered once its access row is committed."""
     day = as_of or today()
     with st.uow.reading() as s:
         by_unit, by_specialty = queue_status.queue_status(s, day)
+    st.audit.write(audit.audit_row(caller, request_id, "queue.read", "queue", day.isoformat()))
     return QueueStatus(as_of=day, units=by_unit, specialties=by_specialty)
 
 
@@ -221,10 +230,11 @@ def find_job(session: Session, job_id: str) -> SimulationJobRow:
     return job
 
 
-def get_simulation(st: State, job_id: str) -> SimulationOut:
+def get_simulation(st: State, job_id: str, caller: Caller, request_id: str) -> SimulationOut:
+    """The job and its result, answered once its access row is committed."""
     with st.uow.reading() as s:
         job = find_job(s, job_id)
-        return SimulationOut(
+        out = SimulationOut(
             id=job.id,
             state=job.state,
             progress=job.progress,
@@ -233,15 +243,31 @@ def get_simulation(st: State, job_id: str) -> SimulationOut:
             result=job.result,
             report_url=f"/v1/simulations/{job.id}/report" if job.state == "done" else None,
         )
+    st.audit.write(audit.audit_row(caller, request_id, "simulation.read", "simulation", job_id))
+    return out
 
 
-def simulation_report(st: State, job_id: str) -> str:
-    """The finished job's HTML report; 409 while it is not done."""
+def simulation_report(st: State, job_id: str, caller: Caller, request_id: str) -> str:
+    """The finished job's HTML report (409 while it is not done), answered once its
+    access row is committed."""
     with st.uow.reading() as s:
         job = find_job(s, job_id)
         if job.state != "done" or job.report is None:
             raise Problem(409, "Conflict", f"the job is {job.state}; the report comes when done")
-        return job.report
+        report = job.report
+    row = audit.audit_row(caller, request_id, "simulation.report", "simulation", job_id)
+    st.audit.write(row)
+    return report
+
+
+# --- the audit log ---------------------------------------------------------------------
+def read_audit(st: State, query: AuditQuery, caller: Caller, request_id: str) -> AuditPage:
+    """A page of the audit log; reading it is itself audited (``audit.read``)."""
+    with st.uow.reading() as s:
+        page = audit_query.audit_page(s, query)
+    detail = query.model_dump(mode="json", exclude_none=True)
+    st.audit.write(audit.audit_row(caller, request_id, "audit.read", "audit_log", "", detail))
+    return page
 
 
 # --- operations ------------------------------------------------------------------------

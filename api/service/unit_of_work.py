@@ -4,7 +4,8 @@
   transaction on a ``query_only`` connection, so a reader never waits for the writer.
 - :meth:`UnitOfWork.writing` is one write transaction: committed when the block ends,
   rolled back when it raises. A change and its audit rows are added to the same
-  session, so they commit together or not at all.
+  session, so they commit together or not at all; the audit rows are appended to the
+  hash chain just before the commit (:func:`~api.service.audit_chain.append_pending`).
 - :meth:`UnitOfWork.write_idempotent` is a write that may lose a race on a client's id
   (two retries of one referral arriving together): the loser's insert fails with an
   ``IntegrityError`` and the work runs once more in a new transaction, where it finds
@@ -26,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql.dml import UpdateBase
 
-from api.service import db
+from api.service import audit_chain, db
 from api.service.db_schema import CapacityRow, UnitRow, WeekLoadRow
 from api.service.settings import Settings
 
@@ -65,6 +66,7 @@ class UnitOfWork:
         self.on_suggestions_changed = on_suggestions_changed
         event.listen(self.writers, "after_flush", note_flushed_rows)
         event.listen(self.writers, "do_orm_execute", note_statement)
+        event.listen(self.writers, "before_commit", audit_chain.append_pending)
 
     @classmethod
     def open(cls, settings: Settings, on_suggestions_changed: Callable[[], None]) -> UnitOfWork:

@@ -13,6 +13,7 @@ from api.service.routes import (
     allocate,
     allocation_runs,
     api_keys,
+    audit,
     estimate,
     health,
     queue_status,
@@ -34,5 +35,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     simulations.router,
     allocate.router,
     estimate.router,
+    audit.router,
     health.router,
 )

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Query
+from fastapi import Query
 
 from allokering.problem import AllocationProblem, AllocationResult
 from allokering.solve import SOLVERS, solve
-from api.service.deps import v1_router
+from api.service.deps import Solver, v1_router
 from api.service.http_problems import Problem
-from api.service.keys import Caller, Role, require
 
 router = v1_router(tags=["allocation"])
 
@@ -19,7 +18,7 @@ router = v1_router(tags=["allocation"])
 @router.post("/allocate", response_model=AllocationResult)
 def allocate(
     problem: AllocationProblem,
-    caller: Annotated[Caller, Depends(require(Role.portal, Role.planner))],
+    caller: Solver,
     solver: Annotated[str, Query(description=f"One of {', '.join(SOLVERS)}")] = "auto",
     time_limit: Annotated[float | None, Query(gt=0, le=300)] = None,
 ) -> AllocationResult:

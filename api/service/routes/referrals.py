@@ -32,7 +32,8 @@ def register_referral(body: ReferralIn, caller: Portal, st: St, response: Respon
 
 @router.get("/referrals/{referral_id}", response_model=ReferralOut)
 def get_referral(referral_id: ReferralId, caller: Portal, st: St) -> ReferralOut:
-    return service_layer.get_referral(st, referral_id)
+    """The referral; the read is written to the audit log before it is answered."""
+    return service_layer.get_referral(st, referral_id, caller, request_id())
 
 
 @router.patch("/referrals/{referral_id}", response_model=ReferralOut)

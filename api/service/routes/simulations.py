@@ -27,7 +27,8 @@ def start_simulation(body: SimulationIn, caller: Planner, st: St) -> SimulationO
 
 @router.get("/simulations/{job_id}", response_model=SimulationOut)
 def get_simulation(job_id: JobId, caller: Planner, st: St) -> SimulationOut:
-    return service_layer.get_simulation(st, job_id)
+    """The job, with its result when done (the read is audited)."""
+    return service_layer.get_simulation(st, job_id, caller, request_id())
 
 
 @router.get(
@@ -37,4 +38,4 @@ def get_simulation(job_id: JobId, caller: Planner, st: St) -> SimulationOut:
 )
 def simulation_report(job_id: JobId, caller: Planner, st: St) -> HTMLResponse:
     """The self-contained HTML report (Plotly) of a finished job."""
-    return HTMLResponse(service_layer.simulation_report(st, job_id))
+    return HTMLResponse(service_layer.simulation_report(st, job_id, caller, request_id()))

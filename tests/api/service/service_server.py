@@ -27,7 +27,9 @@ from sqlalchemy.engine import make_url
 from api.service import db
 from api.service.keys import Role, create_key
 
-ROLES = ("portal", "planner", "admin")
+ROLES = ("portal", "planner", "admin", "auditor")
+END_USER = "user-7f3a"
+"""The end user the tests' portal names (``X-Remiss-User``)."""
 
 
 def free_port() -> int:
@@ -58,9 +60,8 @@ class Server:
     env: dict[str, str] = field(default_factory=dict)
 
     def client(self, role: str = "all", timeout: float = 30.0) -> httpx.Client:
-        return httpx.Client(
-            base_url=self.url, headers={"X-API-Key": self.keys[role]}, timeout=timeout
-        )
+        headers = {"X-API-Key": self.keys[role], "X-Remiss-User": END_USER}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
 
     def start(self) -> None:
         log = (self.workdir / "server.log").open("ab")

@@ -15,7 +15,7 @@ from api.service.app import create_app
 from api.service.settings import Settings
 from tests.api.service.service_server import ROLES, make_keys
 
-P, PL, A = "portal", "planner", "admin"
+P, PL, A, AU = "portal", "planner", "admin", "auditor"
 EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/referrals"): {P},
     ("GET", "/v1/referrals/{referral_id}"): {P},
@@ -36,6 +36,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/keys"): {A},
     ("GET", "/v1/keys"): {A},
     ("DELETE", "/v1/keys/{key_id}"): {A},
+    ("GET", "/v1/audit"): {AU},
 }
 OPEN = {"/healthz", "/metrics", "/docs", "/openapi.json", "/redoc"}
 
