@@ -13,82 +13,19 @@ import time
 import traceback
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from api.service.db_schema import SimulationJobRow, utcnow
-from api.service.http_problems import Problem, invalid_field
+from api.service.job_scenarios import experiment_for
 from api.service.settings import Settings
 from api.service.unit_of_work import UnitOfWork
-from scenarios.loader import (
-    LIBRARY_DIR,
-    REGION_DIR,
-    Overrides,
-    ScenarioError,
-    check_references,
-    compile_scenario,
-    list_library,
-    load_region,
-    load_scenario,
-)
-from scenarios.schema import KNOWN_POLICIES, Scenario
 from simulering.executors import open_executor
-from simulering.runner import run_simulation
-from simulering.spec import ModelSpec
 
 log = logging.getLogger("remiss.jobs")
 INTERRUPTED = "interrupted by a server restart"
-
-
-def library_names() -> list[str]:
-    """The scenarios of the library, by name."""
-    return [p.stem for p in list_library()]
-
-
-def resolve(
-    scenario: str | dict[str, Any], horizon_days: int | None, warmup_days: int | None
-) -> tuple[Scenario, ModelSpec, Path]:
-    """A library scenario by name, or an inline one (its region a region-file name)."""
-    overrides = Overrides(horizon_days, warmup_days)
-    if isinstance(scenario, str):
-        if scenario not in library_names():
-            raise invalid_field("body.scenario", f"no library scenario {scenario!r}")
-        path = LIBRARY_DIR / f"{scenario}.yaml"
-        try:
-            sc = load_scenario(path)
-            return sc, compile_scenario(sc, load_region(sc, path), overrides), path
-        except ScenarioError as exc:  # a broken library file is the server's fault
-            raise Problem(500, "Internal error", str(exc)) from None
-    try:
-        sc = Scenario.model_validate(scenario)
-    except ValidationError as exc:
-        e = exc.errors()[0]
-        where = ".".join(str(p) for p in ("body", "scenario", *e["loc"]))
-        raise invalid_field(where, str(e["msg"]).removeprefix("Value error, ")) from None
-    if isinstance(sc.region, str) and not (REGION_DIR / f"{sc.region}.yaml").is_file():
-        raise invalid_field("body.scenario.region", f"no region file {sc.region!r}")
-    path = REGION_DIR / "inline.yaml"
-    try:
-        region = load_region(sc, path)
-        check_references(sc, region, path)
-        return sc, compile_scenario(sc, region, overrides), path
-    except ScenarioError as exc:
-        raise invalid_field(f"body.scenario.{exc.field}", exc.problem) from None
-    except ValueError as exc:
-        raise invalid_field("body.scenario", str(exc)) from None
-
-
-def check_policies(policies: list[str]) -> None:
-    """422 naming the first unknown policy."""
-    for i, p in enumerate(policies):
-        if p not in KNOWN_POLICIES:
-            raise invalid_field(
-                f"body.policies.{i}", f"unknown policy; known: {', '.join(KNOWN_POLICIES)}"
-            )
 
 
 class JobRunner:
@@ -151,10 +88,8 @@ class JobRunner:
             log.debug(traceback.format_exc())
 
     def _simulate(self, job_id: str, req: dict[str, Any]) -> tuple[dict[str, Any], str]:
-        sc, spec, path = resolve(req["scenario"], req.get("horizon_days"), req.get("warmup_days"))
-        policies = req.get("policies") or list(sc.run.policies)
-        reps = req.get("replications") or sc.run.replications
-        seed = sc.run.seed if req.get("seed") is None else req["seed"]
+        experiment = experiment_for(req, self.settings)
+        reps = experiment.plan.replications
         kind = "dask" if self.settings.dask_address else "process"
         last = [0.0]
 
@@ -170,16 +105,15 @@ class JobRunner:
             self.settings.dask_address,
             start_method="spawn",
         ) as ex:
-            run = run_simulation(
-                spec, policies, seed, reps, progress=progress, executor=ex, scenario=sc.name
-            )
+            run = experiment.run(executor=ex, progress=progress)
         doc = run.to_document()
         # Lazy loading: the report's modules (Plotly) load with the first finished job,
         # not with every service process.
         from api.report_context import report_context
         from simulering.report import render_report
 
-        html = render_report(run, report_context(sc, load_region(sc, path)), "sv")
+        context = report_context(experiment.scenario, experiment.region)
+        html = render_report(run, context, "sv")
         return doc, html
 
     def close(self) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from api.service import allocation_runs, audit, queue_status, referrals, units
 from api.service.db_schema import ApiKeyRow, SimulationJobRow, utcnow
 from api.service.http_problems import Problem
-from api.service.jobs import check_policies, library_names, resolve
+from api.service.job_scenarios import check_policies, experiment_for, library_names
 from api.service.keys import Caller, Role, create_key, roles_of
 from api.service.schemas import (
     AllocationRunIn,
@@ -191,19 +191,12 @@ def start_simulation(
     st: State, body: SimulationIn, caller: Caller, request_id: str
 ) -> SimulationOut:
     """Check the request, store the queued job with its audit row, then start it."""
-    if body.replications is not None and body.replications > st.settings.max_replications:
-        raise Problem(
-            422,
-            "Invalid request",
-            f"body.replications: at most {st.settings.max_replications}",
-            [{"field": "body.replications", "message": "too many"}],
-        )
     if body.policies is not None:
         check_policies(body.policies)
-    scenario = resolve(body.scenario, body.horizon_days, body.warmup_days)[0]  # fail fast
     request = body.model_dump()
+    experiment = experiment_for(request, st.settings)  # fail fast, limits included
     detail = {
-        "scenario": scenario.name,
+        "scenario": experiment.name,
         "policies": body.policies,
         "replications": body.replications,
     }

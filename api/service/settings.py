@@ -39,3 +39,11 @@ class Settings(BaseSettings):
     )
     log_level: str = Field("INFO")
     pool_size: int = Field(20, ge=1, description="Database connections kept open (PostgreSQL)")
+
+    # --- limits: every expensive request is bounded (docs/service.md, "Limits") -------
+    max_horizon_days: int = Field(3650, ge=1, description="Simulated days per job")
+    max_scenario_units: int = Field(100, ge=1, description="Units in a job's region")
+    max_scenario_areas: int = Field(500, ge=1, description="Areas in a job's region")
+    max_referrals_per_year: float = Field(
+        200_000, gt=0, description="A job's referrals per year, mean over its horizon"
+    )
