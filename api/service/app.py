@@ -13,7 +13,7 @@ from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 from prometheus_fastapi_instrumentator import Instrumentator
 
-from api.service import db, http_problems, logs
+from api.service import db, http_problems, limits, logs, rate_limit
 from api.service.audit import AuditWriter
 from api.service.geography import Geography, load_geography
 from api.service.jobs import JobRunner
@@ -66,6 +66,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     http_problems.install(app)
+    app.add_middleware(limits.BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        rate_limit.RateLimit,
+        per_key=settings.rate_limit_per_key,
+        failed_auth=settings.rate_limit_failed_auth,
+    )
+    app.add_middleware(limits.SecurityHeaders)
     app.add_middleware(logs.RequestLog)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     for router in ROUTERS:

@@ -18,6 +18,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.service.headers import SECURITY_HEADERS
+
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("remiss.api")
 
@@ -53,7 +55,9 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     403: _documented("The key lacks the role this route needs"),
     404: _documented("No such resource"),
     409: _documented("Conflict with the current state (full week, wrong status, ...)"),
+    413: _documented("The body is larger than REMISS_MAX_BODY_BYTES"),
     422: _documented("Invalid input; `errors` names each field"),
+    429: _documented("Too many requests (see Retry-After)"),
     503: _documented("The audit log cannot be written; nothing was answered"),
 }
 """Error responses every /v1 route documents in the OpenAPI schema."""
@@ -161,4 +165,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error", extra={"route": _route_path(request)})
-        return problem_response(request, 500, "Internal error", "see the server log")
+        # answered outside the middleware (Starlette's error middleware), so the
+        # headers every response carries are added here
+        return problem_response(
+            request, 500, "Internal error", "see the server log", headers=SECURITY_HEADERS
+        )

@@ -47,3 +47,12 @@ class Settings(BaseSettings):
     max_referrals_per_year: float = Field(
         200_000, gt=0, description="A job's referrals per year, mean over its horizon"
     )
+    max_body_bytes: int = Field(
+        1_000_000, ge=1024, description="Largest request body (413 above it)"
+    )
+    rate_limit_per_key: str = Field(
+        "1000/second", description="Requests per live key (limits notation, e.g. 600/minute)"
+    )
+    rate_limit_failed_auth: str = Field(
+        "20/minute", description="401 replies per client address before it gets 429"
+    )
