@@ -67,10 +67,16 @@ class Problem(Exception):
     """An error the API reports as a problem document."""
 
     def __init__(
-        self, status: int, title: str, detail: str = "", errors: list[dict[str, str]] | None = None
+        self,
+        status: int,
+        title: str,
+        detail: str = "",
+        errors: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(detail or title)
         self.status, self.title, self.detail, self.errors = status, title, detail, errors
+        self.headers = headers
 
 
 def invalid_field(field: str, message: str) -> Problem:
@@ -120,7 +126,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
-        return problem_response(request, exc.status, exc.title, exc.detail, exc.errors)
+        return problem_response(
+            request, exc.status, exc.title, exc.detail, exc.errors, headers=exc.headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -238,7 +238,7 @@ class SimulationIn(BaseModel):
 
 class SimulationOut(BaseModel):
     id: str
-    state: str = Field(description="queued | running | done | failed")
+    state: str = Field(description="queued | running | done | failed | cancelled")
     progress: float
     request: dict[str, Any]
     error: str | None = None

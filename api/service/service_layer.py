@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from api.service import allocation_runs, audit, queue_status, referrals, units
 from api.service.db_schema import ApiKeyRow, SimulationJobRow, utcnow
 from api.service.http_problems import Problem
 from api.service.job_scenarios import check_policies, experiment_for, library_names
+from api.service.jobs import LIVE
 from api.service.keys import Caller, Role, create_key, roles_of
 from api.service.schemas import (
     AllocationRunIn,
@@ -201,37 +202,77 @@ def start_simulation(
         "replications": body.replications,
     }
     with st.uow.writing() as s:
+        check_job_quota(s, caller, st.settings.max_jobs_per_key)
         job_id = st.jobs.add(s, caller.key_id, request)
         audit.record(s, caller, request_id, "simulation.start", "simulation", job_id, detail)
     st.jobs.start(job_id)
     return SimulationOut(id=job_id, state="queued", progress=0.0, request=request)
 
 
-def find_job(session: Session, job_id: str) -> SimulationJobRow:
+def check_job_quota(session: Session, caller: Caller, limit: int) -> None:
+    """429 when the caller's key already has ``limit`` jobs queued or running. The key's
+    row is locked first (PostgreSQL), so two requests of one key count in turn."""
+    session.execute(select(ApiKeyRow.id).where(ApiKeyRow.id == caller.key_id).with_for_update())
+    live = session.scalar(
+        select(func.count())
+        .select_from(SimulationJobRow)
+        .where(SimulationJobRow.actor == caller.key_id, SimulationJobRow.state.in_(LIVE))
+    )
+    if (live or 0) >= limit:
+        raise Problem(
+            429,
+            "Too many requests",
+            f"this key has {live} simulation jobs queued or running (at most {limit}); "
+            "wait for one to finish or cancel it (DELETE /v1/simulations/{id})",
+            headers={"Retry-After": "30"},
+        )
+
+
+def find_job(session: Session, job_id: str, caller: Caller) -> SimulationJobRow:
+    """The job if the caller may see it: their own, or any job for an admin key. Another
+    planner's job is a 404, as if it did not exist."""
     job = session.get(SimulationJobRow, job_id)
-    if job is None:
+    if job is None or not (job.actor == caller.key_id or Role.admin in caller.roles):
         raise Problem(404, "Not found", "no simulation job with this id")
     return job
 
 
-def get_simulation(st: State, job_id: str) -> SimulationOut:
+def job_out(job: SimulationJobRow) -> SimulationOut:
+    return SimulationOut(
+        id=job.id,
+        state=job.state,
+        progress=job.progress,
+        request=job.request,
+        error=job.error,
+        result=job.result,
+        report_url=f"/v1/simulations/{job.id}/report" if job.state == "done" else None,
+    )
+
+
+def get_simulation(st: State, job_id: str, caller: Caller) -> SimulationOut:
     with st.uow.reading() as s:
-        job = find_job(s, job_id)
-        return SimulationOut(
-            id=job.id,
-            state=job.state,
-            progress=job.progress,
-            request=job.request,
-            error=job.error,
-            result=job.result,
-            report_url=f"/v1/simulations/{job.id}/report" if job.state == "done" else None,
-        )
+        return job_out(find_job(s, job_id, caller))
 
 
-def simulation_report(st: State, job_id: str) -> str:
+def cancel_simulation(st: State, job_id: str, caller: Caller, request_id: str) -> SimulationOut:
+    """Cancel a queued or running job (its workers stop once this is committed); a
+    cancelled job again is a no-op; a finished one a 409."""
+    with st.uow.writing() as s:
+        job = find_job(s, job_id, caller)
+        if job.state in ("done", "failed"):
+            raise Problem(409, "Conflict", f"the job is {job.state}; nothing to cancel")
+        if job.state != "cancelled":
+            job.state, job.error, job.updated_at = "cancelled", "cancelled", utcnow()
+            audit.record(s, caller, request_id, "simulation.cancel", "simulation", job.id)
+        out = job_out(job)
+    st.jobs.stop_job(job_id)
+    return out
+
+
+def simulation_report(st: State, job_id: str, caller: Caller) -> str:
     """The finished job's HTML report; 409 while it is not done."""
     with st.uow.reading() as s:
-        job = find_job(s, job_id)
+        job = find_job(s, job_id, caller)
         if job.state != "done" or job.report is None:
             raise Problem(409, "Conflict", f"the job is {job.state}; the report comes when done")
         return job.report

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Path, status
+from fastapi import Depends, Path, status
 from fastapi.responses import HTMLResponse
 
 from api.service import service_layer
 from api.service.deps import Planner, St, request_id, v1_router
+from api.service.keys import Caller, Role, require
 from api.service.schemas import SimulationIn, SimulationOut
 
 router = v1_router(tags=["planner"])
 JobId = Annotated[str, Path(max_length=36)]
+Viewer = Annotated[Caller, Depends(require(Role.planner, Role.admin))]
+"""A planner sees their own jobs; an admin key sees every job."""
 
 
 @router.post(
@@ -26,8 +29,16 @@ def start_simulation(body: SimulationIn, caller: Planner, st: St) -> SimulationO
 
 
 @router.get("/simulations/{job_id}", response_model=SimulationOut)
-def get_simulation(job_id: JobId, caller: Planner, st: St) -> SimulationOut:
-    return service_layer.get_simulation(st, job_id)
+def get_simulation(job_id: JobId, caller: Viewer, st: St) -> SimulationOut:
+    """The job's state, progress and, when done, its result (own jobs; admin: all)."""
+    return service_layer.get_simulation(st, job_id, caller)
+
+
+@router.delete("/simulations/{job_id}", response_model=SimulationOut)
+def cancel_simulation(job_id: JobId, caller: Viewer, st: St) -> SimulationOut:
+    """Cancel a queued or running job: its worker processes are stopped (409 when the
+    job has already finished)."""
+    return service_layer.cancel_simulation(st, job_id, caller, request_id())
 
 
 @router.get(
@@ -35,6 +46,6 @@ def get_simulation(job_id: JobId, caller: Planner, st: St) -> SimulationOut:
     response_class=HTMLResponse,
     responses={200: {"content": {"text/html": {}}}},
 )
-def simulation_report(job_id: JobId, caller: Planner, st: St) -> HTMLResponse:
+def simulation_report(job_id: JobId, caller: Viewer, st: St) -> HTMLResponse:
     """The self-contained HTML report (Plotly) of a finished job."""
-    return HTMLResponse(service_layer.simulation_report(st, job_id))
+    return HTMLResponse(service_layer.simulation_report(st, job_id, caller))

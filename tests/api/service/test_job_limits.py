@@ -28,6 +28,7 @@ LIMITS = {
     "max_scenario_units": 12,
     "max_scenario_areas": 60,
     "max_referrals_per_year": 50_000,
+    "max_jobs_per_key": 50,  # the jobs accepted here queue behind each other
 }
 
 
