@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from prometheus_fastapi_instrumentator import Instrumentator
 
 from api.service import db, http_problems, limits, logs, rate_limit
+from api.service.allocation_limits import SolveGate
 from api.service.audit import AuditWriter
 from api.service.geography import Geography, load_geography
 from api.service.jobs import JobRunner
@@ -35,7 +36,8 @@ def start(settings: Settings, geography: Geography) -> State:
     uow = UnitOfWork.open(settings, on_suggestions_changed=cache.invalidate)
     jobs = JobRunner(uow, settings)
     jobs.recover()
-    return State(settings, uow, geography, jobs, cache, AuditWriter(uow), KeyCache())
+    solves = SolveGate(settings.max_allocations_per_key)
+    return State(settings, uow, geography, jobs, cache, AuditWriter(uow), KeyCache(), solves)
 
 
 def stop(state: State) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from api.service import allocation_runs, audit, queue_status, referrals, units
+from api.service.allocation_limits import solver_seconds
 from api.service.db_schema import ApiKeyRow, SimulationJobRow, utcnow
 from api.service.http_problems import Problem
 from api.service.job_scenarios import check_policies, experiment_for, library_names
@@ -89,7 +90,12 @@ def create_allocation_run(
 ) -> AllocationRunOut:
     """Plan on a read-only session (the solver may take seconds), then store the plan."""
     weeks = body.horizon_weeks or st.settings.horizon_weeks
-    with st.uow.reading() as s:
+    if "time_limit_seconds" in body.model_fields_set:
+        solver_seconds(body.time_limit_seconds, st.settings, "body.time_limit_seconds")
+    else:  # the schema's default, within the service's limit
+        seconds = min(body.time_limit_seconds, st.settings.max_solver_seconds)
+        body = body.model_copy(update={"time_limit_seconds": seconds})
+    with st.solves.enter(caller.key_id), st.uow.reading() as s:
         run = allocation_runs.plan_run(s, st.geography, body, weeks, caller)
     with st.uow.writing() as s:
         allocation_runs.save_run(s, run, caller, request_id)

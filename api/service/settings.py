@@ -62,3 +62,13 @@ class Settings(BaseSettings):
     worker_memory_mb: int = Field(
         4096, ge=0, description="Address space per job worker process, MB (0: no limit)"
     )
+    max_allocation_cells: int = Field(
+        5_000, ge=1, description="Units × weeks of a POST /v1/allocate problem"
+    )
+    max_allocation_referrals: int = Field(
+        20_000, ge=1, description="Referrals of a POST /v1/allocate problem"
+    )
+    max_solver_seconds: float = Field(30.0, gt=0, description="Solver time per allocation")
+    max_allocations_per_key: int = Field(
+        2, ge=1, description="Allocations solving at once per key (429 above)"
+    )
