@@ -169,11 +169,29 @@ def revoke_api_key(st: State, key_id: str, caller: Caller, request_id: str) -> K
         if row is None:
             raise Problem(404, "Not found", "no key with this id")
         if row.revoked_at is None:
+            check_not_last_admin(s, row)
             row.revoked_at = utcnow()
             audit.record(s, caller, request_id, "key.revoke", "api_key", row.id)
         out = key_out(row)
     st.keys.forget()
     return out
+
+
+def check_not_last_admin(session: Session, row: ApiKeyRow) -> None:
+    """409 when ``row`` is the last live admin key: with it gone, no one could manage
+    keys or units through the API. The live keys are locked (PostgreSQL), so two admins
+    revoking each other's keys at once cannot both succeed."""
+    if Role.admin not in roles_of(row):
+        return
+    live = session.scalars(
+        select(ApiKeyRow).where(ApiKeyRow.revoked_at.is_(None)).with_for_update()
+    ).all()
+    if not any(k.id != row.id and Role.admin in roles_of(k) for k in live):
+        raise Problem(
+            409,
+            "Conflict",
+            "this is the last live admin key; create another admin key before revoking it",
+        )
 
 
 # --- scenarios and simulation jobs -----------------------------------------------------
