@@ -13,7 +13,8 @@ from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 from prometheus_fastapi_instrumentator import Instrumentator
 
-from api.service import access_log, db, http_problems, logs
+from api.service import access_log, db, http_problems, limits, logs, rate_limit
+from api.service.allocation_limits import SolveGate
 from api.service.audit import AuditWriter
 from api.service.geography import Geography, load_geography
 from api.service.jobs import JobRunner
@@ -36,7 +37,8 @@ def start(settings: Settings, geography: Geography) -> State:
     uow = UnitOfWork.open(settings, on_suggestions_changed=cache.invalidate)
     jobs = JobRunner(uow, settings)
     jobs.recover()
-    return State(settings, uow, geography, jobs, cache, AuditWriter(uow), KeyCache())
+    solves = SolveGate(settings.max_allocations_per_key)
+    return State(settings, uow, geography, jobs, cache, AuditWriter(uow), KeyCache(), solves)
 
 
 def stop(state: State) -> None:
@@ -68,6 +70,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     http_problems.install(app)
     access_log.install(app)
+    app.add_middleware(limits.BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        rate_limit.RateLimit,
+        per_key=settings.rate_limit_per_key,
+        failed_auth=settings.rate_limit_failed_auth,
+    )
+    app.add_middleware(limits.SecurityHeaders)
     app.add_middleware(logs.RequestLog)
     app.add_middleware(
         CorrelationIdMiddleware,

@@ -188,12 +188,15 @@ class SimulationJobRow(Base):
     """A planner's simulation job and, when done, its results."""
 
     __tablename__ = "simulation_jobs"
+    __table_args__ = (Index("ix_simulation_jobs_owner", "actor", "state"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     actor: Mapped[str] = mapped_column(String(32))
+    """The key that started the job: its owner."""
     state: Mapped[str] = mapped_column(String(16))
+    """queued | running | done | failed | cancelled"""
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     request: Mapped[dict[str, Any]] = mapped_column(JSON)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)

@@ -18,6 +18,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.service.headers import SECURITY_HEADERS
+
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("remiss.api")
 
@@ -53,7 +55,9 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     403: _documented("The key lacks the role this route needs"),
     404: _documented("No such resource"),
     409: _documented("Conflict with the current state (full week, wrong status, ...)"),
+    413: _documented("The body is larger than REMISS_MAX_BODY_BYTES"),
     422: _documented("Invalid input; `errors` names each field"),
+    429: _documented("Too many requests (see Retry-After)"),
     503: _documented("The audit log cannot be written; nothing was answered"),
 }
 """Error responses every /v1 route documents in the OpenAPI schema."""
@@ -63,10 +67,16 @@ class Problem(Exception):
     """An error the API reports as a problem document."""
 
     def __init__(
-        self, status: int, title: str, detail: str = "", errors: list[dict[str, str]] | None = None
+        self,
+        status: int,
+        title: str,
+        detail: str = "",
+        errors: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(detail or title)
         self.status, self.title, self.detail, self.errors = status, title, detail, errors
+        self.headers = headers
 
 
 def invalid_field(field: str, message: str) -> Problem:
@@ -116,7 +126,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
-        return problem_response(request, exc.status, exc.title, exc.detail, exc.errors)
+        return problem_response(
+            request, exc.status, exc.title, exc.detail, exc.errors, headers=exc.headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -161,4 +173,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error", extra={"route": _route_path(request)})
-        return problem_response(request, 500, "Internal error", "see the server log")
+        # answered outside the middleware (Starlette's error middleware), so the
+        # headers every response carries are added here
+        return problem_response(
+            request, 500, "Internal error", "see the server log", headers=SECURITY_HEADERS
+        )

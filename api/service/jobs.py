@@ -1,94 +1,44 @@
 """Planners' simulation jobs: queued in the database, run one at a time on the same
-runner as ``remiss simulate`` (a spawned process pool, or Dask when configured).
+runner as ``remiss simulate`` (a spawned process pool with a memory limit per worker,
+:mod:`api.service.job_workers`, or Dask when configured).
 
-A job is ``queued → running → done | failed``; on start-up the service marks any job
-still ``queued`` or ``running`` from before a restart as ``failed`` ("interrupted by a
-server restart"), so none is left hanging.
+A job is ``queued → running → done | failed``, or ``cancelled`` by its owner (or an
+admin) while queued or running: a running job's worker processes are stopped at once
+(a cancel that reaches another service process is seen by the job within
+:data:`CANCEL_POLL_SECONDS`). Every state change is a guarded update, so a finishing
+job never overwrites a cancellation. Stopping the service stops the running job's
+workers and marks the job failed ("stopped with the server"); on start-up the service
+marks any job still ``queued`` or ``running`` from before a restart as ``failed``
+("interrupted by a server restart"), so none is left hanging.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import traceback
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from api.service.db_schema import SimulationJobRow, utcnow
-from api.service.http_problems import Problem, invalid_field
+from api.service.job_scenarios import experiment_for
+from api.service.job_workers import JobStopped, WorkerPool
 from api.service.settings import Settings
 from api.service.unit_of_work import UnitOfWork
-from scenarios.loader import (
-    LIBRARY_DIR,
-    REGION_DIR,
-    Overrides,
-    ScenarioError,
-    check_references,
-    compile_scenario,
-    list_library,
-    load_region,
-    load_scenario,
-)
-from scenarios.schema import KNOWN_POLICIES, Scenario
-from simulering.executors import open_executor
-from simulering.runner import run_simulation
-from simulering.spec import ModelSpec
+from simulering.executors import default_workers, open_executor
 
 log = logging.getLogger("remiss.jobs")
 INTERRUPTED = "interrupted by a server restart"
-
-
-def library_names() -> list[str]:
-    """The scenarios of the library, by name."""
-    return [p.stem for p in list_library()]
-
-
-def resolve(
-    scenario: str | dict[str, Any], horizon_days: int | None, warmup_days: int | None
-) -> tuple[Scenario, ModelSpec, Path]:
-    """A library scenario by name, or an inline one (its region a region-file name)."""
-    overrides = Overrides(horizon_days, warmup_days)
-    if isinstance(scenario, str):
-        if scenario not in library_names():
-            raise invalid_field("body.scenario", f"no library scenario {scenario!r}")
-        path = LIBRARY_DIR / f"{scenario}.yaml"
-        try:
-            sc = load_scenario(path)
-            return sc, compile_scenario(sc, load_region(sc, path), overrides), path
-        except ScenarioError as exc:  # a broken library file is the server's fault
-            raise Problem(500, "Internal error", str(exc)) from None
-    try:
-        sc = Scenario.model_validate(scenario)
-    except ValidationError as exc:
-        e = exc.errors()[0]
-        where = ".".join(str(p) for p in ("body", "scenario", *e["loc"]))
-        raise invalid_field(where, str(e["msg"]).removeprefix("Value error, ")) from None
-    if isinstance(sc.region, str) and not (REGION_DIR / f"{sc.region}.yaml").is_file():
-        raise invalid_field("body.scenario.region", f"no region file {sc.region!r}")
-    path = REGION_DIR / "inline.yaml"
-    try:
-        region = load_region(sc, path)
-        check_references(sc, region, path)
-        return sc, compile_scenario(sc, region, overrides), path
-    except ScenarioError as exc:
-        raise invalid_field(f"body.scenario.{exc.field}", exc.problem) from None
-    except ValueError as exc:
-        raise invalid_field("body.scenario", str(exc)) from None
-
-
-def check_policies(policies: list[str]) -> None:
-    """422 naming the first unknown policy."""
-    for i, p in enumerate(policies):
-        if p not in KNOWN_POLICIES:
-            raise invalid_field(
-                f"body.policies.{i}", f"unknown policy; known: {', '.join(KNOWN_POLICIES)}"
-            )
+STOPPED = "stopped with the server"
+CANCELLED = "cancelled"
+LIVE = ("queued", "running")
+CANCEL_POLL_SECONDS = 1.0
+"""How often a running job reads whether another process cancelled it."""
 
 
 class JobRunner:
@@ -98,13 +48,18 @@ class JobRunner:
         self.uow = uow
         self.settings = settings
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="remiss-job")
+        self.lock = threading.Lock()
+        self.cancelled: set[str] = set()
+        self.workers: dict[str, WorkerPool] = {}
+        self.stopping = False
+        self.polled: dict[str, float] = {}
 
     def recover(self) -> int:
         """Mark jobs left queued or running by a previous process as failed."""
         with self.uow.writing() as s:
             res = s.execute(
                 update(SimulationJobRow)
-                .where(SimulationJobRow.state.in_(("queued", "running")))
+                .where(SimulationJobRow.state.in_(LIVE))
                 .values(state="failed", error=INTERRUPTED, updated_at=utcnow())
             )
         return int(res.rowcount)  # type: ignore[attr-defined]
@@ -129,58 +84,117 @@ class JobRunner:
         """Run a committed queued job when the jobs before it are done."""
         self.pool.submit(self._run, job_id)
 
-    def _set(self, job_id: str, **values: Any) -> None:
+    def stop_job(self, job_id: str) -> None:
+        """After the caller committed the job's cancellation: stop its workers if it
+        runs in this process (other processes see the row within a second)."""
+        with self.lock:
+            self.cancelled.add(job_id)
+            workers = self.workers.get(job_id)
+        if workers is not None:
+            workers.terminate()
+
+    def _set(self, job_id: str, states: tuple[str, ...], **values: Any) -> bool:
+        """Update the job if it is still in one of ``states``; whether it was."""
         with self.uow.writing() as s:
-            s.execute(
+            res = s.execute(
                 update(SimulationJobRow)
-                .where(SimulationJobRow.id == job_id)
+                .where(SimulationJobRow.id == job_id, SimulationJobRow.state.in_(states))
                 .values(updated_at=utcnow(), **values)
             )
+        return bool(res.rowcount)  # type: ignore[attr-defined]
 
     def _run(self, job_id: str) -> None:
         with self.uow.reading() as s:
             job = s.get(SimulationJobRow, job_id)
             request = dict(job.request) if job else {}
+        if self.stopping or not self._set(job_id, ("queued",), state="running"):
+            return  # cancelled while queued, or the server is stopping
         try:
-            self._set(job_id, state="running")
             doc, html = self._simulate(job_id, request)
-            self._set(job_id, state="done", progress=1.0, result=doc, report=html)
+            self._set(job_id, ("running",), state="done", progress=1.0, result=doc, report=html)
+        except JobStopped:
+            error = STOPPED if self.stopping else CANCELLED
+            self._set(job_id, ("running",), state="failed", error=error)
+            log.info("simulation job stopped", extra={"job": job_id, "error": error})
         except Exception as exc:  # the job fails, the service goes on
             log.error("simulation job failed", extra={"job": job_id, "error": repr(exc)})
-            self._set(job_id, state="failed", error=f"{type(exc).__name__}: {exc}")
+            self._set(job_id, ("running",), state="failed", error=self.failure(exc))
             log.debug(traceback.format_exc())
+        finally:
+            with self.lock:
+                self.workers.pop(job_id, None)
+                self.cancelled.discard(job_id)
+                self.polled.pop(job_id, None)
+
+    def failure(self, exc: Exception) -> str:
+        """The job's error as its owner reads it."""
+        if isinstance(exc, MemoryError):
+            limit = self.settings.worker_memory_mb
+            return (
+                f"MemoryError: a worker needed more than its {limit} MB (REMISS_WORKER_MEMORY_MB)"
+            )
+        return f"{type(exc).__name__}: {exc}"
+
+    def _should_stop(self, job_id: str) -> bool:
+        """Cancelled here, stopping, or (read at most once a second) cancelled elsewhere."""
+        if self.stopping or job_id in self.cancelled:
+            return True
+        now = time.monotonic()
+        last = self.polled.get(job_id, 0.0)
+        if now - last < CANCEL_POLL_SECONDS:
+            return False
+        self.polled[job_id] = now
+        with self.uow.reading() as s:
+            state = s.scalar(select(SimulationJobRow.state).where(SimulationJobRow.id == job_id))
+        return state != "running"
 
     def _simulate(self, job_id: str, req: dict[str, Any]) -> tuple[dict[str, Any], str]:
-        sc, spec, path = resolve(req["scenario"], req.get("horizon_days"), req.get("warmup_days"))
-        policies = req.get("policies") or list(sc.run.policies)
-        reps = req.get("replications") or sc.run.replications
-        seed = sc.run.seed if req.get("seed") is None else req["seed"]
-        kind = "dask" if self.settings.dask_address else "process"
+        experiment = experiment_for(req, self.settings)
+        reps = experiment.plan.replications
         last = [0.0]
 
         def progress(done: int) -> None:
+            if self._should_stop(job_id):
+                raise JobStopped
             now = time.monotonic()
             if now - last[0] > 0.5 or done == reps:
                 last[0] = now
-                self._set(job_id, progress=done / reps)
+                self._set(job_id, ("running",), progress=done / reps)
 
-        with open_executor(
-            kind,
-            self.settings.sim_workers or None,
-            self.settings.dask_address,
-            start_method="spawn",
-        ) as ex:
-            run = run_simulation(
-                spec, policies, seed, reps, progress=progress, executor=ex, scenario=sc.name
+        if self.settings.dask_address:
+            workers_n = self.settings.sim_workers or None
+            with open_executor("dask", workers_n, self.settings.dask_address) as ex:
+                run = experiment.run(executor=ex, progress=progress)
+        else:
+            workers = WorkerPool(
+                self.settings.sim_workers or default_workers(),
+                self.settings.worker_memory_mb,
+                lambda: self._should_stop(job_id),
             )
+            with self.lock:
+                self.workers[job_id] = workers
+            if job_id in self.cancelled or self.stopping:
+                workers.terminate()
+            try:
+                run = experiment.run(executor=workers, progress=progress)
+            finally:
+                workers.close()
         doc = run.to_document()
         # Lazy loading: the report's modules (Plotly) load with the first finished job,
         # not with every service process.
         from api.report_context import report_context
         from simulering.report import render_report
 
-        html = render_report(run, report_context(sc, load_region(sc, path)), "sv")
+        context = report_context(experiment.scenario, experiment.region)
+        html = render_report(run, context, "sv")
         return doc, html
 
     def close(self) -> None:
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        """Stop the running job's workers, drop the queued ones, and wait for the job
+        thread to record it (the server is stopping)."""
+        self.stopping = True
+        with self.lock:
+            running = list(self.workers.values())
+        for workers in running:
+            workers.terminate()
+        self.pool.shutdown(wait=True, cancel_futures=True)

@@ -7,7 +7,7 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from allokering.domain import GUARANTEE_DAYS
 from api.service.pseudonym import PseudonymousId
@@ -25,8 +25,22 @@ def _iso_date(value: object) -> object:
     raise ValueError("must be a date written YYYY-MM-DD")
 
 
-IsoDate = Annotated[dt.date, BeforeValidator(_iso_date), Field(strict=False)]
-"""A calendar date as ISO 8601 ``YYYY-MM-DD`` (not a number of seconds)."""
+EARLIEST_DATE = dt.date(2000, 1, 1)
+LATEST_DATE = dt.date(2099, 12, 31)
+"""Dates the service accepts: a referral, week or capacity outside these is a typo."""
+
+
+def _sane_date(value: dt.date) -> dt.date:
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise ValueError(f"must be a date from {EARLIEST_DATE} to {LATEST_DATE}")
+    return value
+
+
+IsoDate = Annotated[
+    dt.date, BeforeValidator(_iso_date), AfterValidator(_sane_date), Field(strict=False)
+]
+"""A calendar date as ISO 8601 ``YYYY-MM-DD`` (not a number of seconds), from
+:data:`EARLIEST_DATE` to :data:`LATEST_DATE`."""
 
 
 class Body(BaseModel):
@@ -238,7 +252,7 @@ class SimulationIn(BaseModel):
 
 class SimulationOut(BaseModel):
     id: str
-    state: str = Field(description="queued | running | done | failed")
+    state: str = Field(description="queued | running | done | failed | cancelled")
     progress: float
     request: dict[str, Any]
     error: str | None = None

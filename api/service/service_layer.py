@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from api.service import allocation_runs, audit, audit_query, queue_status, referrals, units
+from api.service.allocation_limits import solver_seconds
 from api.service.audit_query import AuditPage, AuditQuery
 from api.service.db_schema import ApiKeyRow, SimulationJobRow, utcnow
 from api.service.http_problems import Problem
-from api.service.jobs import check_policies, library_names, resolve
+from api.service.job_scenarios import check_policies, experiment_for, library_names
+from api.service.jobs import LIVE
 from api.service.keys import Caller, Role, create_key, roles_of
 from api.service.schemas import (
     AllocationRunIn,
@@ -93,7 +95,12 @@ def create_allocation_run(
 ) -> AllocationRunOut:
     """Plan on a read-only session (the solver may take seconds), then store the plan."""
     weeks = body.horizon_weeks or st.settings.horizon_weeks
-    with st.uow.reading() as s:
+    if "time_limit_seconds" in body.model_fields_set:
+        solver_seconds(body.time_limit_seconds, st.settings, "body.time_limit_seconds")
+    else:  # the schema's default, within the service's limit
+        seconds = min(body.time_limit_seconds, st.settings.max_solver_seconds)
+        body = body.model_copy(update={"time_limit_seconds": seconds})
+    with st.solves.enter(caller.key_id), st.uow.reading() as s:
         run = allocation_runs.plan_run(s, st.geography, body, weeks, caller)
     with st.uow.writing() as s:
         allocation_runs.save_run(s, run, caller, request_id)
@@ -171,11 +178,29 @@ def revoke_api_key(st: State, key_id: str, caller: Caller, request_id: str) -> K
         if row is None:
             raise Problem(404, "Not found", "no key with this id")
         if row.revoked_at is None:
+            check_not_last_admin(s, row)
             row.revoked_at = utcnow()
             audit.record(s, caller, request_id, "key.revoke", "api_key", row.id)
         out = key_out(row)
     st.keys.forget()
     return out
+
+
+def check_not_last_admin(session: Session, row: ApiKeyRow) -> None:
+    """409 when ``row`` is the last live admin key: with it gone, no one could manage
+    keys or units through the API. The live keys are locked (PostgreSQL), so two admins
+    revoking each other's keys at once cannot both succeed."""
+    if Role.admin not in roles_of(row):
+        return
+    live = session.scalars(
+        select(ApiKeyRow).where(ApiKeyRow.revoked_at.is_(None)).with_for_update()
+    ).all()
+    if not any(k.id != row.id and Role.admin in roles_of(k) for k in live):
+        raise Problem(
+            409,
+            "Conflict",
+            "this is the last live admin key; create another admin key before revoking it",
+        )
 
 
 # --- scenarios and simulation jobs -----------------------------------------------------
@@ -200,50 +225,84 @@ def start_simulation(
     st: State, body: SimulationIn, caller: Caller, request_id: str
 ) -> SimulationOut:
     """Check the request, store the queued job with its audit row, then start it."""
-    if body.replications is not None and body.replications > st.settings.max_replications:
-        raise Problem(
-            422,
-            "Invalid request",
-            f"body.replications: at most {st.settings.max_replications}",
-            [{"field": "body.replications", "message": "too many"}],
-        )
     if body.policies is not None:
         check_policies(body.policies)
-    scenario = resolve(body.scenario, body.horizon_days, body.warmup_days)[0]  # fail fast
     request = body.model_dump()
+    experiment = experiment_for(request, st.settings)  # fail fast, limits included
     detail = {
-        "scenario": scenario.name,
+        "scenario": experiment.name,
         "policies": body.policies,
         "replications": body.replications,
     }
     with st.uow.writing() as s:
+        check_job_quota(s, caller, st.settings.max_jobs_per_key)
         job_id = st.jobs.add(s, caller.key_id, request)
         audit.record(s, caller, request_id, "simulation.start", "simulation", job_id, detail)
     st.jobs.start(job_id)
     return SimulationOut(id=job_id, state="queued", progress=0.0, request=request)
 
 
-def find_job(session: Session, job_id: str) -> SimulationJobRow:
+def check_job_quota(session: Session, caller: Caller, limit: int) -> None:
+    """429 when the caller's key already has ``limit`` jobs queued or running. The key's
+    row is locked first (PostgreSQL), so two requests of one key count in turn."""
+    session.execute(select(ApiKeyRow.id).where(ApiKeyRow.id == caller.key_id).with_for_update())
+    live = session.scalar(
+        select(func.count())
+        .select_from(SimulationJobRow)
+        .where(SimulationJobRow.actor == caller.key_id, SimulationJobRow.state.in_(LIVE))
+    )
+    if (live or 0) >= limit:
+        raise Problem(
+            429,
+            "Too many requests",
+            f"this key has {live} simulation jobs queued or running (at most {limit}); "
+            "wait for one to finish or cancel it (DELETE /v1/simulations/{id})",
+            headers={"Retry-After": "30"},
+        )
+
+
+def find_job(session: Session, job_id: str, caller: Caller) -> SimulationJobRow:
+    """The job if the caller may see it: their own, or any job for an admin key. Another
+    planner's job is a 404, as if it did not exist."""
     job = session.get(SimulationJobRow, job_id)
-    if job is None:
+    if job is None or not (job.actor == caller.key_id or Role.admin in caller.roles):
         raise Problem(404, "Not found", "no simulation job with this id")
     return job
 
 
+def job_out(job: SimulationJobRow) -> SimulationOut:
+    return SimulationOut(
+        id=job.id,
+        state=job.state,
+        progress=job.progress,
+        request=job.request,
+        error=job.error,
+        result=job.result,
+        report_url=f"/v1/simulations/{job.id}/report" if job.state == "done" else None,
+    )
+
+
 def get_simulation(st: State, job_id: str, caller: Caller, request_id: str) -> SimulationOut:
-    """The job and its result, answered once its access row is committed."""
+    """The job and its result (own jobs; admin: all), answered once its access row is
+    committed."""
     with st.uow.reading() as s:
-        job = find_job(s, job_id)
-        out = SimulationOut(
-            id=job.id,
-            state=job.state,
-            progress=job.progress,
-            request=job.request,
-            error=job.error,
-            result=job.result,
-            report_url=f"/v1/simulations/{job.id}/report" if job.state == "done" else None,
-        )
+        out = job_out(find_job(s, job_id, caller))
     st.audit.write(audit.audit_row(caller, request_id, "simulation.read", "simulation", job_id))
+    return out
+
+
+def cancel_simulation(st: State, job_id: str, caller: Caller, request_id: str) -> SimulationOut:
+    """Cancel a queued or running job (its workers stop once this is committed); a
+    cancelled job again is a no-op; a finished one a 409."""
+    with st.uow.writing() as s:
+        job = find_job(s, job_id, caller)
+        if job.state in ("done", "failed"):
+            raise Problem(409, "Conflict", f"the job is {job.state}; nothing to cancel")
+        if job.state != "cancelled":
+            job.state, job.error, job.updated_at = "cancelled", "cancelled", utcnow()
+            audit.record(s, caller, request_id, "simulation.cancel", "simulation", job.id)
+        out = job_out(job)
+    st.jobs.stop_job(job_id)
     return out
 
 
@@ -251,7 +310,7 @@ def simulation_report(st: State, job_id: str, caller: Caller, request_id: str) -
     """The finished job's HTML report (409 while it is not done), answered once its
     access row is committed."""
     with st.uow.reading() as s:
-        job = find_job(s, job_id)
+        job = find_job(s, job_id, caller)
         if job.state != "done" or job.report is None:
             raise Problem(409, "Conflict", f"the job is {job.state}; the report comes when done")
         report = job.report

@@ -39,3 +39,36 @@ class Settings(BaseSettings):
     )
     log_level: str = Field("INFO")
     pool_size: int = Field(20, ge=1, description="Database connections kept open (PostgreSQL)")
+
+    # --- limits: every expensive request is bounded (docs/service.md, "Limits") -------
+    max_horizon_days: int = Field(3650, ge=1, description="Simulated days per job")
+    max_scenario_units: int = Field(100, ge=1, description="Units in a job's region")
+    max_scenario_areas: int = Field(500, ge=1, description="Areas in a job's region")
+    max_referrals_per_year: float = Field(
+        200_000, gt=0, description="A job's referrals per year, mean over its horizon"
+    )
+    max_body_bytes: int = Field(
+        1_000_000, ge=1024, description="Largest request body (413 above it)"
+    )
+    rate_limit_per_key: str = Field(
+        "1000/second", description="Requests per live key (limits notation, e.g. 600/minute)"
+    )
+    rate_limit_failed_auth: str = Field(
+        "20/minute", description="401 replies per client address before it gets 429"
+    )
+    max_jobs_per_key: int = Field(
+        2, ge=1, description="Simulation jobs queued or running per key (429 above)"
+    )
+    worker_memory_mb: int = Field(
+        4096, ge=0, description="Address space per job worker process, MB (0: no limit)"
+    )
+    max_allocation_cells: int = Field(
+        5_000, ge=1, description="Units × weeks of a POST /v1/allocate problem"
+    )
+    max_allocation_referrals: int = Field(
+        20_000, ge=1, description="Referrals of a POST /v1/allocate problem"
+    )
+    max_solver_seconds: float = Field(30.0, gt=0, description="Solver time per allocation")
+    max_allocations_per_key: int = Field(
+        2, ge=1, description="Allocations solving at once per key (429 above)"
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from api.service.allocation_limits import SolveGate
 from api.service.audit import AuditWriter
 from api.service.geography import Geography
 from api.service.jobs import JobRunner
@@ -26,3 +27,5 @@ class State:
     """Group commit of the suggestions' audit rows."""
     keys: KeyCache
     """API keys looked up lately (``keys.require`` reads it, revoking clears it)."""
+    solves: SolveGate
+    """Allocations solving per key (``REMISS_MAX_ALLOCATIONS_PER_KEY``)."""

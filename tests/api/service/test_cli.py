@@ -19,7 +19,7 @@ def test_db_upgrade_and_key_life_cycle(tmp_path: Path) -> None:
     up = runner.invoke(app, ["db", "upgrade", "--database-url", url])
     assert up.exit_code == 0, up.output
     head = ScriptDirectory.from_config(db.alembic_config(url)).get_current_head()
-    assert f"revision {head}" in up.output
+    assert head is not None and f"revision {head}" in up.output
     made = runner.invoke(
         app, ["apikey", "create", "--role", "portal", "--name", "portal-1", "--database-url", url]
     )

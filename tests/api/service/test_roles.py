@@ -28,8 +28,9 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/estimate"): {PL},
     ("GET", "/v1/scenarios"): {PL},
     ("POST", "/v1/simulations"): {PL},
-    ("GET", "/v1/simulations/{job_id}"): {PL},
-    ("GET", "/v1/simulations/{job_id}/report"): {PL},
+    ("GET", "/v1/simulations/{job_id}"): {PL, A},
+    ("DELETE", "/v1/simulations/{job_id}"): {PL, A},
+    ("GET", "/v1/simulations/{job_id}/report"): {PL, A},
     ("PUT", "/v1/units/{unit_id}"): {A},
     ("PUT", "/v1/units/{unit_id}/capacity"): {A},
     ("GET", "/v1/units"): {A, P, PL},
@@ -45,7 +46,9 @@ OPEN = {"/healthz", "/metrics", "/docs", "/openapi.json", "/redoc"}
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, dict[str, str]]]:
     url = f"sqlite:///{tmp_path_factory.mktemp('roles') / 'remiss.db'}"
     keys = make_keys(url)
-    with TestClient(create_app(Settings(database_url=url)), raise_server_exceptions=False) as c:
+    # every route is tried without a key: more 401s than the default failed-auth limit
+    settings = Settings(database_url=url, rate_limit_failed_auth="100000/minute")
+    with TestClient(create_app(settings), raise_server_exceptions=False) as c:
         yield c, keys
 
 

@@ -26,7 +26,13 @@ def _app(folder: Path) -> tuple[FastAPI, str]:
     folder.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{folder / 'remiss.db'}"
     keys = make_keys(url)
-    app = create_app(Settings(database_url=url, max_replications=1, sim_workers=1))
+    settings = Settings(
+        database_url=url,
+        max_replications=1,
+        sim_workers=1,
+        rate_limit_failed_auth="100000/minute",
+    )
+    app = create_app(settings)
     return app, keys["all"]
 
 
