@@ -50,7 +50,10 @@ def test_dates_out_of_range_are_refused(
     service: tuple[TestClient, dict[str, str]], day: str
 ) -> None:
     c, keys = service
-    portal, admin = {"X-API-Key": keys["portal"]}, {"X-API-Key": keys["admin"]}
+    portal, admin = (
+        {"X-API-Key": keys["portal"], "X-Remiss-User": "user-a"},
+        {"X-API-Key": keys["admin"]},
+    )
     unit = {"name": "U", "lat": 57.7, "lon": 12.0}
     assert c.put("/v1/units/d_u", json=unit, headers=admin).status_code in (200, 201)
     referral = {"referral_id": "d-1", "specialty": "dates", "area": "1480", "clock_start": day}
@@ -69,7 +72,7 @@ def test_dates_out_of_range_are_refused(
 
 def test_dates_in_range_pass(service: tuple[TestClient, dict[str, str]]) -> None:
     c, keys = service
-    portal = {"X-API-Key": keys["portal"]}
+    portal = {"X-API-Key": keys["portal"], "X-Remiss-User": "user-a"}
     start = str(today() - dt.timedelta(days=10))
     referral = {"referral_id": "d-ok", "specialty": "dates", "area": "1480", "clock_start": start}
     assert c.post("/v1/referrals", json=referral, headers=portal).status_code == 201

@@ -49,7 +49,9 @@ def service_with(tmp_path_factory: pytest.TempPathFactory, **limits: Any) -> Ite
     keys = make_keys(url)
     app = create_app(Settings(database_url=url, max_body_bytes=LIMIT, **limits))
     with TestClient(app, raise_server_exceptions=False) as c:
-        yield Service(c, app, keys, {r: {"X-API-Key": k} for r, k in keys.items()})
+        yield Service(
+            c, app, keys, {r: {"X-API-Key": k, "X-Remiss-User": "user-a"} for r, k in keys.items()}
+        )
 
 
 @pytest.fixture(scope="module")
