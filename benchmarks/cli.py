@@ -68,47 +68,54 @@ def allocate(
         raise typer.Exit(1)
 
 
+QuickOpt = Annotated[
+    bool,
+    typer.Option("--quick", help="Small sizes for a CI smoke run (seconds); results not written."),
+]
+RepeatsOpt = Annotated[
+    int | None,
+    typer.Option(min=1, help="Textbook repeats (replications); default 5, quick 2."),
+]
+TextbookDaysOpt = Annotated[
+    int | None, typer.Option(min=30, help="Textbook horizon; default 3650, quick 365.")
+]
+RegionDaysOpt = Annotated[
+    int | None, typer.Option(min=1, help="Region-scale horizon; default 365, quick 14.")
+]
+TextbookOpt = Annotated[
+    bool, typer.Option("--textbook/--no-textbook", help="Run the textbook benchmark.")
+]
+RegionOpt = Annotated[
+    bool, typer.Option("--region/--no-region", help="Run the region-scale benchmark.")
+]
+WriteSimulateOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--write/--no-write",
+        help="Write simulate.md and simulate.json (default: yes, except with --quick).",
+    ),
+]
+SimulateResultsOpt = Annotated[Path, typer.Option(help="Where simulate.md and simulate.json go.")]
+RebuildOpt = Annotated[
+    bool,
+    typer.Option(
+        "--rebuild-scenario",
+        help="Regenerate benchmarks/scenarios/region_scale.yaml before running.",
+    ),
+]
+
+
 @app.command("simulate")
 def simulate_command(
-    quick: Annotated[
-        bool,
-        typer.Option(
-            "--quick", help="Small sizes for a CI smoke run (seconds); results not written."
-        ),
-    ] = False,
-    repeats: Annotated[
-        int | None,
-        typer.Option(min=1, help="Textbook repeats (replications); default 5, quick 2."),
-    ] = None,
-    textbook_days: Annotated[
-        int | None, typer.Option(min=30, help="Textbook horizon; default 3650, quick 365.")
-    ] = None,
-    region_days: Annotated[
-        int | None, typer.Option(min=1, help="Region-scale horizon; default 365, quick 14.")
-    ] = None,
-    textbook: Annotated[
-        bool, typer.Option("--textbook/--no-textbook", help="Run the textbook benchmark.")
-    ] = True,
-    region: Annotated[
-        bool, typer.Option("--region/--no-region", help="Run the region-scale benchmark.")
-    ] = True,
-    write: Annotated[
-        bool | None,
-        typer.Option(
-            "--write/--no-write",
-            help="Write simulate.md and simulate.json (default: yes, except with --quick).",
-        ),
-    ] = None,
-    results_dir: Annotated[
-        Path, typer.Option(help="Where simulate.md and simulate.json go.")
-    ] = RESULTS_DIR,
-    rebuild_scenario: Annotated[
-        bool,
-        typer.Option(
-            "--rebuild-scenario",
-            help="Regenerate benchmarks/scenarios/region_scale.yaml before running.",
-        ),
-    ] = False,
+    quick: QuickOpt = False,
+    repeats: RepeatsOpt = None,
+    textbook_days: TextbookDaysOpt = None,
+    region_days: RegionDaysOpt = None,
+    textbook: TextbookOpt = True,
+    region: RegionOpt = True,
+    write: WriteSimulateOpt = None,
+    results_dir: SimulateResultsOpt = RESULTS_DIR,
+    rebuild_scenario: RebuildOpt = False,
 ) -> None:
     """Referrals simulated per second: the textbook M/M/2×4 scenario against a bare SimPy
     M/M/c loop (target ratio ≥ 1.0), and a region-scale year of 500,000 referrals over
