@@ -121,12 +121,7 @@ def solve_cpsat(
     net = build_network(c, side=True)
     relaxed = solve_network(net)
     if not relaxed.ok:
-        return AllocationResult(
-            status=Status.ERROR,
-            solver="cpsat",
-            solve_seconds=time.perf_counter() - started,
-            message=f"flow relaxation ended with status {relaxed.status}",
-        )
+        return _error(started, f"flow relaxation ended with status {relaxed.status}")
     terms = _terms(c, net)
     if shortcut and all(_check(c, net, relaxed.flows)):
         unit, week = disaggregate(c, net, relaxed.flows)
@@ -146,60 +141,20 @@ def solve_cpsat(
     # CP-SAT refuses a model whose objective could overflow: say so plainly instead
     worst = sum(abs(int(c)) * int(u) for c, u in zip(net.costs, net.capacities, strict=True))
     if worst > MAX_OBJECTIVE:
-        return AllocationResult(
-            status=Status.ERROR,
-            solver="cpsat",
-            solve_seconds=time.perf_counter() - started,
-            lower_bound=relaxed.cost,
-            message=f"objective bound {worst:,} exceeds CP-SAT's int64 range ({MAX_OBJECTIVE:,}); "
+        return _error(
+            started,
+            f"objective bound {worst:,} exceeds CP-SAT's int64 range ({MAX_OBJECTIVE:,}); "
             "lower the weights or split the problem",
+            lower_bound=relaxed.cost,
         )
-    model = cp_model.CpModel()
-    caps = net.capacities.tolist()
-    x = [model.new_int_var(0, cap, "") for cap in caps]
-    # conservation: out - in = supply
-    n_nodes = net.n_nodes
-    out_arcs: list[list[int]] = [[] for _ in range(n_nodes)]
-    in_arcs: list[list[int]] = [[] for _ in range(n_nodes)]
-    for a, (t, hd) in enumerate(zip(net.tails.tolist(), net.heads.tolist(), strict=True)):
-        out_arcs[t].append(a)
-        in_arcs[hd].append(a)
-    for node, supply in enumerate(net.supplies.tolist()):
-        expr = sum(x[a] for a in out_arcs[node]) - sum(x[a] for a in in_arcs[node])
-        model.add(expr == supply)
-    for items in terms.values():
-        for arcs, coef, sense, rhs in items:
-            lin = cp_model.LinearExpr.weighted_sum([x[a] for a in arcs.tolist()], coef.tolist())
-            if sense > 0:
-                model.add(lin <= rhs)
-            else:
-                model.add(lin >= rhs)
-    model.minimize(cp_model.LinearExpr.weighted_sum(x, net.costs.tolist()))
-    for var, f in zip(x, relaxed.flows.tolist(), strict=True):
-        model.add_hint(var, f)
-
+    model, x = _model(net, terms, relaxed.flows)
     solver = cp_model.CpSolver()
-    remaining = max(0.05, limit - (time.perf_counter() - started))
-    solver.parameters.max_time_in_seconds = remaining
+    solver.parameters.max_time_in_seconds = max(0.05, limit - (time.perf_counter() - started))
     if workers is not None:
         solver.parameters.num_workers = workers
     code = solver.solve(model)
-    if code == cp_model.INFEASIBLE:
-        return AllocationResult(
-            status=Status.INFEASIBLE,
-            solver="cpsat",
-            solve_seconds=time.perf_counter() - started,
-            lower_bound=None,
-            message="the side constraints cannot all hold (check the fairness floors)",
-        )
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return AllocationResult(
-            status=Status.TIME_LIMIT if code == cp_model.UNKNOWN else Status.ERROR,
-            solver="cpsat",
-            solve_seconds=time.perf_counter() - started,
-            lower_bound=relaxed.cost,
-            message=f"no plan found ({solver.status_name(code)}) within {limit:g} s",
-        )
+        return _no_plan(code, solver, started, limit, relaxed.cost)
     flows = np.fromiter((solver.value(v) for v in x), dtype=np.int64, count=len(x))
     bound = max(relaxed.cost, math.ceil(solver.best_objective_bound - 1e-6))
     value = round(solver.objective_value)
@@ -216,4 +171,72 @@ def solve_cpsat(
         lower_bound=value if proven else bound,
         message="" if proven else f"stopped at the {limit:g} s limit",
         reasons=reasons,
+    )
+
+
+def _model(
+    net: FlowNetwork,
+    terms: dict[str, list[tuple[IntArray, IntArray, int, int]]],
+    hint: IntArray,
+) -> tuple[cp_model.CpModel, list[cp_model.IntVar]]:
+    """The CP-SAT model: an integer flow per arc, conservation per node, the side
+    constraints' ``terms``, the network's objective, and ``hint`` as the warm start."""
+    model = cp_model.CpModel()
+    x = [model.new_int_var(0, cap, "") for cap in net.capacities.tolist()]
+    # conservation: out - in = supply
+    out_arcs: list[list[int]] = [[] for _ in range(net.n_nodes)]
+    in_arcs: list[list[int]] = [[] for _ in range(net.n_nodes)]
+    for a, (t, hd) in enumerate(zip(net.tails.tolist(), net.heads.tolist(), strict=True)):
+        out_arcs[t].append(a)
+        in_arcs[hd].append(a)
+    for node, supply in enumerate(net.supplies.tolist()):
+        expr = sum(x[a] for a in out_arcs[node]) - sum(x[a] for a in in_arcs[node])
+        model.add(expr == supply)
+    for items in terms.values():
+        for arcs, coef, sense, rhs in items:
+            lin = cp_model.LinearExpr.weighted_sum([x[a] for a in arcs.tolist()], coef.tolist())
+            if sense > 0:
+                model.add(lin <= rhs)
+            else:
+                model.add(lin >= rhs)
+    model.minimize(cp_model.LinearExpr.weighted_sum(x, net.costs.tolist()))
+    for var, f in zip(x, hint.tolist(), strict=True):
+        model.add_hint(var, f)
+    return model, x
+
+
+def _error(started: float, message: str, lower_bound: int | None = None) -> AllocationResult:
+    """An ``error`` result with no plan."""
+    return AllocationResult(
+        status=Status.ERROR,
+        solver="cpsat",
+        solve_seconds=time.perf_counter() - started,
+        lower_bound=lower_bound,
+        message=message,
+    )
+
+
+def _no_plan(
+    code: cp_model.CpSolverStatus,
+    solver: cp_model.CpSolver,
+    started: float,
+    limit: float,
+    relaxed_cost: int,
+) -> AllocationResult:
+    """The result when CP-SAT ended without a plan: proven infeasible, the time limit,
+    or another status."""
+    if code == cp_model.INFEASIBLE:
+        return AllocationResult(
+            status=Status.INFEASIBLE,
+            solver="cpsat",
+            solve_seconds=time.perf_counter() - started,
+            lower_bound=None,
+            message="the side constraints cannot all hold (check the fairness floors)",
+        )
+    return AllocationResult(
+        status=Status.TIME_LIMIT if code == cp_model.UNKNOWN else Status.ERROR,
+        solver="cpsat",
+        solve_seconds=time.perf_counter() - started,
+        lower_bound=relaxed_cost,
+        message=f"no plan found ({solver.status_name(code)}) within {limit:g} s",
     )
