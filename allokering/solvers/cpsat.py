@@ -155,10 +155,28 @@ def solve_cpsat(
     code = solver.solve(model)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return _no_plan(code, solver, started, limit, relaxed.cost)
+    return _plan(problem, c, net, solver, x, code == cp_model.OPTIMAL, relaxed.cost, started,
+                 limit, reasons)  # fmt: skip
+
+
+def _plan(
+    problem: AllocationProblem,
+    c: Compiled,
+    net: FlowNetwork,
+    solver: cp_model.CpSolver,
+    x: list[cp_model.IntVar],
+    optimal: bool,
+    relaxed_cost: int,
+    started: float,
+    limit: float,
+    reasons: bool,
+) -> AllocationResult:
+    """The plan CP-SAT found: ``optimal`` when proven so (or its bound meets its value),
+    else stopped by the time limit with the better of its bound and the relaxation's."""
     flows = np.fromiter((solver.value(v) for v in x), dtype=np.int64, count=len(x))
-    bound = max(relaxed.cost, math.ceil(solver.best_objective_bound - 1e-6))
+    bound = max(relaxed_cost, math.ceil(solver.best_objective_bound - 1e-6))
     value = round(solver.objective_value)
-    proven = code == cp_model.OPTIMAL or bound >= value
+    proven = optimal or bound >= value
     unit, week = disaggregate(c, net, flows)
     return make_result(
         problem,
