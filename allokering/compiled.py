@@ -8,6 +8,7 @@ The validator does **not** use this module: it recomputes everything on its own.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 
@@ -15,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from allokering.cost import effective_weights
-from allokering.problem import AllocationProblem, Weights, gc_paused
+from allokering.problem import AllocationProblem, Referral, Weights, gc_paused
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -106,6 +107,7 @@ def compile_problem(problem: AllocationProblem) -> Compiled:
 
 
 def _compile(problem: AllocationProblem) -> Compiled:
+    """The columnar view: units, areas and distances, then one column per referral field."""
     h = problem.horizon_weeks
     unit_ids = tuple(u.id for u in problem.units)
     area_ids = tuple(a.id for a in problem.areas)
@@ -114,7 +116,50 @@ def _compile(problem: AllocationProblem) -> Compiled:
     aidx = {a: i for i, a in enumerate(area_ids)}
     km = np.asarray(problem.km_table(), dtype=np.int64).reshape(len(area_ids), n_units)
     capacity = np.asarray([u.capacity for u in problem.units], dtype=np.int64).reshape(n_units, h)
+    home, area_home = _home_units(problem, km, aidx)
+    refs = problem.referrals
+    n = len(refs)
+    area = np.fromiter(map(aidx.__getitem__, map(attrgetter("area"), refs)), np.int64, n)
+    deadline = np.fromiter(map(attrgetter("deadline_day"), refs), np.int64, n)
+    weight = np.fromiter(map(attrgetter("weight"), refs), np.int64, n)
+    priority = np.fromiter(map(attrgetter("priority"), refs), np.int64, n)
+    allow_code, allowed, allow_area = _allowed_units(refs, area, km, uidx)
+    booked_unit, booked_week = _bookings(refs, uidx)
+    side = _side_constraints(problem, aidx)
+    return Compiled(
+        horizon=h,
+        unit_ids=unit_ids,
+        unit_labels=tuple(u.label for u in problem.units),
+        area_ids=area_ids,
+        weights=problem.weights,
+        km=km,
+        capacity=capacity,
+        home=home,
+        referral_ids=list(map(attrgetter("id"), refs)),
+        area=area,
+        deadline=deadline,
+        weight=weight,
+        priority=priority,
+        eff_weight=effective_weights(weight, priority, deadline, problem.weights),
+        cost_home=_cost_home(refs, area_home[area], uidx),
+        allow_code=allow_code,
+        allowed=allowed,
+        allow_area=allow_area,
+        booked_unit=booked_unit,
+        booked_week=booked_week,
+        minutes=np.fromiter(map(attrgetter("procedure_minutes"), refs), np.int64, n),
+        catchment=side.catchment,
+        session_minutes=side.session_minutes,
+        max_external_percent=side.max_external_percent,
+        min_on_time_percent=side.min_on_time_percent,
+    )
 
+
+def _home_units(
+    problem: AllocationProblem, km: IntArray, aidx: dict[str, int]
+) -> tuple[IntArray, IntArray]:
+    """Per area: its home unit (the first unit whose catchment lists it, else the
+    nearest) and its home unit for the cost (-1 when no catchment lists it)."""
     home = np.argmin(km, axis=1).astype(np.int64)
     seen: set[int] = set()
     for j, u in enumerate(problem.units):
@@ -123,31 +168,32 @@ def _compile(problem: AllocationProblem) -> Compiled:
             if i not in seen:
                 seen.add(i)
                 home[i] = j
-
-    refs = problem.referrals
-    n = len(refs)
-    ids = list(map(attrgetter("id"), refs))
-    area = np.fromiter(map(aidx.__getitem__, map(attrgetter("area"), refs)), np.int64, n)
-    deadline = np.fromiter(map(attrgetter("deadline_day"), refs), np.int64, n)
-    weight = np.fromiter(map(attrgetter("weight"), refs), np.int64, n)
-    priority = np.fromiter(map(attrgetter("priority"), refs), np.int64, n)
-    area_home = np.full(len(area_ids), -1, dtype=np.int64)
+    area_home = np.full(len(aidx), -1, dtype=np.int64)
     for i in seen:
         area_home[i] = home[i]
-    cost_home = area_home[area]
+    return home, area_home
+
+
+def _cost_home(refs: Sequence[Referral], cost_home: IntArray, uidx: dict[str, int]) -> IntArray:
+    """The areas' cost home units per referral, overridden by a referral's own home unit."""
     own_home = list(map(attrgetter("home_unit"), refs))
-    if own_home.count(None) != n:
+    if own_home.count(None) != len(refs):
         for i, hu in enumerate(own_home):
             if hu is not None:
                 cost_home[i] = uidx[hu]
-    minutes = np.fromiter(map(attrgetter("procedure_minutes"), refs), np.int64, n)
+    return cost_home
 
-    # eligibility code: 0 = every unit, else an index into elig_masks
-    elig_code = np.zeros(n, dtype=np.int64)
+
+def _eligibility(
+    refs: Sequence[Referral], uidx: dict[str, int]
+) -> tuple[IntArray, list[BoolArray]]:
+    """Eligibility code per referral (0 = every unit, else an index into the masks) and
+    the unit masks, one per distinct set of eligible units."""
+    n_units = len(uidx)
+    elig_code = np.zeros(len(refs), dtype=np.int64)
     elig_masks: list[BoolArray] = [np.ones(n_units, dtype=bool)]
     elig_seen: dict[tuple[str, ...], int] = {}
-    eligible = list(map(attrgetter("eligible_units"), refs))
-    for i, e in enumerate(eligible):
+    for i, e in enumerate(map(attrgetter("eligible_units"), refs)):
         if e is None:
             continue
         key = tuple(sorted(set(e)))
@@ -159,7 +205,15 @@ def _compile(problem: AllocationProblem) -> Compiled:
             mask[[uidx[u] for u in key]] = True
             elig_masks.append(mask)
         elig_code[i] = code
+    return elig_code, elig_masks
 
+
+def _allowed_units(
+    refs: Sequence[Referral], area: IntArray, km: IntArray, uidx: dict[str, int]
+) -> tuple[IntArray, BoolArray, IntArray]:
+    """One code per distinct (area, allowed units) — eligibility and the longest
+    distance accepted — as (code per referral, allowed units per code, area per code)."""
+    elig_code, elig_masks = _eligibility(refs, uidx)
     max_km = np.array(
         [np.inf if x is None else x for x in map(attrgetter("max_travel_km"), refs)],
         dtype=np.float64,
@@ -168,66 +222,58 @@ def _compile(problem: AllocationProblem) -> Compiled:
     triples = np.stack([area, elig_code, km_code.astype(np.int64)])
     codes, triple_code = _group(triples)
     t_area, t_elig, t_km = triples[:, codes]
-    allowed = np.zeros((len(codes), n_units), dtype=bool)
+    allowed = np.zeros((len(codes), len(uidx)), dtype=bool)
     if len(codes):
         allowed = np.stack([elig_masks[e] for e in t_elig])
         allowed &= km[t_area] <= km_values[t_km][:, None]
     # one code per distinct (area, allowed units): merge triples that allow the same units
     packed = np.packbits(allowed, axis=1).astype(np.int64).T
     rows, merged = _group(np.vstack([t_area[None, :], packed]))
-    allow_code = merged[triple_code]
-    allowed, t_area = allowed[rows], t_area[rows]
+    return merged[triple_code], allowed[rows], t_area[rows].astype(np.int64)
 
+
+def _bookings(refs: Sequence[Referral], uidx: dict[str, int]) -> tuple[IntArray, IntArray]:
+    """Booked unit and week per referral (-1 when not booked)."""
+    n = len(refs)
     booked_unit = np.full(n, -1, dtype=np.int64)
     booked_week = np.full(n, -1, dtype=np.int64)
     for i, b in enumerate(map(attrgetter("booked"), refs)):
         if b is not None:
             booked_unit[i] = uidx[b.unit]
             booked_week[i] = b.week
+    return booked_unit, booked_week
 
-    catchment = np.zeros((n_units, len(area_ids)), dtype=bool)
+
+@dataclass(frozen=True, eq=False)
+class _SideConstraints:
+    """Per unit: catchment, session minutes, external share; per area: floor (-1: unset)."""
+
+    catchment: BoolArray
+    session_minutes: IntArray
+    max_external_percent: IntArray
+    min_on_time_percent: IntArray
+
+
+def _side_constraints(problem: AllocationProblem, aidx: dict[str, int]) -> _SideConstraints:
+    """The CP-SAT side-constraint data: catchments, session minutes, external shares and
+    fairness floors (-1 where not set)."""
+    h, n_units = problem.horizon_weeks, len(problem.units)
+    catchment = np.zeros((n_units, len(aidx)), dtype=bool)
     for j, u in enumerate(problem.units):
         catchment[j, [aidx[a] for a in u.catchment]] = True
     session = np.asarray(
         [u.session_minutes if u.session_minutes is not None else [-1] * h for u in problem.units],
         dtype=np.int64,
     ).reshape(n_units, h)
-
-    return Compiled(
-        horizon=h,
-        unit_ids=unit_ids,
-        unit_labels=tuple(u.label for u in problem.units),
-        area_ids=area_ids,
-        weights=problem.weights,
-        km=km,
-        capacity=capacity,
-        home=home,
-        referral_ids=ids,
-        area=area,
-        deadline=deadline,
-        weight=weight,
-        priority=priority,
-        eff_weight=effective_weights(weight, priority, deadline, problem.weights),
-        cost_home=cost_home,
-        allow_code=allow_code,
-        allowed=allowed,
-        allow_area=t_area.astype(np.int64),
-        booked_unit=booked_unit,
-        booked_week=booked_week,
-        minutes=minutes,
-        catchment=catchment,
-        session_minutes=session,
-        max_external_percent=np.asarray(
-            [
-                -1 if u.max_external_percent is None else u.max_external_percent
-                for u in problem.units
-            ],
-            dtype=np.int64,
-        ),
-        min_on_time_percent=np.asarray(
-            [-1 if a.min_on_time_percent is None else a.min_on_time_percent for a in problem.areas],
-            dtype=np.int64,
-        ),
+    external = [
+        -1 if u.max_external_percent is None else u.max_external_percent for u in problem.units
+    ]
+    floors = [-1 if a.min_on_time_percent is None else a.min_on_time_percent for a in problem.areas]
+    return _SideConstraints(
+        catchment,
+        session,
+        np.asarray(external, dtype=np.int64),
+        np.asarray(floors, dtype=np.int64),
     )
 
 

@@ -34,13 +34,11 @@ in numpy, the min-cost flow (whose node count × arc cost must fit) or CP-SAT.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import numpy.typing as npt
 
-if TYPE_CHECKING:
-    from allokering.problem import Referral, Weights
+from allokering.referral import Referral
+from allokering.weights import Weights
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]

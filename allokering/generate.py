@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from allokering.problem import (
     AllocationProblem,
@@ -89,33 +90,125 @@ def generate(
         raise ValueError("need at least one area and one unit site")
     rng = np.random.default_rng(np.random.SeedSequence(seed))
     h = weeks
-    chosen = [sites[i % len(sites)] for i in range(n_units)]
-    unit_ids = [
-        s.id if i < len(sites) else f"{s.id}-{i // len(sites) + 1}" for i, s in enumerate(chosen)
-    ]
-    unit_names = [
-        s.name if i < len(sites) else f"{s.name} ({i // len(sites) + 1})"
-        for i, s in enumerate(chosen)
-    ]
-    km = np.array(
-        [[round_km(road_km(a.lat, a.lon, s.lat, s.lon)) for s in chosen] for a in areas],
-        dtype=np.int64,
-    )
-    home = np.argmin(km, axis=1)
+    units = _Units.at(sites, n_units, areas)
     pop = np.array([a.population for a in areas], dtype=np.float64)
-    n = n_referrals
-
-    # capacity: catchment population share × noise × season, scaled to the demand
-    catch_pop = np.bincount(home, weights=pop, minlength=n_units) + 0.02 * pop.sum() / n_units
-    base = catch_pop * rng.lognormal(0.0, 0.35, n_units)
     iso = (start_iso_week - 1 + np.arange(h)) % 52 + 1
     season = np.where(np.isin(iso, list(SUMMER_WEEKS)), summer_factor, 1.0)
-    expected = np.outer(base, season)
-    expected *= capacity_ratio * n / max(expected.sum(), 1e-9)
-    capacity = np.floor(expected + rng.random(expected.shape)).astype(np.int64)
+    capacity = _capacity(rng, units.home, n_units, pop, season, capacity_ratio * n_referrals)
+    draw = _draw_referrals(rng, pop, n_referrals)
+    limits = _limits(rng, draw.area, units)
+    booked, b_unit, b_week = _bookings(rng, units.home[draw.area], capacity)
+    width = max(6, len(str(max(n_referrals - 1, 0))))
+    with gc_paused():
+        elig: list[list[str] | None] = [None] * n_referrals
+        for i in np.nonzero(limits.restricted)[0].tolist():
+            picked = limits.near[draw.area[i], limits.pick[i]].tolist()
+            elig[i] = [units.ids[j] for j in sorted(picked)]
+        bookings: list[Booking | None] = [None] * n_referrals
+        for i in np.nonzero(booked)[0].tolist():
+            bookings[i] = Booking(units.ids[b_unit[i]], int(b_week[i]))
+        area_ids = [a.id for a in areas]
+        referrals = list(
+            map(
+                Referral,
+                [f"R{i:0{width}d}" for i in range(n_referrals)],
+                [area_ids[a] for a in draw.area.tolist()],
+                draw.deadline.tolist(),
+                [1] * n_referrals,
+                elig,
+                [None if m < 0 else float(m) for m in limits.max_km.tolist()],
+                bookings,
+                [0] * n_referrals,
+                draw.level.tolist(),
+            )
+        )
+        return AllocationProblem(
+            horizon_weeks=h,
+            units=units.capacities(capacity, areas),
+            areas=[AreaRef(id=a.id, name=a.name, lat=a.lat, lon=a.lon) for a in areas],
+            referrals=referrals,
+            weights=weights or Weights(),
+        )
 
-    # referrals
-    area = rng.choice(len(areas), size=n, p=pop / pop.sum())
+
+@dataclass(frozen=True, eq=False)
+class _Units:
+    """The units at the sites (cycled, numbered when sites repeat), the whole-km
+    distances from each area and each area's home unit (the nearest)."""
+
+    sites: list[UnitSite]
+    ids: list[str]
+    names: list[str]
+    km: npt.NDArray[np.int64]
+    home: npt.NDArray[np.int64]
+
+    @classmethod
+    def at(cls, sites: Sequence[UnitSite], n_units: int, areas: Sequence[AreaSite]) -> _Units:
+        chosen = [sites[i % len(sites)] for i in range(n_units)]
+        ids = [
+            s.id if i < len(sites) else f"{s.id}-{i // len(sites) + 1}"
+            for i, s in enumerate(chosen)
+        ]
+        names = [
+            s.name if i < len(sites) else f"{s.name} ({i // len(sites) + 1})"
+            for i, s in enumerate(chosen)
+        ]
+        km = np.array(
+            [[round_km(road_km(a.lat, a.lon, s.lat, s.lon)) for s in chosen] for a in areas],
+            dtype=np.int64,
+        )
+        return cls(chosen, ids, names, km, np.argmin(km, axis=1))
+
+    def capacities(
+        self, capacity: npt.NDArray[np.int64], areas: Sequence[AreaSite]
+    ) -> list[UnitCapacity]:
+        """The units with their weekly capacity and catchments."""
+        return [
+            UnitCapacity(
+                id=self.ids[j],
+                name=self.names[j],
+                capacity=capacity[j].tolist(),
+                lat=self.sites[j].lat,
+                lon=self.sites[j].lon,
+                catchment=[areas[i].id for i in np.nonzero(self.home == j)[0].tolist()],
+            )
+            for j in range(len(self.ids))
+        ]
+
+
+def _capacity(
+    rng: np.random.Generator,
+    home: npt.NDArray[np.int64],
+    n_units: int,
+    pop: npt.NDArray[np.float64],
+    season: npt.NDArray[np.float64],
+    total: float,
+) -> npt.NDArray[np.int64]:
+    """Weekly capacity per unit: catchment population share × log-normal noise ×
+    season, scaled to ``total`` slots over the horizon and rounded at random."""
+    catch_pop = np.bincount(home, weights=pop, minlength=n_units) + 0.02 * pop.sum() / n_units
+    base = catch_pop * rng.lognormal(0.0, 0.35, n_units)
+    expected = np.outer(base, season)
+    expected *= total / max(expected.sum(), 1e-9)
+    capacity: npt.NDArray[np.int64] = np.floor(expected + rng.random(expected.shape)).astype(
+        np.int64
+    )
+    return capacity
+
+
+@dataclass(frozen=True, eq=False)
+class _Draw:
+    """The referrals in arrival order (longest waiting first): area, priority level and
+    days to the limit."""
+
+    area: npt.NDArray[np.int64]
+    level: npt.NDArray[np.int64]
+    deadline: npt.NDArray[np.int64]
+
+
+def _draw_referrals(rng: np.random.Generator, pop: npt.NDArray[np.float64], n: int) -> _Draw:
+    """Areas by population, priorities by share, days waited ~ exponential(0.6 × limit)."""
+    area = rng.choice(len(pop), size=n, p=pop / pop.sum())
     shares = np.array([p[3] for p in PRIORITIES])
     prio = rng.choice(len(PRIORITIES), size=n, p=shares / shares.sum())
     limit = np.array([p[1] for p in PRIORITIES])[prio]
@@ -123,21 +216,43 @@ def generate(
     waited = np.floor(rng.exponential(0.6 * limit)).astype(np.int64)
     deadline = limit - waited
     order = np.argsort(-waited, kind="stable")  # arrival order: longest waiting first
-    area, prio, level, deadline = area[order], prio[order], level[order], deadline[order]
-    home_km = km[area, home[area]]
+    return _Draw(area[order], level[order], deadline[order])
 
+
+@dataclass(frozen=True, eq=False)
+class _Limits:
+    """Who is restricted to some of the nearest units (and to which), and the longest
+    distance each referral accepts (-1: no limit)."""
+
+    restricted: npt.NDArray[np.bool_]
+    max_km: npt.NDArray[np.int64]
+    near: npt.NDArray[np.int64]
+    pick: npt.NDArray[np.int64]
+
+
+def _limits(rng: np.random.Generator, area: npt.NDArray[np.int64], units: _Units) -> _Limits:
+    """5 % restricted to three of the six nearest units; 30 % with a distance limit of
+    40, 60 or 100 km, never below the home unit's distance + 5."""
+    n, n_units = len(area), len(units.ids)
+    home_km = units.km[area, units.home[area]]
     restricted = rng.random(n) < 0.05
     max_km = np.where(
         rng.random(n) < 0.30,
         np.maximum(rng.choice(np.array([40, 60, 100]), size=n), home_km + 5),
         -1,
     )
-    near = np.argsort(km, axis=1, kind="stable")[:, : min(6, n_units)]
+    near = np.argsort(units.km, axis=1, kind="stable")[:, : min(6, n_units)]
     pick = np.argsort(rng.random((n, near.shape[1])), axis=1)[:, : min(3, n_units)]
+    return _Limits(restricted, max_km, near, pick)
 
-    # bookings at the home unit, at most 60 % of each slot
+
+def _bookings(
+    rng: np.random.Generator, b_unit: npt.NDArray[np.int64], capacity: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """20 % booked at their home unit (``b_unit``) in a random week, at most 60 % of a
+    slot: who is booked, and the unit and week."""
+    n, h = len(b_unit), capacity.shape[1]
     want = rng.random(n) < 0.20
-    b_unit = home[area]
     b_week = rng.integers(0, h, size=n)
     slot = np.where(want, b_unit * h + b_week, -1)
     srt = np.argsort(slot, kind="stable")
@@ -147,46 +262,4 @@ def generate(
     rank[srt] = np.arange(n) - start_of
     limit_slot = np.floor(0.6 * capacity.reshape(-1)).astype(np.int64)
     booked = want & (rank < limit_slot[np.where(want, slot, 0)])
-
-    width = max(6, len(str(max(n - 1, 0))))
-    with gc_paused():
-        elig: list[list[str] | None] = [None] * n
-        for i in np.nonzero(restricted)[0].tolist():
-            elig[i] = [unit_ids[j] for j in sorted(near[area[i], pick[i]].tolist())]
-        bookings: list[Booking | None] = [None] * n
-        for i in np.nonzero(booked)[0].tolist():
-            bookings[i] = Booking(unit_ids[b_unit[i]], int(b_week[i]))
-        area_ids = [a.id for a in areas]
-        referrals = list(
-            map(
-                Referral,
-                [f"R{i:0{width}d}" for i in range(n)],
-                [area_ids[a] for a in area.tolist()],
-                deadline.tolist(),
-                [1] * n,
-                elig,
-                [None if m < 0 else float(m) for m in max_km.tolist()],
-                bookings,
-                [0] * n,
-                level.tolist(),
-            )
-        )
-        units = [
-            UnitCapacity(
-                id=unit_ids[j],
-                name=unit_names[j],
-                capacity=capacity[j].tolist(),
-                lat=chosen[j].lat,
-                lon=chosen[j].lon,
-                catchment=[areas[i].id for i in np.nonzero(home == j)[0].tolist()],
-            )
-            for j in range(n_units)
-        ]
-        area_refs = [AreaRef(id=a.id, name=a.name, lat=a.lat, lon=a.lon) for a in areas]
-        return AllocationProblem(
-            horizon_weeks=h,
-            units=units,
-            areas=area_refs,
-            referrals=referrals,
-            weights=weights or Weights(),
-        )
+    return booked, b_unit, b_week

@@ -111,14 +111,40 @@ def validate(problem: AllocationProblem, result: AllocationResult) -> Validation
         return ValidationReport(
             ok=not errors, n_errors=len(errors), errors=errors, cost=None, objective=None
         )
-
-    h = problem.horizon_weeks
     km = distances(problem)
-    refs = {r.id: r for r in problem.referrals}
+    plan, used = _placements(problem, result, km, errors)
+    _coverage(problem, result, plan, errors)
     units = {u.id: u for u in problem.units}
+    for (uid, week), n in sorted(used.items()):
+        cap = units[uid].capacity[week]
+        if n > cap:
+            errors.append(f"capacity: {n} placed at {uid} week {week}, capacity {cap}")
+    errors.extend(_side_errors(problem, plan))
+    cost, objective = objective_of(problem, plan, km)
+    errors.extend(_reported_errors(result, cost, objective))
+    return ValidationReport(
+        ok=not errors,
+        n_errors=len(errors),
+        errors=errors[:MAX_REPORTED],
+        cost=cost,
+        objective=objective,
+    )
+
+
+def _placements(
+    problem: AllocationProblem,
+    result: AllocationResult,
+    km: Mapping[tuple[str, str], int],
+    errors: list[str],
+) -> tuple[dict[str, tuple[str, int] | None], Counter[tuple[str, int]]]:
+    """The plan of the valid assignments and the referrals placed per (unit, week); an
+    error for each assignment that is unknown, repeated, outside the horizon, not
+    eligible, too far or with a wrong ``on_time``."""
+    h = problem.horizon_weeks
+    refs = {r.id: r for r in problem.referrals}
+    units = {u.id for u in problem.units}
     used: Counter[tuple[str, int]] = Counter()
     plan: dict[str, tuple[str, int] | None] = {}
-
     for i, a in enumerate(result.assignments):
         where = f"assignments[{i}] ({a.referral})"
         r = refs.get(a.referral)
@@ -143,7 +169,18 @@ def validate(problem: AllocationProblem, result: AllocationResult) -> Validation
             errors.append(f"{where}: on_time is {a.on_time}, should be {not a.on_time}")
         plan[a.referral] = (a.unit, a.week)
         used[a.unit, a.week] += 1
+    return plan, used
 
+
+def _coverage(
+    problem: AllocationProblem,
+    result: AllocationResult,
+    plan: dict[str, tuple[str, int] | None],
+    errors: list[str],
+) -> None:
+    """Add the unassigned referrals to ``plan``; an error for an unknown or repeated one
+    and for referrals neither placed nor unassigned."""
+    refs = {r.id for r in problem.referrals}
     for rid in result.unassigned:
         if rid not in refs:
             errors.append(f"unassigned: unknown referral {rid!r}")
@@ -153,17 +190,13 @@ def validate(problem: AllocationProblem, result: AllocationResult) -> Validation
             plan[rid] = None
     missing = len(refs) - len(plan)
     if missing:
-        example = next(r for r in refs if r not in plan)
+        example = next(r.id for r in problem.referrals if r.id not in plan)
         errors.append(f"{missing} referral(s) neither placed nor unassigned, e.g. {example}")
 
-    for (uid, week), n in sorted(used.items()):
-        cap = units[uid].capacity[week]
-        if n > cap:
-            errors.append(f"capacity: {n} placed at {uid} week {week}, capacity {cap}")
 
-    errors.extend(_side_errors(problem, plan))
-
-    cost, objective = objective_of(problem, plan, km)
+def _reported_errors(result: AllocationResult, cost: int, objective: Objective) -> list[str]:
+    """Where the reported cost, objective, lower bound or status disagree with the plan."""
+    errors: list[str] = []
     if result.cost is not None and result.cost != cost:
         errors.append(f"cost: reported {result.cost}, recomputed {cost}")
     if result.objective is not None and result.objective != objective:
@@ -172,13 +205,7 @@ def validate(problem: AllocationProblem, result: AllocationResult) -> Validation
         errors.append(f"lower_bound {result.lower_bound} exceeds the recomputed cost {cost}")
     if result.status is Status.OPTIMAL and result.lower_bound not in (None, cost):
         errors.append(f"status optimal but lower_bound {result.lower_bound} != cost {cost}")
-    return ValidationReport(
-        ok=not errors,
-        n_errors=len(errors),
-        errors=errors[:MAX_REPORTED],
-        cost=cost,
-        objective=objective,
-    )
+    return errors
 
 
 def _side_errors(

@@ -28,7 +28,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from allokering.compiled import Compiled, compile_problem
+from allokering.generate import generate
+from allokering.plan import make_result
+from allokering.problem import AllocationProblem, AllocationResult, Status, gc_paused, load_problem
+from allokering.solve import solve
+from allokering.solvers.flow import FlowNetwork, build_network, disaggregate, solve_network
+from allokering.validate import validate
 from benchmarks import BENCH_DIR, RESULTS_DIR
+from scenarios.geography import VGR_UNIT_SITES, vgr_areas
 
 INSTANCE_DIR = BENCH_DIR / "instances"
 SEEDS: dict[int, int] = {1_000: 1000, 10_000: 10_000, 100_000: 100_000, 1_000_000: 1_000_000}
@@ -43,12 +51,8 @@ def instance_path(size: int) -> Path:
     return INSTANCE_DIR / f"vgr-{size}-u{UNITS}-h{WEEKS}-s{SEEDS.get(size, size)}.json"
 
 
-def load_instance(size: int) -> Any:
+def load_instance(size: int) -> AllocationProblem:
     """The stored instance, or a freshly generated one (stored when small)."""
-    from allokering.generate import generate
-    from allokering.problem import gc_paused, load_problem
-    from scenarios.geography import VGR_UNIT_SITES, vgr_areas
-
     path = instance_path(size)
     if path.exists():
         return load_problem(path)
@@ -82,13 +86,6 @@ def _peak_mb() -> float:
 
 def worker(solver: str, size: int, highs_time_limit: float) -> dict[str, Any]:
     """Run one solver on one instance in this process; a result row."""
-    from allokering.compiled import compile_problem
-    from allokering.plan import make_result
-    from allokering.problem import Status
-    from allokering.solve import solve
-    from allokering.solvers.flow import build_network, disaggregate, solve_network
-    from allokering.validate import validate
-
     problem = load_instance(size)
     row: dict[str, Any] = {"instance": f"vgr-{size}", "referrals": size, "solver": solver}
     _reset_peak()
@@ -99,51 +96,67 @@ def worker(solver: str, size: int, highs_time_limit: float) -> dict[str, Any]:
         net = build_network(c)
         t2 = time.perf_counter()
         row.update(build_s=t2 - t0, compile_s=t1 - t0, arcs=net.n_arcs, nodes=net.n_nodes)
-        if solver == "flow":
-            sol = solve_network(net)
-            t3 = time.perf_counter()
-            unit, week = disaggregate(c, net, sol.flows)
-            result = make_result(
-                problem,
-                c,
-                unit,
-                week,
-                status=Status.OPTIMAL,
-                solver="flow",
-                started=t0,
-                lower_bound=sol.cost,
-            )
-            t4 = time.perf_counter()
-            row.update(solve_s=t3 - t2, total_s=t4 - t0, peak_mb=_peak_mb())
-        else:
-            with tempfile.TemporaryDirectory() as tmp:
-                lp = Path(tmp) / "lp.npz"
-                net.save_lp(lp)
-                out = subprocess.run(
-                    [sys.executable, "-m", "benchmarks.highs_peer", str(lp), str(highs_time_limit)],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                    cwd=BENCH_DIR.parent,
-                )
-            peer = json.loads(out.stdout.strip().splitlines()[-1])
-            row.update(
-                solve_s=peer["solve_seconds"],
-                total_s=(t2 - t0) + peer["build_seconds"] + peer["solve_seconds"],
-                cost=round(peer["objective"]) if peer["status"] == "Optimal" else None,
-                status=peer["status"].lower(),
-                peak_mb=peer["peak_rss_mb"],
-                valid=None,
-                note=f"HiGHS {peer['highs_version']} on the same LP, other process",
-            )
-            return row
+        if solver == "highs":
+            return row | _highs_peer(net, highs_time_limit, build_s=t2 - t0)
+        result = _flow(problem, c, net, row, t0, t2)
     else:
         t0 = time.perf_counter()
         result = solve(problem, solver)
         row.update(build_s=None, solve_s=None, total_s=time.perf_counter() - t0, peak_mb=_peak_mb())
+    return row | _checked(problem, result)
+
+
+def _flow(
+    problem: AllocationProblem,
+    c: Compiled,
+    net: FlowNetwork,
+    row: dict[str, Any],
+    t0: float,
+    t2: float,
+) -> AllocationResult:
+    """Solve the built network and make the plan (``t0``: start, ``t2``: network built);
+    the solve's and the total seconds and the peak memory go into ``row``."""
+    sol = solve_network(net)
+    t3 = time.perf_counter()
+    unit, week = disaggregate(c, net, sol.flows)
+    result = make_result(
+        problem, c, unit, week, status=Status.OPTIMAL, solver="flow", started=t0,
+        lower_bound=sol.cost,
+    )  # fmt: skip
+    t4 = time.perf_counter()
+    row.update(solve_s=t3 - t2, total_s=t4 - t0, peak_mb=_peak_mb())
+    return result
+
+
+def _highs_peer(net: FlowNetwork, highs_time_limit: float, build_s: float) -> dict[str, Any]:
+    """HiGHS on the same LP in another process (``benchmarks.highs_peer``): its row."""
+    with tempfile.TemporaryDirectory() as tmp:
+        lp = Path(tmp) / "lp.npz"
+        net.save_lp(lp)
+        out = subprocess.run(
+            [sys.executable, "-m", "benchmarks.highs_peer", str(lp), str(highs_time_limit)],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=BENCH_DIR.parent,
+        )
+    peer = json.loads(out.stdout.strip().splitlines()[-1])
+    return dict(
+        solve_s=peer["solve_seconds"],
+        total_s=build_s + peer["build_seconds"] + peer["solve_seconds"],
+        cost=round(peer["objective"]) if peer["status"] == "Optimal" else None,
+        status=peer["status"].lower(),
+        peak_mb=peer["peak_rss_mb"],
+        valid=None,
+        note=f"HiGHS {peer['highs_version']} on the same LP, other process",
+    )
+
+
+def _checked(problem: AllocationProblem, result: AllocationResult) -> dict[str, Any]:
+    """The plan's status, cost and objective parts, and whether validate() accepts it."""
     report = validate(problem, result)
     obj = result.objective
-    row.update(
+    return dict(
         status=result.status.value,
         cost=result.cost,
         breaches=obj.breaches if obj else None,
@@ -154,7 +167,6 @@ def worker(solver: str, size: int, highs_time_limit: float) -> dict[str, Any]:
         valid=report.ok,
         validation_errors=report.errors[:3],
     )
-    return row
 
 
 def _spawn(solver: str, size: int, highs_time_limit: float) -> dict[str, Any]:
@@ -302,7 +314,8 @@ def markdown(rows: Sequence[dict[str, Any]], meta: dict[str, Any]) -> str:
 
 
 def print_table(rows: Sequence[dict[str, Any]]) -> None:
-    """A Rich table of the rows."""
+    """A Rich table of the rows. Rich is imported here (documented lazy loading): the
+    worker processes never print, and it would add to the peak memory they measure."""
     from rich.console import Console
     from rich.table import Table
 

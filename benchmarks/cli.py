@@ -68,47 +68,54 @@ def allocate(
         raise typer.Exit(1)
 
 
+QuickOpt = Annotated[
+    bool,
+    typer.Option("--quick", help="Small sizes for a CI smoke run (seconds); results not written."),
+]
+RepeatsOpt = Annotated[
+    int | None,
+    typer.Option(min=1, help="Textbook repeats (replications); default 5, quick 2."),
+]
+TextbookDaysOpt = Annotated[
+    int | None, typer.Option(min=30, help="Textbook horizon; default 3650, quick 365.")
+]
+RegionDaysOpt = Annotated[
+    int | None, typer.Option(min=1, help="Region-scale horizon; default 365, quick 14.")
+]
+TextbookOpt = Annotated[
+    bool, typer.Option("--textbook/--no-textbook", help="Run the textbook benchmark.")
+]
+RegionOpt = Annotated[
+    bool, typer.Option("--region/--no-region", help="Run the region-scale benchmark.")
+]
+WriteSimulateOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--write/--no-write",
+        help="Write simulate.md and simulate.json (default: yes, except with --quick).",
+    ),
+]
+SimulateResultsOpt = Annotated[Path, typer.Option(help="Where simulate.md and simulate.json go.")]
+RebuildOpt = Annotated[
+    bool,
+    typer.Option(
+        "--rebuild-scenario",
+        help="Regenerate benchmarks/scenarios/region_scale.yaml before running.",
+    ),
+]
+
+
 @app.command("simulate")
 def simulate_command(
-    quick: Annotated[
-        bool,
-        typer.Option(
-            "--quick", help="Small sizes for a CI smoke run (seconds); results not written."
-        ),
-    ] = False,
-    repeats: Annotated[
-        int | None,
-        typer.Option(min=1, help="Textbook repeats (replications); default 5, quick 2."),
-    ] = None,
-    textbook_days: Annotated[
-        int | None, typer.Option(min=30, help="Textbook horizon; default 3650, quick 365.")
-    ] = None,
-    region_days: Annotated[
-        int | None, typer.Option(min=1, help="Region-scale horizon; default 365, quick 14.")
-    ] = None,
-    textbook: Annotated[
-        bool, typer.Option("--textbook/--no-textbook", help="Run the textbook benchmark.")
-    ] = True,
-    region: Annotated[
-        bool, typer.Option("--region/--no-region", help="Run the region-scale benchmark.")
-    ] = True,
-    write: Annotated[
-        bool | None,
-        typer.Option(
-            "--write/--no-write",
-            help="Write simulate.md and simulate.json (default: yes, except with --quick).",
-        ),
-    ] = None,
-    results_dir: Annotated[
-        Path, typer.Option(help="Where simulate.md and simulate.json go.")
-    ] = RESULTS_DIR,
-    rebuild_scenario: Annotated[
-        bool,
-        typer.Option(
-            "--rebuild-scenario",
-            help="Regenerate benchmarks/scenarios/region_scale.yaml before running.",
-        ),
-    ] = False,
+    quick: QuickOpt = False,
+    repeats: RepeatsOpt = None,
+    textbook_days: TextbookDaysOpt = None,
+    region_days: RegionDaysOpt = None,
+    textbook: TextbookOpt = True,
+    region: RegionOpt = True,
+    write: WriteSimulateOpt = None,
+    results_dir: SimulateResultsOpt = RESULTS_DIR,
+    rebuild_scenario: RebuildOpt = False,
 ) -> None:
     """Referrals simulated per second: the textbook M/M/2×4 scenario against a bare SimPy
     M/M/c loop (target ratio ≥ 1.0), and a region-scale year of 500,000 referrals over
@@ -152,78 +159,60 @@ class Database(StrEnum):
     both = "both"
 
 
-@app.command("service")
-def service_command(
-    database: Annotated[
-        Database | None,
-        typer.Option(
-            help="sqlite, postgres or both (default: both when REMISS_BENCH_POSTGRES_URL is "
-            "set or a local PostgreSQL answers, else sqlite)."
-        ),
-    ] = None,
-    clients: Annotated[int, typer.Option(min=1, max=1000, help="Concurrent clients.")] = 50,
-    seconds: Annotated[
-        float, typer.Option(min=1.0, help="Measured seconds per phase (after the warm-up).")
-    ] = 20.0,
-    requests: Annotated[
-        int | None,
-        typer.Option(min=1, help="Measured requests per phase instead of --seconds."),
-    ] = None,
-    rate: Annotated[
-        float,
-        typer.Option(min=1.0, help="Offered suggestions/s of the paced phase (latency check)."),
-    ] = 500.0,
-    warmup: Annotated[
-        float, typer.Option(min=0.0, help="Warm-up seconds per phase (not counted).")
-    ] = 3.0,
-    referrals: Annotated[
-        int, typer.Option(min=1, help="Waiting referrals registered during setup.")
-    ] = 5000,
-    units: Annotated[int, typer.Option(min=1, max=40, help="Units at VGR sites.")] = 40,
-    workers: Annotated[
-        str, typer.Option(help="uvicorn worker processes; comma-separated to compare, e.g. 1,2.")
-    ] = "1",
-    postgres_url: Annotated[
-        str | None,
-        typer.Option(
-            help="PostgreSQL the benchmark may wipe (default: REMISS_BENCH_POSTGRES_URL, "
-            "else postgresql+psycopg://postgres@127.0.0.1:5432/remiss_bench)."
-        ),
-    ] = None,
-    client: Annotated[
-        Client,
-        typer.Option(
-            help="Load generator's client in the timed phases: httpx (httpx.AsyncClient) or "
-            "aiohttp (aiohttp.ClientSession, far less CPU per request)."
-        ),
-    ] = Client.httpx,
-    seed: Annotated[int, typer.Option(help="Seed of the data and request mix.")] = 20260501,
-    write: Annotated[
-        bool,
-        typer.Option(
-            "--write/--no-write",
-            help="Write service_load.md and .json (service_load_aiohttp.* with --client aiohttp).",
-        ),
-    ] = True,
-    results_dir: Annotated[
-        Path, typer.Option(help="Where service_load.md and service_load.json go.")
-    ] = RESULTS_DIR,
-) -> None:
-    """Suggestions and referral registration at 50 concurrent clients against a real
-    server (started here, fresh database), with GET /healthz as the stack's ceiling.
-    Target: ≥ 500 suggestions/s with p99 < 50 ms (throughput back to back, latency at
-    --rate 500/s). Exit 1 if any request failed."""
-    from benchmarks.service_load import (
-        DEFAULT_POSTGRES_URL,
-        BenchError,
-        default_postgres_url,
-        postgres_reachable,
-        rich_tables,
-        run,
-        uptime,
-        write_results,
-    )
+DatabaseOpt = Annotated[
+    Database | None,
+    typer.Option(
+        help="sqlite, postgres or both (default: both when REMISS_BENCH_POSTGRES_URL is "
+        "set or a local PostgreSQL answers, else sqlite)."
+    ),
+]
+ClientsOpt = Annotated[int, typer.Option(min=1, max=1000, help="Concurrent clients.")]
+SecondsOpt = Annotated[
+    float, typer.Option(min=1.0, help="Measured seconds per phase (after the warm-up).")
+]
+RequestsOpt = Annotated[
+    int | None, typer.Option(min=1, help="Measured requests per phase instead of --seconds.")
+]
+RateOpt = Annotated[
+    float, typer.Option(min=1.0, help="Offered suggestions/s of the paced phase (latency check).")
+]
+WarmupOpt = Annotated[float, typer.Option(min=0.0, help="Warm-up seconds per phase (not counted).")]
+ReferralsOpt = Annotated[
+    int, typer.Option(min=1, help="Waiting referrals registered during setup.")
+]
+UnitsOpt = Annotated[int, typer.Option(min=1, max=40, help="Units at VGR sites.")]
+WorkersOpt = Annotated[
+    str, typer.Option(help="uvicorn worker processes; comma-separated to compare, e.g. 1,2.")
+]
+PostgresUrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="PostgreSQL the benchmark may wipe (default: REMISS_BENCH_POSTGRES_URL, "
+        "else postgresql+psycopg://postgres@127.0.0.1:5432/remiss_bench)."
+    ),
+]
+ClientOpt = Annotated[
+    Client,
+    typer.Option(
+        help="Load generator's client in the timed phases: httpx (httpx.AsyncClient) or "
+        "aiohttp (aiohttp.ClientSession, far less CPU per request)."
+    ),
+]
+SeedOpt = Annotated[int, typer.Option(help="Seed of the data and request mix.")]
+WriteServiceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--write/--no-write",
+        help="Write service_load.md and .json (service_load_aiohttp.* with --client aiohttp).",
+    ),
+]
+ServiceResultsOpt = Annotated[
+    Path, typer.Option(help="Where service_load.md and service_load.json go.")
+]
 
+
+def _worker_counts(workers: str) -> list[int]:
+    """``--workers`` as positive integers; exit 2 naming the option otherwise."""
     try:
         worker_list = [int(w) for w in workers.split(",") if w.strip()]
     except ValueError:
@@ -231,7 +220,14 @@ def service_command(
     if not worker_list or min(worker_list) < 1:
         typer.echo(f"error: --workers {workers!r}: expected positive integers, e.g. 1,2", err=True)
         raise typer.Exit(2)
-    pg = postgres_url or default_postgres_url()
+    return worker_list
+
+
+def _service_databases(database: Database | None, pg: str | None) -> list[str]:
+    """The databases to run against (default: both when PostgreSQL is there); exit 2
+    when PostgreSQL is asked for and does not answer."""
+    from benchmarks.service_load import DEFAULT_POSTGRES_URL, postgres_reachable  # lazy, as above
+
     if database is None:
         database = Database.both if pg else Database.sqlite
     if database is not Database.sqlite and (not pg or not postgres_reachable(pg)):
@@ -241,25 +237,50 @@ def service_command(
             err=True,
         )
         raise typer.Exit(2)
-    databases = ["sqlite", "postgres"] if database is Database.both else [database.value]
+    return ["sqlite", "postgres"] if database is Database.both else [database.value]
+
+
+@app.command("service")
+def service_command(
+    database: DatabaseOpt = None,
+    clients: ClientsOpt = 50,
+    seconds: SecondsOpt = 20.0,
+    requests: RequestsOpt = None,
+    rate: RateOpt = 500.0,
+    warmup: WarmupOpt = 3.0,
+    referrals: ReferralsOpt = 5000,
+    units: UnitsOpt = 40,
+    workers: WorkersOpt = "1",
+    postgres_url: PostgresUrlOpt = None,
+    client: ClientOpt = Client.httpx,
+    seed: SeedOpt = 20260501,
+    write: WriteServiceOpt = True,
+    results_dir: ServiceResultsOpt = RESULTS_DIR,
+) -> None:
+    """Suggestions and referral registration at 50 concurrent clients against a real
+    server (started here, fresh database), with GET /healthz as the stack's ceiling.
+    Target: ≥ 500 suggestions/s with p99 < 50 ms (throughput back to back, latency at
+    --rate 500/s). Exit 1 if any request failed."""
+    from benchmarks.service_load import (
+        BenchError,
+        default_postgres_url,
+        rich_tables,
+        run,
+        uptime,
+        write_results,
+    )
+
+    worker_list = _worker_counts(workers)
+    pg = postgres_url or default_postgres_url()
+    databases = _service_databases(database, pg)
     console = Console(width=max(Console().width, 150))  # the table has 11 columns
     console.print(f"load now: {uptime()}")
     try:
         report = run(
-            databases,
-            clients=clients,
-            seconds=seconds,
-            requests=requests,
-            warmup=warmup,
-            referrals=referrals,
-            units=units,
-            workers=worker_list,
-            postgres_url=pg,
-            seed=seed,
-            console=console,
-            client=client.value,
-            rate=rate,
-        )
+            databases, clients=clients, seconds=seconds, requests=requests, warmup=warmup,
+            referrals=referrals, units=units, workers=worker_list, postgres_url=pg,
+            seed=seed, console=console, client=client.value, rate=rate,
+        )  # fmt: skip
     except BenchError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -338,6 +359,26 @@ def optimised(
     from benchmarks.optimised_cost import main as run_optimised
 
     run_optimised(scenario, replications, write)
+
+
+@app.command("startup")
+def startup(
+    repeat: Annotated[int, typer.Option(min=1, help="Runs per command (median reported)")] = 5,
+    write: Annotated[bool, typer.Option(help="Write results/startup.md and .json")] = True,
+) -> None:
+    """Start-up of remiss commands in fresh interpreters (CPU, wall, peak memory) beside
+    an interpreter importing only Typer and Rich; targets: remiss --help ≤ 0.3 s CPU,
+    start-up ≤ 20 % of a one-replication run."""
+    from benchmarks.startup import rich_table, run, verdicts, write_results
+
+    console = Console()
+    report = run(repeat)
+    console.print(rich_table(report))
+    for line in verdicts(report):
+        console.print(line)
+    if write:
+        for path in write_results(report):
+            console.print(f"wrote {path}")
 
 
 def main() -> None:

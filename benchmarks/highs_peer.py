@@ -20,7 +20,9 @@ import numpy as np
 
 
 def solve_lp(path: str, time_limit: float = 600.0) -> dict[str, object]:
-    """Build and solve the LP; timings, status and objective."""
+    """Build and solve the LP; timings, status and objective. highspy is imported here
+    (documented lazy loading), so that importing this module never loads HiGHS next to
+    OR-Tools (see above)."""
     import highspy
 
     t0 = time.perf_counter()

@@ -33,7 +33,7 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks import RESULTS_DIR
-from scenarios.loader import load_spec
+from scenarios.loader import Overrides, load_spec
 from simulering.executors import default_workers, open_executor
 from simulering.policies import POLICIES
 from simulering.runner import run_simulation
@@ -97,8 +97,6 @@ def run(
     horizon_days: int | None = None,
 ) -> ReplicationsReport:
     """Time ``replications`` of ``scenario`` with ``policies`` on each executor."""
-    from scenarios.loader import Overrides
-
     pols = list(policies) if policies else available_policies()
     sc, spec = load_spec(scenario, Overrides(horizon_days=horizon_days))
     n_workers = workers or default_workers()

@@ -121,12 +121,7 @@ def solve_cpsat(
     net = build_network(c, side=True)
     relaxed = solve_network(net)
     if not relaxed.ok:
-        return AllocationResult(
-            status=Status.ERROR,
-            solver="cpsat",
-            solve_seconds=time.perf_counter() - started,
-            message=f"flow relaxation ended with status {relaxed.status}",
-        )
+        return _error(started, f"flow relaxation ended with status {relaxed.status}")
     terms = _terms(c, net)
     if shortcut and all(_check(c, net, relaxed.flows)):
         unit, week = disaggregate(c, net, relaxed.flows)
@@ -146,21 +141,69 @@ def solve_cpsat(
     # CP-SAT refuses a model whose objective could overflow: say so plainly instead
     worst = sum(abs(int(c)) * int(u) for c, u in zip(net.costs, net.capacities, strict=True))
     if worst > MAX_OBJECTIVE:
-        return AllocationResult(
-            status=Status.ERROR,
-            solver="cpsat",
-            solve_seconds=time.perf_counter() - started,
-            lower_bound=relaxed.cost,
-            message=f"objective bound {worst:,} exceeds CP-SAT's int64 range ({MAX_OBJECTIVE:,}); "
+        return _error(
+            started,
+            f"objective bound {worst:,} exceeds CP-SAT's int64 range ({MAX_OBJECTIVE:,}); "
             "lower the weights or split the problem",
+            lower_bound=relaxed.cost,
         )
+    model, x = _model(net, terms, relaxed.flows)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.05, limit - (time.perf_counter() - started))
+    if workers is not None:
+        solver.parameters.num_workers = workers
+    code = solver.solve(model)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return _no_plan(code, solver, started, limit, relaxed.cost)
+    return _plan(problem, c, net, solver, x, code == cp_model.OPTIMAL, relaxed.cost, started,
+                 limit, reasons)  # fmt: skip
+
+
+def _plan(
+    problem: AllocationProblem,
+    c: Compiled,
+    net: FlowNetwork,
+    solver: cp_model.CpSolver,
+    x: list[cp_model.IntVar],
+    optimal: bool,
+    relaxed_cost: int,
+    started: float,
+    limit: float,
+    reasons: bool,
+) -> AllocationResult:
+    """The plan CP-SAT found: ``optimal`` when proven so (or its bound meets its value),
+    else stopped by the time limit with the better of its bound and the relaxation's."""
+    flows = np.fromiter((solver.value(v) for v in x), dtype=np.int64, count=len(x))
+    bound = max(relaxed_cost, math.ceil(solver.best_objective_bound - 1e-6))
+    value = round(solver.objective_value)
+    proven = optimal or bound >= value
+    unit, week = disaggregate(c, net, flows)
+    return make_result(
+        problem,
+        c,
+        unit,
+        week,
+        status=Status.OPTIMAL if proven else Status.TIME_LIMIT,
+        solver="cpsat",
+        started=started,
+        lower_bound=value if proven else bound,
+        message="" if proven else f"stopped at the {limit:g} s limit",
+        reasons=reasons,
+    )
+
+
+def _model(
+    net: FlowNetwork,
+    terms: dict[str, list[tuple[IntArray, IntArray, int, int]]],
+    hint: IntArray,
+) -> tuple[cp_model.CpModel, list[cp_model.IntVar]]:
+    """The CP-SAT model: an integer flow per arc, conservation per node, the side
+    constraints' ``terms``, the network's objective, and ``hint`` as the warm start."""
     model = cp_model.CpModel()
-    caps = net.capacities.tolist()
-    x = [model.new_int_var(0, cap, "") for cap in caps]
+    x = [model.new_int_var(0, cap, "") for cap in net.capacities.tolist()]
     # conservation: out - in = supply
-    n_nodes = net.n_nodes
-    out_arcs: list[list[int]] = [[] for _ in range(n_nodes)]
-    in_arcs: list[list[int]] = [[] for _ in range(n_nodes)]
+    out_arcs: list[list[int]] = [[] for _ in range(net.n_nodes)]
+    in_arcs: list[list[int]] = [[] for _ in range(net.n_nodes)]
     for a, (t, hd) in enumerate(zip(net.tails.tolist(), net.heads.tolist(), strict=True)):
         out_arcs[t].append(a)
         in_arcs[hd].append(a)
@@ -175,15 +218,31 @@ def solve_cpsat(
             else:
                 model.add(lin >= rhs)
     model.minimize(cp_model.LinearExpr.weighted_sum(x, net.costs.tolist()))
-    for var, f in zip(x, relaxed.flows.tolist(), strict=True):
+    for var, f in zip(x, hint.tolist(), strict=True):
         model.add_hint(var, f)
+    return model, x
 
-    solver = cp_model.CpSolver()
-    remaining = max(0.05, limit - (time.perf_counter() - started))
-    solver.parameters.max_time_in_seconds = remaining
-    if workers is not None:
-        solver.parameters.num_workers = workers
-    code = solver.solve(model)
+
+def _error(started: float, message: str, lower_bound: int | None = None) -> AllocationResult:
+    """An ``error`` result with no plan."""
+    return AllocationResult(
+        status=Status.ERROR,
+        solver="cpsat",
+        solve_seconds=time.perf_counter() - started,
+        lower_bound=lower_bound,
+        message=message,
+    )
+
+
+def _no_plan(
+    code: cp_model.CpSolverStatus,
+    solver: cp_model.CpSolver,
+    started: float,
+    limit: float,
+    relaxed_cost: int,
+) -> AllocationResult:
+    """The result when CP-SAT ended without a plan: proven infeasible, the time limit,
+    or another status."""
     if code == cp_model.INFEASIBLE:
         return AllocationResult(
             status=Status.INFEASIBLE,
@@ -192,28 +251,10 @@ def solve_cpsat(
             lower_bound=None,
             message="the side constraints cannot all hold (check the fairness floors)",
         )
-    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return AllocationResult(
-            status=Status.TIME_LIMIT if code == cp_model.UNKNOWN else Status.ERROR,
-            solver="cpsat",
-            solve_seconds=time.perf_counter() - started,
-            lower_bound=relaxed.cost,
-            message=f"no plan found ({solver.status_name(code)}) within {limit:g} s",
-        )
-    flows = np.fromiter((solver.value(v) for v in x), dtype=np.int64, count=len(x))
-    bound = max(relaxed.cost, math.ceil(solver.best_objective_bound - 1e-6))
-    value = round(solver.objective_value)
-    proven = code == cp_model.OPTIMAL or bound >= value
-    unit, week = disaggregate(c, net, flows)
-    return make_result(
-        problem,
-        c,
-        unit,
-        week,
-        status=Status.OPTIMAL if proven else Status.TIME_LIMIT,
+    return AllocationResult(
+        status=Status.TIME_LIMIT if code == cp_model.UNKNOWN else Status.ERROR,
         solver="cpsat",
-        started=started,
-        lower_bound=value if proven else bound,
-        message="" if proven else f"stopped at the {limit:g} s limit",
-        reasons=reasons,
+        solve_seconds=time.perf_counter() - started,
+        lower_bound=relaxed_cost,
+        message=f"no plan found ({solver.status_name(code)}) within {limit:g} s",
     )

@@ -20,229 +20,31 @@ Network (all costs integers, so the flow optimum is the integer optimum)::
 
 Class flows are split back onto referrals (earlier weeks to the more urgent referrals
 of a class, which does not change the cost). OR-Tools' ``SimpleMinCostFlow`` proves
-optimality, so the status is ``optimal`` and the lower bound equals the cost.
+optimality, so the status is ``optimal`` and the lower bound equals the cost. The
+network itself is built in :mod:`allokering.solvers.network`.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
-from allokering.compiled import Compiled, IntArray, compile_problem, group_columns
-from allokering.cost import (
-    is_away_v,
-    late_v,
-    move_cost_v,
-    site_cost_v,
-    time_cost_v,
-    unassigned_costs,
-)
+from allokering.compiled import Compiled, IntArray, compile_problem
 from allokering.plan import make_result
 from allokering.problem import AllocationProblem, AllocationResult, Status
+from allokering.solvers.network import FlowNetwork, build_network
 
-
-@dataclass(frozen=True, eq=False)
-class FlowNetwork:
-    """The layered network as arc arrays plus what is needed to split flows back.
-
-    Arcs come in blocks, in this order: class → (unit, time class); (unit, time class)
-    → slot, ordered by pair then week; slot → sink; booking group → its booked slot;
-    booking group → its class; class → sink (unassigned).
-    """
-
-    tails: IntArray
-    heads: IntArray
-    capacities: IntArray
-    costs: IntArray
-    supplies: IntArray
-    """Supply per node (classes and booking groups positive, the sink negative)."""
-    class_of: IntArray
-    """Class id per referral."""
-    group_of: IntArray
-    """Booking group id per referral (-1: not booked at an open, allowed slot)."""
-    n_classes: int
-    n_groups: int
-    class_arc_class: IntArray
-    class_arc_pair: IntArray
-    week_arc_pair: IntArray
-    week_arc_unit: IntArray
-    week_arc_week: IntArray
-    n_slot_arcs: int
-    group_unit: IntArray
-    group_week: IntArray
-    group_class: IntArray
-    pair_unit: IntArray
-    pair_tc: IntArray
-    tc_k: IntArray
-    tc_minutes: IntArray
-    tc_area: IntArray
-    """Area of a time class when the network keeps areas apart (side constraints), else -1."""
-    class_tc: IntArray
-    class_area: IntArray
-
-    @property
-    def n_nodes(self) -> int:
-        return len(self.supplies)
-
-    @property
-    def n_arcs(self) -> int:
-        return len(self.tails)
-
-    def save_lp(self, path: str | Path) -> None:
-        """Store the network as an ``.npz`` LP (for the HiGHS peer benchmark)."""
-        np.savez(
-            path,
-            tails=self.tails,
-            heads=self.heads,
-            capacities=self.capacities,
-            costs=self.costs,
-            supplies=self.supplies,
-        )
-
-
-def build_network(c: Compiled, *, side: bool = False) -> FlowNetwork:
-    """Aggregate referrals into classes and booking groups and lay out the network.
-
-    With ``side=True`` time classes also keep procedure minutes apart, and the areas
-    that have a fairness floor, so that CP-SAT can state its side constraints on arcs.
-    """
-    h, n_units = c.horizon, c.n_units
-    wts = c.weights
-    total = c.n_referrals
-    k = c.time_class()
-    if side:
-        floor_area = np.where(c.min_on_time_percent[c.area] >= 0, c.area, -1)
-        tc_first, tc_of = group_columns(k, c.eff_weight, c.minutes, floor_area)
-        tc_area = floor_area[tc_first]
-    else:
-        tc_first, tc_of = group_columns(k, c.eff_weight)
-        tc_area = np.full(len(tc_first), -1, dtype=np.int64)
-    tc_k, tc_w, tc_d = k[tc_first], c.eff_weight[tc_first], c.deadline[tc_first]
-    n_tc = max(len(tc_first), 1)
-
-    booked = (c.booked_unit >= 0).astype(np.int64)
-    first, class_of = group_columns(c.allow_code, tc_of, booked, c.cost_home)
-    n_cls = len(first)
-    size = np.bincount(class_of, minlength=n_cls).astype(np.int64)
-    cls_code, cls_tc, cls_booked = c.allow_code[first], tc_of[first], booked[first]
-    cls_home = c.cost_home[first]
-    cls_area = c.allow_area[cls_code]
-
-    # booking groups: referrals of one class booked at the same open, allowed slot
-    has_slot = c.booked_allowed()
-    has_slot &= c.capacity[np.maximum(c.booked_unit, 0), np.maximum(c.booked_week, 0)] > 0
-    slot_code = np.where(has_slot, c.booked_unit * h + c.booked_week, -1)
-    members = np.nonzero(has_slot)[0]
-    g_first, g_of = group_columns(class_of[members], slot_code[members])
-    group_of = np.full(total, -1, dtype=np.int64)
-    group_of[members] = g_of
-    n_grp = len(g_first)
-    g_size = np.bincount(g_of, minlength=n_grp).astype(np.int64)
-    g_ref = members[g_first]
-    g_cls, g_unit, g_week = class_of[g_ref], c.booked_unit[g_ref], c.booked_week[g_ref]
-    g_tc = cls_tc[g_cls]
-
-    # class → (unit, time class)
-    ca_cls, ca_unit = (x.astype(np.int64) for x in np.nonzero(c.allowed[cls_code]))
-    pairs, ca_pair = np.unique(ca_unit * n_tc + cls_tc[ca_cls], return_inverse=True)
-    ca_pair = ca_pair.astype(np.int64).reshape(-1)
-    n_pairs = len(pairs)
-    pair_unit, pair_tc = pairs // n_tc, pairs % n_tc
-    ca_cost = site_cost_v(
-        c.km[cls_area[ca_cls], ca_unit], is_away_v(ca_unit, cls_home[ca_cls]), wts
-    ) + move_cost_v(cls_booked[ca_cls] > 0, wts)
-
-    # (unit, time class) → slot (u, w) for weeks with capacity
-    wa_pair, wa_week = (x.astype(np.int64) for x in np.nonzero(c.capacity[pair_unit] > 0))
-    wa_unit = pair_unit[wa_pair]
-    wa_tc = pair_tc[wa_pair]
-    wa_cost = time_cost_v(tc_w[wa_tc], late_v(tc_d[wa_tc], wa_week), wa_week, wts)
-
-    # slot → sink
-    slots = np.nonzero(c.capacity.reshape(-1) > 0)[0].astype(np.int64)
-
-    # booking group → booked slot (no move cost) and → its class (cost 0)
-    ga_cost = site_cost_v(
-        c.km[cls_area[g_cls], g_unit], is_away_v(g_unit, cls_home[g_cls]), wts
-    ) + time_cost_v(tc_w[g_tc], late_v(tc_d[g_tc], g_week), g_week, wts)
-
-    # class → sink (unassigned)
-    un_cost = unassigned_costs(tc_w[cls_tc], tc_d[cls_tc], cls_booked > 0, h, wts)
-
-    grp0 = n_cls
-    pair0 = grp0 + n_grp
-    slot0 = pair0 + n_pairs
-    sink = slot0 + n_units * h
-    cls_nodes = np.arange(n_cls, dtype=np.int64)
-    grp_nodes = grp0 + np.arange(n_grp, dtype=np.int64)
-    tails = np.concatenate(
-        [ca_cls, pair0 + wa_pair, slot0 + slots, grp_nodes, grp_nodes, cls_nodes]
-    )
-    heads = np.concatenate(
-        [
-            pair0 + ca_pair,
-            slot0 + wa_unit * h + wa_week,
-            np.full(len(slots), sink, dtype=np.int64),
-            slot0 + g_unit * h + g_week,
-            g_cls,
-            np.full(n_cls, sink, dtype=np.int64),
-        ]
-    )
-    capacities = np.concatenate(
-        [
-            size[ca_cls],
-            np.minimum(c.capacity[wa_unit, wa_week], total),
-            c.capacity.reshape(-1)[slots],
-            g_size,
-            g_size,
-            size,
-        ]
-    )
-    costs = np.concatenate(
-        [
-            ca_cost,
-            wa_cost,
-            np.zeros(len(slots), np.int64),
-            ga_cost,
-            np.zeros(n_grp, np.int64),
-            un_cost,
-        ]
-    )
-    supplies = np.zeros(sink + 1, dtype=np.int64)
-    supplies[:n_cls] = size - np.bincount(g_cls, weights=g_size, minlength=n_cls).astype(np.int64)
-    supplies[grp0:pair0] = g_size
-    supplies[sink] = -total
-    return FlowNetwork(
-        tails=tails.astype(np.int64),
-        heads=heads.astype(np.int64),
-        capacities=capacities.astype(np.int64),
-        costs=costs.astype(np.int64),
-        supplies=supplies,
-        class_of=class_of,
-        group_of=group_of,
-        n_classes=n_cls,
-        n_groups=n_grp,
-        class_arc_class=ca_cls,
-        class_arc_pair=ca_pair,
-        week_arc_pair=wa_pair,
-        week_arc_unit=wa_unit,
-        week_arc_week=wa_week,
-        n_slot_arcs=len(slots),
-        group_unit=g_unit,
-        group_week=g_week,
-        group_class=g_cls,
-        pair_unit=pair_unit,
-        pair_tc=pair_tc,
-        tc_k=tc_k,
-        tc_minutes=c.minutes[tc_first],
-        tc_area=tc_area,
-        class_tc=cls_tc,
-        class_area=cls_area,
-    )
+__all__ = [
+    "FlowNetwork",
+    "FlowSolution",
+    "build_network",
+    "disaggregate",
+    "solve_flow",
+    "solve_network",
+]
 
 
 @dataclass(frozen=True, eq=False)

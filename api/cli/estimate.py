@@ -25,9 +25,7 @@ from rich.table import Table
 
 from allokering.domain import GUARANTEE_DAYS
 from api import estimates
-from api.cli.common import (
-    USAGE_ERROR,
-)
+from api.cli.common import USAGE_ERROR
 from api.cli.console import console, err
 from api.estimates import Estimate, TimeUnit
 
@@ -136,56 +134,63 @@ def little_command(
 # -------------------------------------------------------------------- waiting-list
 
 
+DemandOpt = Annotated[
+    float,
+    typer.Option("--demand", help="Referrals added to the list per time unit (see --unit)."),
+]
+TargetWaitOpt = Annotated[
+    float, typer.Option("--target-wait", help="Waiting-time target in time units.")
+]
+CapacityOpt = Annotated[
+    float | None,
+    typer.Option("--capacity", help="Patients removed (served) per time unit."),
+]
+QueueSizeOpt = Annotated[
+    float | None,
+    typer.Option("--queue-size", help="Patients on the list now."),
+]
+MeanWaitOpt = Annotated[
+    float | None,
+    typer.Option("--mean-wait", help="Observed mean wait of the list, in time units."),
+]
+TargetShareOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--target-share",
+        help="Share to be seen within the target (0–1); sets factor = −ln(1−share).",
+    ),
+]
+FactorOpt = Annotated[
+    float | None,
+    typer.Option("--factor", help="Target / mean-wait ratio; Fong et al. use 4 to 6 (default 4)."),
+]
+TimeToTargetOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--time-to-target",
+        help="Time units to bring the list to target size [26 weeks / 182 days].",
+    ),
+]
+CvDemandOpt = Annotated[float, typer.Option("--cv-demand", help="CV of time between referrals.")]
+CvCapacityOpt = Annotated[float, typer.Option("--cv-capacity", help="CV of removals (service).")]
+WaitingListUnitOpt = Annotated[
+    TimeUnit, typer.Option("--unit", help="Time unit of rates and waits.")
+]
+
+
 @app.command("waiting-list")
 def waiting_list_command(
-    demand: Annotated[
-        float,
-        typer.Option("--demand", help="Referrals added to the list per time unit (see --unit)."),
-    ],
-    target_wait: Annotated[
-        float, typer.Option("--target-wait", help="Waiting-time target in time units.")
-    ],
-    capacity: Annotated[
-        float | None,
-        typer.Option("--capacity", help="Patients removed (served) per time unit."),
-    ] = None,
-    queue_size: Annotated[
-        float | None,
-        typer.Option("--queue-size", help="Patients on the list now."),
-    ] = None,
-    mean_wait: Annotated[
-        float | None,
-        typer.Option("--mean-wait", help="Observed mean wait of the list, in time units."),
-    ] = None,
-    target_share: Annotated[
-        float | None,
-        typer.Option(
-            "--target-share",
-            help="Share to be seen within the target (0–1); sets factor = −ln(1−share).",
-        ),
-    ] = None,
-    factor: Annotated[
-        float | None,
-        typer.Option(
-            "--factor", help="Target / mean-wait ratio; Fong et al. use 4 to 6 (default 4)."
-        ),
-    ] = None,
-    time_to_target: Annotated[
-        float | None,
-        typer.Option(
-            "--time-to-target",
-            help="Time units to bring the list to target size [26 weeks / 182 days].",
-        ),
-    ] = None,
-    cv_demand: Annotated[
-        float, typer.Option("--cv-demand", help="CV of time between referrals.")
-    ] = 1.0,
-    cv_capacity: Annotated[
-        float, typer.Option("--cv-capacity", help="CV of removals (service).")
-    ] = 1.0,
-    unit: Annotated[
-        TimeUnit, typer.Option("--unit", help="Time unit of rates and waits.")
-    ] = TimeUnit.week,
+    demand: DemandOpt,
+    target_wait: TargetWaitOpt,
+    capacity: CapacityOpt = None,
+    queue_size: QueueSizeOpt = None,
+    mean_wait: MeanWaitOpt = None,
+    target_share: TargetShareOpt = None,
+    factor: FactorOpt = None,
+    time_to_target: TimeToTargetOpt = None,
+    cv_demand: CvDemandOpt = 1.0,
+    cv_capacity: CvCapacityOpt = 1.0,
+    unit: WaitingListUnitOpt = TimeUnit.week,
     as_json: JsonOpt = False,
 ) -> None:
     """Waiting-list metrics of Fong et al. (2022): load, targets, capacity, pressure."""

@@ -20,7 +20,7 @@ from benchmarks.service_load import (
     PhaseResult,
     Referrals,
     ServiceLoadReport,
-    _finite,
+    finite,
     read_log,
 )
 
@@ -180,4 +180,4 @@ def test_target_needs_throughput_back_to_back_and_latency_at_500() -> None:
 
 
 def test_json_has_no_nan() -> None:
-    assert _finite({"a": [math.nan, 1.0], "b": (math.inf,)}) == {"a": [None, 1.0], "b": [None]}
+    assert finite({"a": [math.nan, 1.0], "b": (math.inf,)}) == {"a": [None, 1.0], "b": [None]}
