@@ -3,8 +3,7 @@
 - **The key before the body.** A request under ``/v1`` that carries a body must carry a
   known, live API key; otherwise it is answered 401 before one byte of the body is
   read, so a keyless 200 MB upload costs nothing. (The route's role check still runs
-  as before; this only moves the refusal of an unknown key ahead of the body. The
-  refusal is audited as every 401 is: :func:`api.service.access_log.refusal_row`.)
+  as before, on an empty body: it answers the 401 and audits it as every refusal.)
 - **Body size.** ``Content-Length`` above ``REMISS_MAX_BODY_BYTES`` is a 413 at once;
   a body sent without a length (chunked) is counted while it streams and refused with
   413 as soon as it passes the limit — the route sees a disconnected client and its
@@ -16,11 +15,9 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.service.access_log import refusal_row
 from api.service.db_schema import ApiKeyRow
 from api.service.headers import SECURITY_HEADERS
 from api.service.http_problems import problem_response
@@ -55,6 +52,20 @@ def live_key(st: State, key: str) -> bool:
         hit = (row.id, roles_of(row), row.revoked_at is not None)
         st.keys.put(digest, *hit)
     return not hit[2]
+
+
+class EmptyBody:
+    """``receive`` of a request whose body is not read: one empty body, then the client
+    gone."""
+
+    def __init__(self) -> None:
+        self.sent = False
+
+    async def receive(self) -> Message:
+        if self.sent:
+            return {"type": "http.disconnect"}
+        self.sent = True
+        return {"type": "http.request", "body": b"", "more_body": False}
 
 
 class SecurityHeaders:
@@ -101,9 +112,10 @@ class BodyLimit:
             key = request.headers.get("x-api-key", "")
             st: State = scope["app"].state.remiss
             if not key or not live_key(st, key):
-                await run_in_threadpool(st.audit.write, refusal_row(request, 401))
-                detail = "send a live API key in the X-API-Key header"
-                await problem_response(request, 401, "Unauthorized", detail)(scope, receive, send)
+                # The route runs on an empty body: its key check answers the 401 (and
+                # audits it, with the route, as every refusal), and not one byte of the
+                # body sent is read.
+                await self.app(scope, EmptyBody().receive, send)
                 return
         length = content_length(scope)
         if length is not None and length > self.max_bytes:

@@ -22,8 +22,11 @@ one. A run of digits longer than 12 without a separator (an order number such as
 ``99121212121212``) is not a candidate; neither is a date alone (8 digits). A date and
 time written with a separator (``2026-01-15 12:30``) has the same shape and is refused
 too: write it ISO-style with a ``T``. Control and format characters (NUL, line breaks,
-tabs, zero-width and direction marks) and lone surrogates are refused in every value:
-they cannot be stored on PostgreSQL or shown safely, and they could hide a number.
+tabs, zero-width and direction marks) and lone surrogates are refused in every value —
+except line breaks and tabs in an inline scenario's string values (prose such as its
+description), which are read as spaces, so they separate digit groups as a
+space does and cannot hide a number: the rest cannot be stored on PostgreSQL or shown
+safely, and they could hide a number.
 The value itself is never echoed in the error, stored or logged.
 """
 

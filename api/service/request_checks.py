@@ -50,13 +50,23 @@ def header_text(value: str) -> str:
     return value.encode("latin-1").decode("utf-8", errors="replace")
 
 
+PROSE = "body.scenario"
+"""An inline scenario: its texts (description, assumptions, sources) are prose."""
+PROSE_BREAKS = str.maketrans({"\n": " ", "\r": " ", "\t": " "})
+"""Line breaks and tabs, read as spaces in an inline scenario's string values: the
+number check sees them as separators; every other control character is still refused,
+and everywhere else line breaks and tabs are too."""
+
+
 def check_document(field: str, document: Any) -> None:
-    """Check every string in a parsed JSON document: values and object keys."""
+    """Check every string in a parsed JSON document: values and object keys (in an
+    inline scenario's values, line breaks and tabs are read as spaces)."""
     stack: list[tuple[str, Any]] = [(field, document)]
     while stack:
         where, node = stack.pop()
         if isinstance(node, str):
-            check_text(where, node)
+            prose = where == PROSE or where.startswith(f"{PROSE}.")
+            check_text(where, node.translate(PROSE_BREAKS) if prose else node)
         elif isinstance(node, dict):
             for key, value in node.items():
                 check_text(where, key)

@@ -86,7 +86,7 @@ def key_id(url: str, key: str) -> str:
 
 def test_solves_at_once_per_key(service: tuple[TestClient, dict[str, str], str]) -> None:
     c, keys, url = service
-    portal = {"X-API-Key": keys["portal"]}
+    portal = {"X-API-Key": keys["portal"], "X-Remiss-User": "user-a"}
     gate: SolveGate = c.app.state.remiss.solves  # type: ignore[attr-defined]
     before = runs_stored(url)
     with gate.enter(key_id(url, keys["portal"])):  # one solve of this key is running
