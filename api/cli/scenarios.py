@@ -138,25 +138,33 @@ def render(
     return "\n\n".join(blocks) + "\n"
 
 
+TablePolicyOpt = Annotated[
+    list[str] | None,
+    typer.Option("--policy", "-p", help="Policy column (repeatable; default: the file's)"),
+]
+ReplicationsOpt = Annotated[int | None, typer.Option(min=1, help="Replications")]
+SeedOpt = Annotated[int | None, typer.Option(min=0, help="Root seed")]
+StageOpt = Annotated[
+    Stage | None, typer.Option(help="Only this stage (default: every stage with activity)")
+]
+TableWorkersOpt = Annotated[
+    int | None,
+    typer.Option(min=1, help="Worker processes (default: one per core; same results)"),
+]
+OutOpt = Annotated[Path | None, typer.Option(help="Also write the Markdown to this file")]
+
+
 @app.command("table")
 def table_command(
     scenario: ScenarioArg,
-    policy: Annotated[
-        list[str] | None,
-        typer.Option("--policy", "-p", help="Policy column (repeatable; default: the file's)"),
-    ] = None,
-    replications: Annotated[int | None, typer.Option(min=1, help="Replications")] = None,
-    seed: Annotated[int | None, typer.Option(min=0, help="Root seed")] = None,
+    policy: TablePolicyOpt = None,
+    replications: ReplicationsOpt = None,
+    seed: SeedOpt = None,
     horizon_days: HorizonDays = None,
     warmup_days: WarmupDays = None,
-    stage: Annotated[
-        Stage | None, typer.Option(help="Only this stage (default: every stage with activity)")
-    ] = None,
-    workers: Annotated[
-        int | None,
-        typer.Option(min=1, help="Worker processes (default: one per core; same results)"),
-    ] = None,
-    out: Annotated[Path | None, typer.Option(help="Also write the Markdown to this file")] = None,
+    stage: StageOpt = None,
+    workers: TableWorkersOpt = None,
+    out: OutOpt = None,
 ) -> None:
     """Run a scenario under its policies and print a Markdown KPI table per stage
     (mean and 95 % CI per policy), followed by the command that made it."""

@@ -70,38 +70,45 @@ class RecordsFile:
             self._writer.close()
 
 
+PolicyOpt = Annotated[
+    list[str] | None, typer.Option("--policy", "-p", help="Policy to compare (repeatable)")
+]
+ReplicationsOpt = Annotated[int | None, typer.Option(min=1, help="Replications")]
+SeedOpt = Annotated[int | None, typer.Option(min=0, help="Root seed")]
+ExecutorOpt = Annotated[
+    ExecutorName | None,
+    typer.Option(help="Where replications run: serial, process (local pool, the default) or dask"),
+]
+DaskAddressOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Dask scheduler, tcp://HOST:PORT (with --executor dask; default: a "
+        "LocalCluster with --workers workers)"
+    ),
+]
+JsonOpt = Annotated[Path | None, typer.Option("--json", help="Write results as JSON")]
+OutOpt = Annotated[
+    Path | None, typer.Option(help="Folder for per-referral records (referrals.parquet)")
+]
+ReportOpt = Annotated[Path | None, typer.Option(help="Write a self-contained HTML report (Plotly)")]
+LangOpt = Annotated[Language, typer.Option(help="Report language: sv or en")]
+
+
 def simulate_cmd(
     scenario: ScenarioArg,
-    policy: Annotated[
-        list[str] | None, typer.Option("--policy", "-p", help="Policy to compare (repeatable)")
-    ] = None,
-    replications: Annotated[int | None, typer.Option(min=1, help="Replications")] = None,
-    seed: Annotated[int | None, typer.Option(min=0, help="Root seed")] = None,
+    policy: PolicyOpt = None,
+    replications: ReplicationsOpt = None,
+    seed: SeedOpt = None,
     horizon_days: HorizonDays = None,
     warmup_days: WarmupDays = None,
     workers: Workers = None,
-    executor: Annotated[
-        ExecutorName | None,
-        typer.Option(
-            help="Where replications run: serial, process (local pool, the default) or dask"
-        ),
-    ] = None,
-    dask_address: Annotated[
-        str | None,
-        typer.Option(
-            help="Dask scheduler, tcp://HOST:PORT (with --executor dask; default: a "
-            "LocalCluster with --workers workers)"
-        ),
-    ] = None,
+    executor: ExecutorOpt = None,
+    dask_address: DaskAddressOpt = None,
     set_: SetAssignments = None,
-    json_path: Annotated[Path | None, typer.Option("--json", help="Write results as JSON")] = None,
-    out: Annotated[
-        Path | None, typer.Option(help="Folder for per-referral records (referrals.parquet)")
-    ] = None,
-    report: Annotated[
-        Path | None, typer.Option(help="Write a self-contained HTML report (Plotly)")
-    ] = None,
-    lang: Annotated[Language, typer.Option(help="Report language: sv or en")] = Language.sv,
+    json_path: JsonOpt = None,
+    out: OutOpt = None,
+    report: ReportOpt = None,
+    lang: LangOpt = Language.sv,
 ) -> None:
     """Simulate a scenario under several policies and compare them with 95 % CIs,
     paired against the first policy (common random numbers)."""
@@ -132,6 +139,18 @@ def simulate_cmd(
         records.close()
     print_tables(experiment, run)
     warn(run.warnings)
+    write_outputs(run, experiment, json_path, records, report, lang)
+
+
+def write_outputs(
+    run: SimulationResult,
+    experiment: Experiment,
+    json_path: Path | None,
+    records: RecordsFile | None,
+    report: Path | None,
+    lang: Language,
+) -> None:
+    """The JSON document, the records and the HTML report that were asked for."""
     if json_path is not None:
         json_path.write_text(json.dumps(run.to_document(), ensure_ascii=False, indent=1))
         err.print(f"wrote {json_path}")

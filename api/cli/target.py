@@ -6,6 +6,7 @@ The search lives in :mod:`simulering.target`.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,6 +26,8 @@ from api.cli.common import (
     warn,
 )
 from api.cli.console import console, err
+from scenarios.experiment import Experiment
+from simulering.executors import Executor
 from simulering.kpis import KPI_RANGE
 from simulering.paired import KPI_DIRECTION
 from simulering.results import json_safe, warnings_for
@@ -73,47 +76,54 @@ def check_options(kpi: str, stage: str, criterion: str) -> None:
         fail(f"--criterion: {criterion!r}; use mean or ci")
 
 
+GoalOpt = Annotated[float, typer.Option(help="The KPI value to reach, e.g. 0.9")]
+PolicyOpt = Annotated[
+    str | None, typer.Option("--policy", "-p", help="Policy (default: the scenario's first)")
+]
+KpiOpt = Annotated[str, typer.Option(help="KPI to reach (higher- or lower-is-better KPIs)")]
+StageOpt = Annotated[str, typer.Option(help="Stage whose KPI is measured and capacity scaled")]
+UnitsOpt = Annotated[
+    list[str] | None,
+    typer.Option("--units", help="Scale only these units (repeatable; default: all)"),
+]
+ReplicationsOpt = Annotated[int | None, typer.Option(min=1, help="Replications per evaluation")]
+SeedOpt = Annotated[int | None, typer.Option(min=0, help="Root seed (same for every step)")]
+MaxMultiplierOpt = Annotated[
+    float, typer.Option(min=1.01, help="Upper bound of the search (capacity ×)")
+]
+ToleranceOpt = Annotated[
+    float, typer.Option(min=0.001, help="Grid step of the multiplier (0.01 = 1 %)")
+]
+CriterionOpt = Annotated[
+    str, typer.Option(help="mean: the KPI's mean reaches the goal; ci: its whole 95 % CI does")
+]
+ExecutorOpt = Annotated[str | None, typer.Option(help="serial, process (default) or dask")]
+WorkersOpt = Annotated[int | None, typer.Option(min=1, help="Worker processes")]
+DaskAddressOpt = Annotated[
+    str | None, typer.Option(help="Dask scheduler tcp://HOST:PORT (with --executor dask)")
+]
+JsonOpt = Annotated[Path | None, typer.Option("--json", help="Write the result as JSON")]
+
+
 def target_command(
     scenario: ScenarioArg,
-    goal: Annotated[float, typer.Option(help="The KPI value to reach, e.g. 0.9")],
-    policy: Annotated[
-        str | None, typer.Option("--policy", "-p", help="Policy (default: the scenario's first)")
-    ] = None,
-    kpi: Annotated[
-        str, typer.Option(help="KPI to reach (higher- or lower-is-better KPIs)")
-    ] = "share_waiting_within_guarantee",
-    stage: Annotated[
-        str, typer.Option(help="Stage whose KPI is measured and capacity scaled")
-    ] = "first_visit",
-    units: Annotated[
-        list[str] | None,
-        typer.Option("--units", help="Scale only these units (repeatable; default: all)"),
-    ] = None,
-    replications: Annotated[
-        int | None, typer.Option(min=1, help="Replications per evaluation")
-    ] = None,
-    seed: Annotated[int | None, typer.Option(min=0, help="Root seed (same for every step)")] = None,
+    goal: GoalOpt,
+    policy: PolicyOpt = None,
+    kpi: KpiOpt = "share_waiting_within_guarantee",
+    stage: StageOpt = "first_visit",
+    units: UnitsOpt = None,
+    replications: ReplicationsOpt = None,
+    seed: SeedOpt = None,
     horizon_days: HorizonDays = None,
     warmup_days: WarmupDays = None,
-    max_multiplier: Annotated[
-        float, typer.Option(min=1.01, help="Upper bound of the search (capacity ×)")
-    ] = 3.0,
-    tolerance: Annotated[
-        float, typer.Option(min=0.001, help="Grid step of the multiplier (0.01 = 1 %)")
-    ] = 0.01,
-    criterion: Annotated[
-        str,
-        typer.Option(help="mean: the KPI's mean reaches the goal; ci: its whole 95 % CI does"),
-    ] = "mean",
+    max_multiplier: MaxMultiplierOpt = 3.0,
+    tolerance: ToleranceOpt = 0.01,
+    criterion: CriterionOpt = "mean",
     set_: SetAssignments = None,
-    executor: Annotated[str | None, typer.Option(help="serial, process (default) or dask")] = None,
-    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes")] = None,
-    dask_address: Annotated[
-        str | None, typer.Option(help="Dask scheduler tcp://HOST:PORT (with --executor dask)")
-    ] = None,
-    json_path: Annotated[
-        Path | None, typer.Option("--json", help="Write the result as JSON")
-    ] = None,
+    executor: ExecutorOpt = None,
+    workers: WorkersOpt = None,
+    dask_address: DaskAddressOpt = None,
+    json_path: JsonOpt = None,
 ) -> None:
     """The smallest uniform capacity increase (or at --units only) that reaches a KPI
     goal: bisection over a capacity multiplier, every step simulated with the same
@@ -128,55 +138,86 @@ def target_command(
         replications=replications,
         seed=seed,
     )
-    sc, spec, plan = experiment.scenario, experiment.spec, experiment.plan
-    pol = plan.policies[0]
     check_options(kpi, stage, criterion)
     try:
-        unit_indices(spec, units)
+        unit_indices(experiment.spec, units)
     except ValueError as exc:
         fail(f"--units: {exc}")
-    reps, root_seed = plan.replications, plan.seed
     kind = resolve_executor(executor, workers, dask_address)
     if kind not in ("serial", "process", "dask"):
         fail(f"--executor: unknown executor {kind!r}; known: serial, process, dask")
+    search = Search(kpi, goal, stage, units, max_multiplier, tolerance, criterion)
+    with open_or_fail(kind, workers, dask_address) as ex:
+        r = run_search(experiment, search, ex)
+    report(experiment, search, r, list(set_ or []), json_path)
 
+
+@dataclass(frozen=True)
+class Search:
+    """What ``remiss target`` looks for: the options of the search."""
+
+    kpi: str
+    goal: float
+    stage: str
+    units: list[str] | None
+    max_multiplier: float
+    tolerance: float
+    criterion: str
+
+
+def run_search(experiment: Experiment, search: Search, ex: Executor) -> TargetResult:
+    """The bisection, with a progress line per evaluation; one error line on bad input."""
+    sc, plan = experiment.scenario, experiment.plan
+    pol = plan.policies[0]
     with progress_bar() as bar:
         task = bar.add_task(f"{sc.name}: searching capacity for {pol}", total=None)
 
         def step(e: Evaluation) -> None:
             bar.update(task, advance=1, description=f"{sc.name}: ×{e.multiplier:.2f}")
 
-        with open_or_fail(kind, workers, dask_address) as ex:
-            try:
-                r = search_target(
-                    spec,
-                    pol,
-                    kpi,
-                    goal,
-                    stage=stage,
-                    units=units,
-                    seed=root_seed,
-                    replications=reps,
-                    executor=ex,
-                    max_multiplier=max_multiplier,
-                    tolerance=tolerance,
-                    criterion="ci" if criterion == "ci" else "mean",
-                    on_evaluation=step,
-                )
-            except ValueError as exc:
-                fail(str(exc))
-    where = "at " + ", ".join(r.units) if units else "at every unit"
+        try:
+            return search_target(
+                experiment.spec,
+                pol,
+                search.kpi,
+                search.goal,
+                stage=search.stage,
+                units=search.units,
+                seed=plan.seed,
+                replications=plan.replications,
+                executor=ex,
+                max_multiplier=search.max_multiplier,
+                tolerance=search.tolerance,
+                criterion="ci" if search.criterion == "ci" else "mean",
+                on_evaluation=step,
+            )
+        except ValueError as exc:
+            fail(str(exc))
+
+
+def report(
+    experiment: Experiment,
+    search: Search,
+    r: TargetResult,
+    overrides: list[str],
+    json_path: Path | None,
+) -> None:
+    """The result table and summary; the JSON document when asked for; the warnings."""
+    sc, plan = experiment.scenario, experiment.plan
+    reps, kpi, stage = plan.replications, search.kpi, search.stage
+    where = "at " + ", ".join(r.units) if search.units else "at every unit"
     better = "≥" if r.direction == "higher" else "≤"
     title = (
-        f"{sc.title or sc.name} — {pol}: {kpi} ({stage}) {better} {_fmt(goal, kpi)}; "
-        f"{stage} capacity scaled {where}; {reps} replications, seed {root_seed}"
+        f"{sc.title or sc.name} — {plan.policies[0]}: {kpi} ({stage}) {better} "
+        f"{_fmt(search.goal, kpi)}; {stage} capacity scaled {where}; {reps} replications, "
+        f"seed {plan.seed}"
     )
     console.print(result_table(r, title))
     console.print(_summary(r, kpi))
     if json_path is not None:
         doc = {
             "scenario": sc.name,
-            "overrides": list(set_ or []),
+            "overrides": overrides,
             "warnings": warnings_for(reps),
             **r.as_dict(),
         }
