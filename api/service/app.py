@@ -13,8 +13,9 @@ from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 from prometheus_fastapi_instrumentator import Instrumentator
 
-from api.service import db, http_problems, logs
+from api.service import db, db_errors, http_problems, logs
 from api.service.audit import AuditWriter
+from api.service.db_probe import DatabaseProbe
 from api.service.geography import Geography, load_geography
 from api.service.jobs import JobRunner
 from api.service.keys import KeyCache
@@ -35,7 +36,8 @@ def start(settings: Settings, geography: Geography) -> State:
     uow = UnitOfWork.open(settings, on_suggestions_changed=cache.invalidate)
     jobs = JobRunner(uow, settings)
     jobs.recover()
-    return State(settings, uow, geography, jobs, cache, AuditWriter(uow), KeyCache())
+    audit = AuditWriter(uow)
+    return State(settings, uow, geography, jobs, cache, audit, KeyCache(), DatabaseProbe(uow))
 
 
 def stop(state: State) -> None:
@@ -66,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     http_problems.install(app)
+    db_errors.install(app, settings.retry_after_seconds)
     app.add_middleware(logs.RequestLog)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     for router in ROUTERS:

@@ -5,27 +5,68 @@ SQLite is opened in WAL mode with ``busy_timeout`` and every transaction starts 
 ``synchronous=FULL`` a committed transaction survives a killed process and a power
 cut. PostgreSQL runs at READ COMMITTED; the queue's writes are guarded single
 statements (``UPDATE … WHERE booked < capacity``) that are atomic on both.
+
+Every wait on the database is bounded (:class:`Timeouts`): connecting, a statement
+(PostgreSQL ``statement_timeout``), a lock (PostgreSQL ``lock_timeout``; on SQLite the
+in-process writer queue and then ``busy_timeout``, so a writer waits at most twice the
+lock timeout). A wait that runs out raises, and the service answers 503
+(:mod:`api.service.db_errors`).
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from api.service.db_errors import DatabaseUnavailable
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+@dataclass(frozen=True)
+class Timeouts:
+    """How long the service waits for its database, in seconds (0: no limit, PostgreSQL
+    statements only). The defaults are those of the ``REMISS_DB_*_TIMEOUT`` settings."""
+
+    connect: float = 3.0
+    """Opening a connection (and waiting for a free one in the pool)."""
+    statement: float = 6.0
+    """One statement on PostgreSQL (``statement_timeout``)."""
+    lock: float = 4.0
+    """A row or table lock on PostgreSQL (``lock_timeout``); the write lock on SQLite."""
+
+
+MIGRATION_TIMEOUTS = Timeouts(statement=0.0, lock=30.0)
+"""Migrations may run long statements and wait longer for the service's locks."""
+
+
+def postgres_connect_args(t: Timeouts) -> dict[str, Any]:
+    """libpq parameters bounding the connection, its statements and its lock waits."""
+    options = f"-c statement_timeout={int(t.statement * 1000)} -c lock_timeout={int(t.lock * 1000)}"
+    return {
+        "connect_timeout": max(2, round(t.connect)),  # libpq counts whole seconds, at least 2
+        "options": options,
+        "tcp_user_timeout": int((t.connect + t.statement) * 1000),  # a peer gone silent
+    }
+
+
 def make_engine(
-    url: str, *, synchronous: str = "FULL", pool_size: int = 20, read_only: bool = False
+    url: str,
+    *,
+    synchronous: str = "FULL",
+    pool_size: int = 20,
+    read_only: bool = False,
+    timeouts: Timeouts = Timeouts(),
 ) -> Engine:
     """An engine for ``url`` with the settings the queue's guarantees rely on.
 
@@ -36,13 +77,15 @@ def make_engine(
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
+        uri = parsed.query.get("uri") == "true"  # file:…?mode=ro&uri=true names a file URI
+        if parsed.database and parsed.database != ":memory:" and not uri:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url,
-            connect_args={"timeout": 30, "check_same_thread": False},
+            connect_args={"timeout": timeouts.lock, "check_same_thread": False},
             pool_size=pool_size,
             max_overflow=pool_size,
+            pool_timeout=timeouts.connect,
         )
 
         @event.listens_for(engine, "connect")
@@ -52,7 +95,7 @@ def make_engine(
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute(f"PRAGMA synchronous={synchronous}")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={int(timeouts.lock * 1000)}")
             if read_only:
                 cur.execute("PRAGMA query_only=ON")
             cur.close()
@@ -69,7 +112,10 @@ def make_engine(
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:
-            lock.acquire()
+            if not lock.acquire(timeout=timeouts.lock):
+                raise DatabaseUnavailable(
+                    "locked", "writers are queued longer than the lock timeout"
+                )
             conn.info["remiss_write_lock"] = True
             try:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -90,7 +136,25 @@ def make_engine(
         event.listen(engine, "commit", lambda conn: _end(conn, "commit"))
         event.listen(engine, "rollback", lambda conn: _end(conn, "rollback"))
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_timeout=timeouts.connect,
+        connect_args=postgres_connect_args(timeouts),
+    )
+
+
+def check_reachable(url: str, timeouts: Timeouts) -> None:
+    """Connect once and ask ``SELECT 1``; raises the driver's error (SQLAlchemy's
+    ``OperationalError``) within about ``timeouts.connect`` seconds when it cannot."""
+    engine = make_engine(url, pool_size=1, timeouts=timeouts)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    finally:
+        engine.dispose()
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

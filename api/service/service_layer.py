@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.service import allocation_runs, audit, queue_status, referrals, units
@@ -65,9 +65,11 @@ def get_referral(st: State, referral_id: str) -> ReferralOut:
 def update_referral(
     st: State, referral_id: str, patch: ReferralPatch, caller: Caller, request_id: str
 ) -> ReferralOut:
-    with st.uow.writing() as s:
-        row = referrals.transition(s, referral_id, patch, caller, request_id)
+    def work(session: Session) -> ReferralOut:
+        row = referrals.transition(session, referral_id, patch, caller, request_id)
         return referrals.referral_out(row)
+
+    return st.uow.write_retrying(work)  # once more if PostgreSQL broke a deadlock
 
 
 def suggest(
@@ -98,8 +100,9 @@ def create_allocation_run(
 def accept_allocation_run(
     st: State, run_id: str, caller: Caller, request_id: str
 ) -> AllocationRunOut:
-    with st.uow.writing() as s:
-        return allocation_runs.accept_run(s, run_id, caller, request_id)
+    return st.uow.write_retrying(
+        lambda s: allocation_runs.accept_run(s, run_id, caller, request_id)
+    )
 
 
 def waiting_now(st: State, as_of: dt.date | None) -> QueueStatus:
@@ -245,7 +248,7 @@ def simulation_report(st: State, job_id: str) -> str:
 
 
 # --- operations ------------------------------------------------------------------------
-def check_database(st: State) -> None:
-    """The database answers a read."""
-    with st.uow.reading() as s:
-        s.execute(text("SELECT 1"))
+def database_state(st: State) -> str:
+    """``"ok"`` when the database takes a write now, else the kind of unavailability
+    (:data:`api.service.db_errors.KINDS`); probed at most once a second."""
+    return st.probe.state()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from api.service.audit import AuditWriter
+from api.service.db_probe import DatabaseProbe
 from api.service.geography import Geography
 from api.service.jobs import JobRunner
 from api.service.keys import KeyCache
@@ -26,3 +27,5 @@ class State:
     """Group commit of the suggestions' audit rows."""
     keys: KeyCache
     """API keys looked up lately (``keys.require`` reads it, revoking clears it)."""
+    probe: DatabaseProbe
+    """Whether the database takes a write now (``/healthz``)."""
