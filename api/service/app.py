@@ -6,12 +6,14 @@ and marks simulation jobs left over from a previous process as failed.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 from prometheus_fastapi_instrumentator import Instrumentator
+from sqlalchemy.exc import DBAPIError
 
 from api.service import db, db_errors, http_problems, logs
 from api.service.audit import AuditWriter
@@ -27,6 +29,7 @@ from api.service.unit_of_work import UnitOfWork
 from scenarios.loader import ScenarioError
 
 VERSION = "1"
+log = logging.getLogger("remiss.api")
 
 
 def start(settings: Settings, geography: Geography) -> State:
@@ -35,7 +38,12 @@ def start(settings: Settings, geography: Geography) -> State:
     cache = SuggestionCache(geography, settings.suggestion_cache_seconds)
     uow = UnitOfWork.open(settings, on_suggestions_changed=cache.invalidate)
     jobs = JobRunner(uow, settings)
-    jobs.recover()
+    try:
+        jobs.recover()
+    except DBAPIError as exc:  # a read-only database still serves reads; /healthz says so
+        if db_errors.unavailable_kind(exc) is None:
+            raise
+        log.warning("left-over simulation jobs not marked failed: %s", db_errors.one_line(exc))
     audit = AuditWriter(uow)
     return State(settings, uow, geography, jobs, cache, audit, KeyCache(), DatabaseProbe(uow))
 
