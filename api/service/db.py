@@ -9,7 +9,9 @@ statements (``UPDATE … WHERE booked < capacity``) that are atomic on both.
 Every wait on the database is bounded (:class:`Timeouts`): connecting, a statement
 (PostgreSQL ``statement_timeout``), a lock (PostgreSQL ``lock_timeout``; on SQLite the
 in-process writer queue and then ``busy_timeout``, so a writer waits at most twice the
-lock timeout). A wait that runs out raises, and the service answers 503
+lock timeout). On PostgreSQL a reply that never comes (a frozen server: the kernel
+takes the bytes, nothing answers) is bounded on the client too
+(:class:`BoundedConnection`). A wait that runs out raises, and the service answers 503
 (:mod:`api.service.db_errors`).
 """
 
@@ -17,18 +19,21 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import psycopg
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from psycopg.abc import PQGen
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.service.db_errors import DatabaseUnavailable
+from api.service.db_errors import DatabaseUnavailable, NoReply
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -44,6 +49,35 @@ class Timeouts:
     """One statement on PostgreSQL (``statement_timeout``)."""
     lock: float = 4.0
     """A row or table lock on PostgreSQL (``lock_timeout``); the write lock on SQLite."""
+
+
+RV = TypeVar("RV")
+
+
+class BoundedConnection(psycopg.Connection[Any]):
+    """A psycopg connection that waits for a reply at most ``reply_timeout`` seconds.
+
+    ``statement_timeout`` is enforced by the server, so it cannot end a wait on a
+    server that no longer runs. Every wait of psycopg for its socket passes through
+    :meth:`wait` (statements, commits, the pool's ping); past the bound the connection
+    is closed and :class:`~api.service.db_errors.NoReply` raised, which SQLAlchemy
+    takes as a lost connection (invalidated, never reused).
+    """
+
+    reply_timeout: float | None = None
+
+    def wait(self, gen: PQGen[RV], interval: float = 0.1, timeout: float | None = None) -> RV:
+        bound = timeout if timeout is not None else self.reply_timeout
+        started = time.monotonic()
+        try:
+            return super().wait(gen, interval, bound)
+        except NoReply:
+            raise
+        except psycopg.OperationalError:
+            if timeout is not None or bound is None or time.monotonic() - started < bound:
+                raise
+            self.close()
+            raise NoReply(f"no reply from the database within {bound:g} s") from None
 
 
 MIGRATION_TIMEOUTS = Timeouts(statement=0.0, lock=30.0)
@@ -136,7 +170,7 @@ def make_engine(
         event.listen(engine, "commit", lambda conn: _end(conn, "commit"))
         event.listen(engine, "rollback", lambda conn: _end(conn, "rollback"))
         return engine
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
@@ -144,6 +178,15 @@ def make_engine(
         pool_timeout=timeouts.connect,
         connect_args=postgres_connect_args(timeouts),
     )
+    if parsed.get_driver_name() == "psycopg" and timeouts.statement > 0:
+
+        @event.listens_for(engine, "do_connect")
+        def _bounded(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> BoundedConnection:
+            conn = BoundedConnection.connect(*cargs, **cparams)
+            conn.reply_timeout = timeouts.statement + timeouts.connect
+            return conn
+
+    return engine
 
 
 def check_reachable(url: str, timeouts: Timeouts) -> None:

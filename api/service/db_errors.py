@@ -58,6 +58,11 @@ SQLSTATE_KINDS = {
 DEADLOCK_SQLSTATES = frozenset({"40P01", "40001"})
 
 
+class NoReply(psycopg.OperationalError):
+    """PostgreSQL did not reply within the bound (a frozen server or a silent network);
+    the connection was closed, as its protocol state is lost."""
+
+
 class DatabaseUnavailable(Exception):
     """The database cannot serve this request now (``kind`` one of :data:`KINDS`)."""
 
@@ -86,6 +91,8 @@ def unavailable_kind(exc: BaseException) -> str | None:
     if not isinstance(exc, DBAPIError):
         return None
     orig = driver_error(exc)
+    if isinstance(orig, NoReply):
+        return "timeout"
     name = getattr(orig, "sqlite_errorname", None)
     if isinstance(name, str):
         return next((k for n, k in SQLITE_KINDS.items() if name.startswith(n)), None)

@@ -2,8 +2,10 @@
 
 ``forward()`` passes bytes both ways; ``refuse()`` closes the port and every connection
 (PostgreSQL stopped); ``hang()`` drops every connection and then accepts new ones and
-never answers (PostgreSQL frozen, or a network that swallows packets). ``silent_port``
-is a listener that only ever accepts.
+never answers (a frozen PostgreSQL's new connections); ``freeze()`` does the same but
+keeps the open connections, which stop passing bytes (PostgreSQL frozen mid-way: the
+kernel still takes the bytes, nothing comes back). ``silent_port`` is a listener that
+only ever accepts.
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
 
-def pump(src: socket.socket, dst: socket.socket) -> None:
-    """Copy ``src`` to ``dst`` until either side closes."""
+def pump(src: socket.socket, dst: socket.socket, frozen: threading.Event) -> None:
+    """Copy ``src`` to ``dst`` until either side closes; stop copying once ``frozen``."""
     try:
         while data := src.recv(65536):
-            dst.sendall(data)
+            if not frozen.is_set():  # frozen: taken, never passed on
+                dst.sendall(data)
     except OSError:
         pass
     finally:
@@ -38,6 +41,7 @@ class TcpProxy:
         self.listener: socket.socket | None = None
         self.port = 0
         self.running = True
+        self.frozen = threading.Event()
         self._listen()
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -66,8 +70,8 @@ class TcpProxy:
                     continue  # held open, never read, never answered
                 upstream = socket.create_connection(self.target)
                 self.conns.append(upstream)
-            threading.Thread(target=pump, args=(client, upstream), daemon=True).start()
-            threading.Thread(target=pump, args=(upstream, client), daemon=True).start()
+            for ends in ((client, upstream), (upstream, client)):
+                threading.Thread(target=pump, args=(*ends, self.frozen), daemon=True).start()
 
     def _drop(self) -> None:
         with self.lock:
@@ -78,6 +82,9 @@ class TcpProxy:
             self.conns.clear()
 
     def forward(self) -> None:
+        if self.frozen.is_set():
+            self._drop()  # their replies were swallowed: the protocol cannot go on
+            self.frozen.clear()
         self.mode = "forward"
         if self.listener is None:
             self._listen()
@@ -91,6 +98,10 @@ class TcpProxy:
     def hang(self) -> None:
         self.mode = "hang"
         self._drop()
+
+    def freeze(self) -> None:
+        self.mode = "hang"
+        self.frozen.set()
 
     def close(self) -> None:
         self.running = False

@@ -3,7 +3,8 @@ within the bound, start-up against no database → one line and exit 1, and two
 reschedules crossing weeks → no deadlock 500s.
 
 The server reaches PostgreSQL through :class:`~tests.api.service.db_proxy.TcpProxy`,
-which the test switches to refuse (PostgreSQL stopped) or hang (frozen). Bounds are
+which the test switches to refuse (PostgreSQL stopped), hang (frozen, its connections
+dropped) or freeze (frozen with the pool's connections open and silent). Bounds are
 generous: they check that a timeout exists, they are not speed targets.
 """
 
@@ -149,11 +150,14 @@ def test_stopped_postgres_is_a_503_and_the_service_recovers(
         assert c.post("/v1/referrals", json=referral("stop-2")).status_code == 201
 
 
-def test_frozen_postgres_is_a_503_within_the_bound(proxied: tuple[Server, TcpProxy]) -> None:
+@pytest.mark.parametrize("how", ["hang", "freeze"])
+def test_frozen_postgres_is_a_503_within_the_bound(
+    proxied: tuple[Server, TcpProxy], how: str
+) -> None:
     server, proxy = proxied
     with server.client("portal") as c:
         assert c.post("/v1/referrals", json=referral("freeze-1")).status_code == 201
-        proxy.hang()
+        getattr(proxy, how)()
         assert_unavailable(*timed(c.post, "/v1/referrals", json=referral("freeze-2")))
         assert_unavailable(*timed(c.get, "/v1/referrals/freeze-1"))
         time.sleep(1.1)
@@ -161,6 +165,7 @@ def test_frozen_postgres_is_a_503_within_the_bound(proxied: tuple[Server, TcpPro
         assert health.status_code == 503 and took < BOUND
         assert health.json()["database"] in ("unreachable", "timeout")
         assert c.get("/livez", timeout=BOUND).status_code == 200
+    proxy.forward()
     engine = create_engine(server.database_url)
     with engine.connect() as conn:  # nothing half-written behind the proxy
         ids = conn.execute(text("SELECT id FROM referrals ORDER BY id")).scalars().all()
