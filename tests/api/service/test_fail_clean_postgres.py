@@ -41,8 +41,11 @@ TIMEOUTS = {
     "REMISS_DB_STATEMENT_TIMEOUT": "2",
     "REMISS_SIM_WORKERS": "1",
 }
-BOUND = 15.0
+BOUND = 30.0
 """Seconds within which an unavailable database must be answered (the timeouts are 2 s)."""
+START_BOUND = 60.0
+"""Seconds within which ``remiss serve`` must give up: the interpreter's start counts too,
+and it can take many seconds on a loaded machine (without a bound it never gives up)."""
 
 
 def serve_exit(url: str) -> tuple[subprocess.CompletedProcess[str], float]:
@@ -61,7 +64,7 @@ def serve_exit(url: str) -> tuple[subprocess.CompletedProcess[str], float]:
         ],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=2 * START_BOUND,
         env={**os.environ, **TIMEOUTS},
     )
     return out, time.monotonic() - t0
@@ -72,7 +75,7 @@ def test_serve_against_a_closed_port_exits_with_one_line() -> None:
     assert out.returncode == 1
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("remiss serve: cannot reach the database")
-    assert "Traceback" not in out.stderr and took < BOUND
+    assert "Traceback" not in out.stderr and took < START_BOUND
 
 
 def test_serve_against_a_silent_server_exits_within_the_bound() -> None:
@@ -82,7 +85,7 @@ def test_serve_against_a_silent_server_exits_within_the_bound() -> None:
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "cannot reach the database" in lines[0]
     assert "secret" not in out.stderr and "Traceback" not in out.stderr
-    assert took < BOUND
+    assert "timeout" in lines[0] and took < START_BOUND
 
 
 @pytest.fixture
@@ -131,7 +134,7 @@ def test_stopped_postgres_is_a_503_and_the_service_recovers(
     proxied: tuple[Server, TcpProxy],
 ) -> None:
     server, proxy = proxied
-    with server.client("portal") as c:
+    with server.client("portal", timeout=2 * BOUND) as c:
         assert c.post("/v1/referrals", json=referral("stop-1")).status_code == 201
         proxy.refuse()
         assert_unavailable(*timed(c.post, "/v1/referrals", json=referral("stop-2")))
@@ -155,7 +158,7 @@ def test_frozen_postgres_is_a_503_within_the_bound(
     proxied: tuple[Server, TcpProxy], how: str
 ) -> None:
     server, proxy = proxied
-    with server.client("portal") as c:
+    with server.client("portal", timeout=2 * BOUND) as c:
         assert c.post("/v1/referrals", json=referral("freeze-1")).status_code == 201
         getattr(proxy, how)()
         assert_unavailable(*timed(c.post, "/v1/referrals", json=referral("freeze-2")))
@@ -197,7 +200,7 @@ def test_crossing_reschedules_do_not_deadlock(postgres_server: Server) -> None:
     codes: list[int] = []
 
     def move(rid: str, week: dt.date, go: threading.Barrier) -> None:
-        with server.client("portal") as c:
+        with server.client("portal", timeout=2 * BOUND) as c:
             go.wait()
             body = {"status": "booked", "unit": "u1", "week": str(week)}
             codes.append(c.patch(f"/v1/referrals/{rid}", json=body).status_code)
