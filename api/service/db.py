@@ -170,6 +170,12 @@ def make_engine(
         event.listen(engine, "commit", lambda conn: _end(conn, "commit"))
         event.listen(engine, "rollback", lambda conn: _end(conn, "rollback"))
         return engine
+    return postgres_engine(url, pool_size, timeouts)
+
+
+def postgres_engine(url: str, pool_size: int, timeouts: Timeouts) -> Engine:
+    """A PostgreSQL engine whose connections, statements, locks and replies are bounded
+    by ``timeouts`` (a ping before each checkout finds connections a restart closed)."""
     engine = create_engine(
         url,
         pool_size=pool_size,
@@ -178,7 +184,7 @@ def make_engine(
         pool_timeout=timeouts.connect,
         connect_args=postgres_connect_args(timeouts),
     )
-    if parsed.get_driver_name() == "psycopg" and timeouts.statement > 0:
+    if make_url(url).get_driver_name() == "psycopg" and timeouts.statement > 0:
 
         @event.listens_for(engine, "do_connect")
         def _bounded(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> BoundedConnection:
