@@ -176,6 +176,30 @@ def test_frozen_postgres_is_a_503_within_the_bound(
     assert ids == ["freeze-1"]
 
 
+def test_a_key_looked_up_while_frozen_does_not_stall_livez(
+    proxied: tuple[Server, TcpProxy],
+) -> None:
+    """A key not yet cached is read from the database; while that read waits for a
+    frozen server, the process must go on answering other requests."""
+    server, proxy = proxied
+    with server.client("portal") as c:  # the pool now holds connections, soon frozen
+        assert c.get("/v1/units").status_code == 200
+    proxy.freeze()
+    replies: list[int] = []
+
+    def uncached() -> None:
+        with server.client("planner", timeout=2 * BOUND) as c:
+            replies.append(c.get("/v1/scenarios").status_code)
+
+    lookup = threading.Thread(target=uncached)
+    lookup.start()
+    time.sleep(0.5)  # the lookup is waiting for the database now
+    live, took = timed(httpx.get, f"{server.url}/livez", timeout=BOUND)
+    lookup.join(2 * BOUND)
+    assert live.status_code == 200 and took < 3, took  # not the lookup's 4 s and more
+    assert replies == [503]
+
+
 @pytest.fixture
 def postgres_server(tmp_path: Path) -> Iterator[Server]:
     server = start_server(tmp_path, database_for("postgres"))
