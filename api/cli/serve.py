@@ -12,10 +12,12 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from api.cli.console import console, err
 from api.service import audit_chain, db
+from api.service.db_errors import one_line
 from api.service.db_schema import ApiKeyRow, utcnow
 from api.service.keys import Role, create_key, roles_of
 from api.service.pseudonym import refusal
@@ -58,10 +60,17 @@ def serve(
     database_url: DatabaseUrl = None,
     workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes")] = 1,
 ) -> None:
-    """Start the service (uvicorn). The database is created and migrated on start."""
+    """Start the service (uvicorn). The database is created and migrated on start; when
+    it cannot be reached, one line says so and the exit status is 1."""
     import uvicorn
 
     settings = _settings(database_url)
+    try:
+        db.check_reachable(settings.database_url, settings.db_timeouts())
+    except DBAPIError as exc:
+        where = make_url(settings.database_url).render_as_string(hide_password=True)
+        typer.echo(f"remiss serve: cannot reach the database {where}: {one_line(exc)}", err=True)
+        raise typer.Exit(1) from None
     os.environ["REMISS_DATABASE_URL"] = settings.database_url
     uvicorn.run(
         "api.service.app:create_app",
@@ -84,7 +93,7 @@ def db_upgrade(
     try:
         db.upgrade(settings.database_url, revision)
     except OperationalError as exc:
-        err.print(f"[red]Error:[/] cannot reach the database: {exc.orig}")
+        err.print(f"[red]Error:[/] cannot reach the database: {one_line(exc)}")
         raise typer.Exit(1) from None
     engine = db.make_engine(settings.database_url, pool_size=1)
     err.print(f"database at revision {db.current_revision(engine)}")

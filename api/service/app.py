@@ -6,16 +6,19 @@ and marks simulation jobs left over from a previous process as failed.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 from prometheus_fastapi_instrumentator import Instrumentator
+from sqlalchemy.exc import DBAPIError
 
-from api.service import access_log, db, http_problems, limits, logs, rate_limit
+from api.service import access_log, db, db_errors, http_problems, limits, logs, rate_limit
 from api.service.allocation_limits import SolveGate
 from api.service.audit import AuditWriter
+from api.service.db_probe import DatabaseProbe
 from api.service.geography import Geography, load_geography
 from api.service.jobs import JobRunner
 from api.service.keys import KeyCache
@@ -28,6 +31,7 @@ from api.service.unit_of_work import UnitOfWork
 from scenarios.loader import ScenarioError
 
 VERSION = "1"
+log = logging.getLogger("remiss.api")
 
 
 def start(settings: Settings, geography: Geography) -> State:
@@ -36,9 +40,16 @@ def start(settings: Settings, geography: Geography) -> State:
     cache = SuggestionCache(geography, settings.suggestion_cache_seconds)
     uow = UnitOfWork.open(settings, on_suggestions_changed=cache.invalidate)
     jobs = JobRunner(uow, settings)
-    jobs.recover()
+    try:
+        jobs.recover()
+    except DBAPIError as exc:  # a read-only database still serves reads; /healthz says so
+        if db_errors.unavailable_kind(exc) is None:
+            raise
+        log.warning("left-over simulation jobs not marked failed: %s", db_errors.one_line(exc))
     solves = SolveGate(settings.max_allocations_per_key)
-    return State(settings, uow, geography, jobs, cache, AuditWriter(uow), KeyCache(), solves)
+    audit = AuditWriter(uow)
+    probe = DatabaseProbe(uow)
+    return State(settings, uow, geography, jobs, cache, audit, KeyCache(), solves, probe)
 
 
 def stop(state: State) -> None:
@@ -69,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     http_problems.install(app)
+    db_errors.install(app, settings.retry_after_seconds)
     access_log.install(app)
     app.add_middleware(limits.BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(

@@ -7,27 +7,102 @@ cut. PostgreSQL runs at READ COMMITTED; the queue's writes are guarded single
 statements (``UPDATE … WHERE booked < capacity``) that are atomic on both. Engines hide
 SQL parameter values from their errors (``hide_parameters``): an error message or log
 line never carries a value a request sent.
+
+Every wait on the database is bounded (:class:`Timeouts`): connecting, a statement
+(PostgreSQL ``statement_timeout``), a lock (PostgreSQL ``lock_timeout``; on SQLite the
+in-process writer queue and then ``busy_timeout``, so a writer waits at most twice the
+lock timeout). On PostgreSQL a reply that never comes (a frozen server: the kernel
+takes the bytes, nothing answers) is bounded on the client too
+(:class:`BoundedConnection`). A wait that runs out raises, and the service answers 503
+(:mod:`api.service.db_errors`).
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import psycopg
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, event
+from psycopg.abc import PQGen
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from api.service.db_errors import DatabaseUnavailable, NoReply
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+@dataclass(frozen=True)
+class Timeouts:
+    """How long the service waits for its database, in seconds (0: no limit, PostgreSQL
+    statements only). The defaults are those of the ``REMISS_DB_*_TIMEOUT`` settings."""
+
+    connect: float = 3.0
+    """Opening a connection (and waiting for a free one in the pool)."""
+    statement: float = 6.0
+    """One statement on PostgreSQL (``statement_timeout``)."""
+    lock: float = 4.0
+    """A row or table lock on PostgreSQL (``lock_timeout``); the write lock on SQLite."""
+
+
+RV = TypeVar("RV")
+
+
+class BoundedConnection(psycopg.Connection[Any]):
+    """A psycopg connection that waits for a reply at most ``reply_timeout`` seconds.
+
+    ``statement_timeout`` is enforced by the server, so it cannot end a wait on a
+    server that no longer runs. Every wait of psycopg for its socket passes through
+    :meth:`wait` (statements, commits, the pool's ping); past the bound the connection
+    is closed and :class:`~api.service.db_errors.NoReply` raised, which SQLAlchemy
+    takes as a lost connection (invalidated, never reused).
+    """
+
+    reply_timeout: float | None = None
+
+    def wait(self, gen: PQGen[RV], interval: float = 0.1, timeout: float | None = None) -> RV:
+        bound = timeout if timeout is not None else self.reply_timeout
+        started = time.monotonic()
+        try:
+            return super().wait(gen, interval, bound)
+        except NoReply:
+            raise
+        except psycopg.OperationalError:
+            if timeout is not None or bound is None or time.monotonic() - started < bound:
+                raise
+            self.close()
+            raise NoReply(f"no reply from the database within {bound:g} s") from None
+
+
+MIGRATION_TIMEOUTS = Timeouts(statement=0.0, lock=30.0)
+"""Migrations may run long statements and wait longer for the service's locks."""
+
+
+def postgres_connect_args(t: Timeouts) -> dict[str, Any]:
+    """libpq parameters bounding the connection, its statements and its lock waits."""
+    options = f"-c statement_timeout={int(t.statement * 1000)} -c lock_timeout={int(t.lock * 1000)}"
+    return {
+        "connect_timeout": max(2, round(t.connect)),  # libpq counts whole seconds, at least 2
+        "options": options,
+        "tcp_user_timeout": int((t.connect + t.statement) * 1000),  # a peer gone silent
+    }
+
+
 def make_engine(
-    url: str, *, synchronous: str = "FULL", pool_size: int = 20, read_only: bool = False
+    url: str,
+    *,
+    synchronous: str = "FULL",
+    pool_size: int = 20,
+    read_only: bool = False,
+    timeouts: Timeouts = Timeouts(),
 ) -> Engine:
     """An engine for ``url`` with the settings the queue's guarantees rely on.
 
@@ -38,14 +113,16 @@ def make_engine(
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
+        uri = parsed.query.get("uri") == "true"  # file:…?mode=ro&uri=true names a file URI
+        if parsed.database and parsed.database != ":memory:" and not uri:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url,
             hide_parameters=True,
-            connect_args={"timeout": 30, "check_same_thread": False},
+            connect_args={"timeout": timeouts.lock, "check_same_thread": False},
             pool_size=pool_size,
             max_overflow=pool_size,
+            pool_timeout=timeouts.connect,
         )
 
         @event.listens_for(engine, "connect")
@@ -55,7 +132,7 @@ def make_engine(
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute(f"PRAGMA synchronous={synchronous}")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={int(timeouts.lock * 1000)}")
             if read_only:
                 cur.execute("PRAGMA query_only=ON")
             cur.close()
@@ -72,7 +149,10 @@ def make_engine(
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:
-            lock.acquire()
+            if not lock.acquire(timeout=timeouts.lock):
+                raise DatabaseUnavailable(
+                    "locked", "writers are queued longer than the lock timeout"
+                )
             conn.info["remiss_write_lock"] = True
             try:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -93,9 +173,41 @@ def make_engine(
         event.listen(engine, "commit", lambda conn: _end(conn, "commit"))
         event.listen(engine, "rollback", lambda conn: _end(conn, "rollback"))
         return engine
-    return create_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, hide_parameters=True
+    return postgres_engine(url, pool_size, timeouts)
+
+
+def postgres_engine(url: str, pool_size: int, timeouts: Timeouts) -> Engine:
+    """A PostgreSQL engine whose connections, statements, locks and replies are bounded
+    by ``timeouts`` (a ping before each checkout finds connections a restart closed)."""
+    engine = create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        hide_parameters=True,
+        pool_timeout=timeouts.connect,
+        connect_args=postgres_connect_args(timeouts),
     )
+    if make_url(url).get_driver_name() == "psycopg" and timeouts.statement > 0:
+
+        @event.listens_for(engine, "do_connect")
+        def _bounded(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> BoundedConnection:
+            conn = BoundedConnection.connect(*cargs, **cparams)
+            conn.reply_timeout = timeouts.statement + timeouts.connect
+            return conn
+
+    return engine
+
+
+def check_reachable(url: str, timeouts: Timeouts) -> None:
+    """Connect once and ask ``SELECT 1``; raises the driver's error (SQLAlchemy's
+    ``OperationalError``) within about ``timeouts.connect`` seconds when it cannot."""
+    engine = make_engine(url, pool_size=1, timeouts=timeouts)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    finally:
+        engine.dispose()
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.service.http_problems import problem_response
 from api.service.keys import hash_key
-from api.service.limits import live_key
+from api.service.limits import key_is_live
 from api.service.state import State
 
 
@@ -46,7 +46,7 @@ class RateLimit:
         address = scope["client"][0] if scope.get("client") else "unknown"
         key = request.headers.get("x-api-key", "")
         st: State = scope["app"].state.remiss
-        live = bool(key) and live_key(st, key)
+        live = bool(key) and await key_is_live(st, key)
         if not live and not self.limiter.test(self.failed_auth, "auth", address):
             retry = self.retry_after(self.failed_auth, "auth", address)
             detail = "too many failed authentications from this address; try again later"

@@ -20,7 +20,7 @@ from api.service.geography import Geography
 from api.service.http_problems import Problem, invalid_field
 from api.service.keys import Caller
 from api.service.schemas import ReferralIn, ReferralOut, ReferralPatch, StageName, Status
-from api.service.slots import hold_slot, release_slot
+from api.service.slots import hold_slot, lock_slots, release_slot
 from api.service.weeks import iso_week, monday, today
 
 WAITING = (Status.waiting.value, Status.offered.value, Status.booked.value)
@@ -174,6 +174,10 @@ def hold_time(
     elif old == "offered" and (patch.unit, week) == (row.unit_id, row.week):
         pass
     else:
+        moves = [(patch.unit, row.specialty, row.stage, week)]
+        if old in HOLDS_SLOT and row.unit_id is not None and row.week is not None:
+            moves.append((row.unit_id, row.specialty, row.stage, row.week))
+        lock_slots(session, moves)  # in one order: crossing reschedules cannot deadlock
         release(session, row)
         take(session, row, patch.unit, week)
     row.patient_chosen = False

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.service import allocation_runs, audit, audit_query, queue_status, referrals, units
@@ -72,9 +72,11 @@ def get_referral(st: State, referral_id: str, caller: Caller, request_id: str) -
 def update_referral(
     st: State, referral_id: str, patch: ReferralPatch, caller: Caller, request_id: str
 ) -> ReferralOut:
-    with st.uow.writing() as s:
-        row = referrals.transition(s, referral_id, patch, caller, request_id)
+    def work(session: Session) -> ReferralOut:
+        row = referrals.transition(session, referral_id, patch, caller, request_id)
         return referrals.referral_out(row)
+
+    return st.uow.write_retrying(work)  # once more if PostgreSQL broke a deadlock
 
 
 def suggest(
@@ -110,8 +112,9 @@ def create_allocation_run(
 def accept_allocation_run(
     st: State, run_id: str, caller: Caller, request_id: str
 ) -> AllocationRunOut:
-    with st.uow.writing() as s:
-        return allocation_runs.accept_run(s, run_id, caller, request_id)
+    return st.uow.write_retrying(
+        lambda s: allocation_runs.accept_run(s, run_id, caller, request_id)
+    )
 
 
 def waiting_now(
@@ -330,7 +333,7 @@ def read_audit(st: State, query: AuditQuery, caller: Caller, request_id: str) ->
 
 
 # --- operations ------------------------------------------------------------------------
-def check_database(st: State) -> None:
-    """The database answers a read."""
-    with st.uow.reading() as s:
-        s.execute(text("SELECT 1"))
+def database_state(st: State) -> str:
+    """``"ok"`` when the database takes a write now, else the kind of unavailability
+    (:data:`api.service.db_errors.KINDS`); probed at most once a second."""
+    return st.probe.state()

@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.service.db import Timeouts
+
 DEFAULT_DATABASE_FILE = "remiss.db"
 
 
@@ -72,3 +74,20 @@ class Settings(BaseSettings):
     max_allocations_per_key: int = Field(
         2, ge=1, description="Allocations solving at once per key (429 above)"
     )
+
+    db_connect_timeout: float = Field(
+        Timeouts.connect, gt=0, le=60, description="Seconds to connect (and to get a pooled one)"
+    )
+    db_statement_timeout: float = Field(
+        Timeouts.statement, ge=0, le=600, description="Seconds per statement (PostgreSQL; 0 = none)"
+    )
+    db_lock_timeout: float = Field(
+        Timeouts.lock, gt=0, le=60, description="Seconds to wait for a lock (SQLite: write lock)"
+    )
+    retry_after_seconds: int = Field(
+        5, ge=1, le=3600, description="Retry-After of a 503 when the database is unavailable"
+    )
+
+    def db_timeouts(self) -> Timeouts:
+        """The bounded waits on the database (:class:`api.service.db.Timeouts`)."""
+        return Timeouts(self.db_connect_timeout, self.db_statement_timeout, self.db_lock_timeout)

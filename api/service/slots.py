@@ -5,6 +5,12 @@ Capacity is never exceeded because a slot is taken with one guarded statement,
 atomic on SQLite (writers are serialised by ``BEGIN IMMEDIATE``) and on PostgreSQL (the
 row is locked and the condition re-checked). Everything here runs in the caller's
 transaction.
+
+A transaction that changes more than one slot row (a reschedule releases one week and
+takes another) first locks the rows it will change in one order, sorted by (unit,
+specialty, stage, week) — :func:`lock_slots`. Two reschedules crossing weeks then
+queue for the same first row instead of each holding the row the other waits for
+(a PostgreSQL deadlock).
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select, update
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -35,6 +41,20 @@ def capacity_of(session: Session, unit: str, specialty: str, stage: str, week: d
         .limit(1)
     )
     return int(slots or 0)
+
+
+SlotKey = tuple[str, str, str, dt.date]
+"""(unit, specialty, stage, week): one slot row."""
+
+
+def lock_slots(session: Session, keys: list[SlotKey]) -> None:
+    """Lock the existing slot rows of ``keys`` in sorted order (``SELECT … ORDER BY …
+    FOR UPDATE``: PostgreSQL locks the rows as the sort returns them). On SQLite the
+    writer already holds the database's write lock and this is a plain read."""
+    cols = (WeekLoadRow.unit_id, WeekLoadRow.specialty, WeekLoadRow.stage, WeekLoadRow.week)
+    session.execute(
+        select(*cols).where(tuple_(*cols).in_(sorted(set(keys)))).order_by(*cols).with_for_update()
+    ).all()
 
 
 def hold_slot(session: Session, unit: str, specialty: str, stage: str, week: dt.date) -> bool:

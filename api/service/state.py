@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from api.service.allocation_limits import SolveGate
 from api.service.audit import AuditWriter
+from api.service.db_probe import DatabaseProbe
 from api.service.geography import Geography
 from api.service.jobs import JobRunner
 from api.service.keys import KeyCache
@@ -29,3 +30,5 @@ class State:
     """API keys looked up lately (``keys.require`` reads it, revoking clears it)."""
     solves: SolveGate
     """Allocations solving per key (``REMISS_MAX_ALLOCATIONS_PER_KEY``)."""
+    probe: DatabaseProbe
+    """Whether the database takes a write now (``/healthz``)."""

@@ -10,6 +10,9 @@
   (two retries of one referral arriving together): the loser's insert fails with an
   ``IntegrityError`` and the work runs once more in a new transaction, where it finds
   the winner's row and answers as a retry.
+- :meth:`UnitOfWork.write_retrying` is a write PostgreSQL may abort as a deadlock
+  victim (or a serialisation failure): it runs once more in a new transaction. Slot rows
+  are locked in one order (:func:`api.service.slots.lock_slots`), so this is rare.
 - A commit that changed a table suggestions are computed from (units, capacity,
   week_load) calls ``on_suggestions_changed`` (the suggestion cache's ``invalidate``).
   The change is noticed in the session's flushes and statements, so no caller has to
@@ -22,12 +25,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, event
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, event, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql.dml import UpdateBase
 
 from api.service import audit_chain, db
+from api.service.db_errors import is_deadlock
 from api.service.db_schema import CapacityRow, UnitRow, WeekLoadRow
 from api.service.settings import Settings
 
@@ -75,8 +79,14 @@ class UnitOfWork:
             settings.database_url,
             synchronous=settings.sqlite_synchronous,
             pool_size=settings.pool_size,
+            timeouts=settings.db_timeouts(),
         )
-        reader = db.make_engine(settings.database_url, pool_size=settings.pool_size, read_only=True)
+        reader = db.make_engine(
+            settings.database_url,
+            pool_size=settings.pool_size,
+            read_only=True,
+            timeouts=settings.db_timeouts(),
+        )
         return cls(writer, reader, on_suggestions_changed)
 
     @contextmanager
@@ -102,6 +112,25 @@ class UnitOfWork:
         except IntegrityError:
             with self.writing() as session:
                 return work(session)
+
+    def write_retrying(self, work: Callable[[Session], T]) -> T:
+        """``work`` in a write transaction; when PostgreSQL aborted it to break a
+        deadlock, once more in a new one (a second abort is the caller's 503)."""
+        try:
+            with self.writing() as session:
+                return work(session)
+        except DBAPIError as exc:
+            if not is_deadlock(exc):
+                raise
+        with self.writing() as session:
+            return work(session)
+
+    def probe_write(self) -> None:
+        """A write the database must accept (the schema revision set to itself), rolled
+        back: raises when the database is unreachable, locked or read-only."""
+        with self.writers() as session:
+            session.execute(text("UPDATE alembic_version SET version_num = version_num"))
+            session.rollback()
 
     def close(self) -> None:
         self.writer.dispose()

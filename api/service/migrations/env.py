@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from api.service.db import make_engine
+from api.service.db import MIGRATION_TIMEOUTS, make_engine
 from api.service.db_schema import Base
 
 config = context.config
@@ -25,7 +25,7 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     url = config.get_main_option("sqlalchemy.url")
     assert url is not None
-    engine = make_engine(url, pool_size=1)
+    engine = make_engine(url, pool_size=1, timeouts=MIGRATION_TIMEOUTS)
     with engine.connect() as connection:
         context.configure(
             connection=connection, target_metadata=target_metadata, render_as_batch=True

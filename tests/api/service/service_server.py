@@ -2,7 +2,8 @@
 
 ``start_server(tmp_path)`` migrates a fresh database (SQLite in ``tmp_path``, or the
 PostgreSQL at ``database_url``), creates one key per role plus an all-roles key, starts
-``remiss serve`` on a free port and waits for ``/healthz``.
+``remiss serve`` on a free port and waits for ``/livez`` (``/healthz`` may rightly say
+503 when a test starts the server on a read-only database).
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited: {(self.workdir / 'server.log').read_text()}")
             try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                if httpx.get(f"{self.url}/livez", timeout=1).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass

@@ -39,7 +39,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("DELETE", "/v1/keys/{key_id}"): {A},
     ("GET", "/v1/audit"): {AU},
 }
-OPEN = {"/healthz", "/metrics", "/docs", "/openapi.json", "/redoc"}
+OPEN = {"/healthz", "/livez", "/metrics", "/docs", "/openapi.json", "/redoc"}
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +88,7 @@ def test_route_access(
 
 def test_open_routes_need_no_key(client: tuple[TestClient, dict[str, str]]) -> None:
     c, _ = client
-    for path in ("/healthz", "/metrics", "/openapi.json", "/docs"):
+    for path in ("/healthz", "/livez", "/metrics", "/openapi.json", "/docs"):
         assert c.get(path).status_code == 200, path
 
 
