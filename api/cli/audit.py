@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.cli.console import err
+from api.cli.console import err, error
 from api.service import audit_chain, db
 from api.service.settings import Settings
 
@@ -35,8 +35,7 @@ def verify(database_url: DatabaseUrl = None) -> None:
         with db.session_factory(engine)() as session:
             verdict = audit_chain.verify(session)
     except SQLAlchemyError as exc:
-        err.print(f"[red]Error:[/] cannot read the audit log: {type(exc).__name__}")
-        raise typer.Exit(2) from None
+        error(f"cannot read the audit log: {type(exc).__name__}")
     finally:
         engine.dispose()
     if not verdict.ok:

@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from allokering.domain import Stage
-from api.cli.console import err
+from api.cli.console import err, error
 from scenarios.experiment import Experiment
 from scenarios.loader import ScenarioError
 from scenarios.overrides import OverrideError
@@ -62,8 +62,7 @@ class ExecutorName(StrEnum):
 
 def fail(message: str) -> NoReturn:
     """Print one clear error line and exit with the usage-error code."""
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    raise typer.Exit(USAGE_ERROR)
+    error(message, USAGE_ERROR)
 
 
 def warn(lines: list[str]) -> None:

@@ -9,7 +9,7 @@ Three subcommands, each printing a table (quantity, value, unit, formula) or, wi
                        "unit": str, "formula": str}, ...},
      "notes": [str, ...]}
 
-Invalid input prints ``Error: ...`` on stderr and exits with code 2 (as a usage
+Invalid input prints ``error: ...`` on stderr and exits with code 2 (as a usage
 error), without a traceback. The rows and the document are built in
 :mod:`api.estimates` (shared with the service's ``POST /v1/estimate``); the formulas
 live in :mod:`simulering.estimate`.
@@ -26,7 +26,7 @@ from rich.table import Table
 from allokering.domain import GUARANTEE_DAYS
 from api import estimates
 from api.cli.common import USAGE_ERROR
-from api.cli.console import console, err
+from api.cli.console import console, error
 from api.estimates import Estimate, TimeUnit
 
 app = typer.Typer(
@@ -71,11 +71,6 @@ def _emit(estimate: Estimate, as_json: bool) -> None:
         console.print(f"• {note}")
 
 
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]Error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(code=USAGE_ERROR)
-
-
 # ----------------------------------------------------------------------------- mmc
 
 
@@ -99,7 +94,7 @@ def mmc_command(
     try:
         e = estimates.mmc_estimate(arrival_rate, service_rate, servers, limit_days)
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        error(str(exc), USAGE_ERROR)
     _emit(e, as_json)
 
 
@@ -127,7 +122,7 @@ def little_command(
     try:
         e = estimates.little_estimate(arrival_rate, mean_time, mean_number, unit)
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        error(str(exc), USAGE_ERROR)
     _emit(e, as_json)
 
 
@@ -209,5 +204,5 @@ def waiting_list_command(
             unit=unit,
         )
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        error(str(exc), USAGE_ERROR)
     _emit(e, as_json)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from api.cli.console import console, err
+from api.cli.console import console, err, error
 from api.service import audit_chain, db
 from api.service.db_errors import one_line
 from api.service.db_schema import ApiKeyRow, utcnow
@@ -93,8 +93,7 @@ def db_upgrade(
     try:
         db.upgrade(settings.database_url, revision)
     except OperationalError as exc:
-        err.print(f"[red]Error:[/] cannot reach the database: {one_line(exc)}")
-        raise typer.Exit(1) from None
+        error(f"cannot reach the database: {one_line(exc)}", 1)
     engine = db.make_engine(settings.database_url, pool_size=1)
     err.print(f"database at revision {db.current_revision(engine)}")
     engine.dispose()
@@ -111,8 +110,7 @@ def apikey_create(
     """Create a key and print it once (only its hash is stored)."""
     reason = refusal(name)
     if reason is not None:
-        err.print(f"[red]Error:[/] --name: {reason}")
-        raise typer.Exit(2)
+        error(f"--name: {reason}")
     settings = _settings(database_url)
     db.upgrade(settings.database_url)
     engine = db.make_engine(settings.database_url, pool_size=1)
@@ -154,8 +152,7 @@ def apikey_revoke(
     with db.session_factory(engine).begin() as s:
         row = s.get(ApiKeyRow, key_id)
         if row is None:
-            err.print(f"[red]Error:[/] key_id: no key {key_id!r}")
-            raise typer.Exit(2)
+            error(f"key_id: no key {key_id!r}")
         row.revoked_at = row.revoked_at or utcnow()
         audit_chain.append(s, [cli_audit_row("key.revoke", key_id)])
     engine.dispose()

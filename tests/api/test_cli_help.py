@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import typer
@@ -75,3 +76,12 @@ def test_redirected_tables_are_as_wide_as_they_need() -> None:
     assert "…" not in done.stdout
     assert max(len(line) for line in lines) > 80
     assert any("separate_by_hospital_group, separate, shared" in line for line in lines)
+
+
+def test_one_error_style_across_the_commands() -> None:
+    """Every command's error line starts ``error:`` (no ``Error:`` anywhere)."""
+    sources = (Path(__file__).resolve().parents[2] / "api" / "cli").glob("*.py")
+    assert not [p.name for p in sources if "Error:[/]" in p.read_text(encoding="utf-8")]
+    args = ["estimate", "mmc", "--arrival-rate", "-1", "--service-rate", "1", "--servers", "2"]
+    bad = CliRunner().invoke(app, args)
+    assert bad.exit_code == 2 and "error:" in bad.output and "Error:" not in bad.output

@@ -479,6 +479,6 @@ def test_cli_error_message_is_clear() -> None:
         app, ["mmc", "--arrival-rate", "10", "--service-rate", "1", "--servers", "10"]
     )
     assert result.exit_code == 2
-    assert "Error" in result.stderr
+    assert "error:" in result.stderr
     assert "unstable" in result.stderr
     assert result.stdout == ""
