@@ -14,8 +14,9 @@ of them at random units and weeks, so the residual capacity has held slots to su
 Three timed phases follow, each with ``clients`` concurrent clients, a warm-up that is
 not counted, then ``seconds`` (or ``requests``) measured:
 
-- ``healthz``: ``GET /healthz`` (the same middleware stack and a ``SELECT 1``): the
-  ceiling of the stack, measured in the same run as the peer;
+- ``healthz``: ``GET /healthz`` (the same middleware stack and the database's write
+  probe, its answer reused for 1 s): the ceiling of the stack, measured in the same run
+  as the peer;
 - ``suggestions``: ``GET /v1/referrals/{id}/suggestions`` on random registered
   referrals (target: ≥ 500 per second with p99 < 50 ms);
 - ``register``: ``POST /v1/referrals`` with new, unique referral ids.
