@@ -104,76 +104,84 @@ def make_engine(
     read_only: bool = False,
     timeouts: Timeouts = Timeouts(),
 ) -> Engine:
-    """An engine for ``url`` with the settings the queue's guarantees rely on.
+    """An engine for ``url`` with the settings the queue's guarantees rely on
+    (:func:`sqlite_engine`, :func:`postgres_engine`)."""
+    if make_url(url).get_backend_name() == "sqlite":
+        return sqlite_engine(url, synchronous, pool_size, read_only, timeouts)
+    return postgres_engine(url, pool_size, timeouts)
 
-    On SQLite a ``read_only`` engine begins deferred transactions on ``query_only``
-    connections (WAL readers never wait for the writer); the writing engine begins
-    ``IMMEDIATE`` and queues its threads on a lock first, so that writers wait their
-    turn in order instead of in SQLite's sleeping busy handler (which gives long tails).
-    """
+
+def sqlite_engine(
+    url: str, synchronous: str, pool_size: int, read_only: bool, timeouts: Timeouts
+) -> Engine:
+    """An SQLite engine in WAL mode. A ``read_only`` engine begins deferred transactions
+    on ``query_only`` connections (WAL readers never wait for the writer); the writing
+    engine queues its writers (:func:`queue_writers`)."""
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        uri = parsed.query.get("uri") == "true"  # file:…?mode=ro&uri=true names a file URI
-        if parsed.database and parsed.database != ":memory:" and not uri:
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(
-            url,
-            hide_parameters=True,
-            connect_args={"timeout": timeouts.lock, "check_same_thread": False},
-            pool_size=pool_size,
-            max_overflow=pool_size,
-            pool_timeout=timeouts.connect,
-        )
+    uri = parsed.query.get("uri") == "true"  # file:…?mode=ro&uri=true names a file URI
+    if parsed.database and parsed.database != ":memory:" and not uri:
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        hide_parameters=True,
+        connect_args={"timeout": timeouts.lock, "check_same_thread": False},
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_timeout=timeouts.connect,
+    )
 
-        @event.listens_for(engine, "connect")
-        def _pragmas(dbapi: sqlite3.Connection, _record: Any) -> None:
-            dbapi.isolation_level = None  # SQLAlchemy, not the driver, begins transactions
-            cur = dbapi.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute(f"PRAGMA synchronous={synchronous}")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute(f"PRAGMA busy_timeout={int(timeouts.lock * 1000)}")
-            if read_only:
-                cur.execute("PRAGMA query_only=ON")
-            cur.close()
-
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi: sqlite3.Connection, _record: Any) -> None:
+        dbapi.isolation_level = None  # SQLAlchemy, not the driver, begins transactions
+        cur = dbapi.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA synchronous={synchronous}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={int(timeouts.lock * 1000)}")
         if read_only:
+            cur.execute("PRAGMA query_only=ON")
+        cur.close()
 
-            @event.listens_for(engine, "begin")
-            def _begin_read(conn: Any) -> None:
-                conn.exec_driver_sql("BEGIN")
-
-            return engine
-
-        lock = threading.Lock()
+    if read_only:
 
         @event.listens_for(engine, "begin")
-        def _begin(conn: Any) -> None:
-            if not lock.acquire(timeout=timeouts.lock):
-                raise DatabaseUnavailable(
-                    "locked", "writers are queued longer than the lock timeout"
-                )
-            conn.info["remiss_write_lock"] = True
-            try:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
-            except BaseException:
-                _end(conn)
-                raise
+        def _begin_read(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN")
 
-        def _end(conn: Any, finish: str | None = None) -> None:
-            # Finish the transaction here, then let the next writer in: SQLAlchemy's own
-            # commit/rollback that follows finds no open transaction (a no-op in sqlite3).
-            try:
-                if finish is not None and conn.info.get("remiss_write_lock"):
-                    getattr(conn.connection.dbapi_connection, finish)()
-            finally:
-                if conn.info.pop("remiss_write_lock", False):
-                    lock.release()
-
-        event.listen(engine, "commit", lambda conn: _end(conn, "commit"))
-        event.listen(engine, "rollback", lambda conn: _end(conn, "rollback"))
         return engine
-    return postgres_engine(url, pool_size, timeouts)
+    queue_writers(engine, timeouts)
+    return engine
+
+
+def queue_writers(engine: Engine, timeouts: Timeouts) -> None:
+    """Writers begin ``IMMEDIATE`` after taking an in-process lock first, so that they
+    wait their turn in order instead of in SQLite's sleeping busy handler (which gives
+    long tails); a writer queued longer than the lock timeout gives up (503)."""
+    lock = threading.Lock()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        if not lock.acquire(timeout=timeouts.lock):
+            raise DatabaseUnavailable("locked", "writers are queued longer than the lock timeout")
+        conn.info["remiss_write_lock"] = True
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _end(conn)
+            raise
+
+    def _end(conn: Any, finish: str | None = None) -> None:
+        # Finish the transaction here, then let the next writer in: SQLAlchemy's own
+        # commit/rollback that follows finds no open transaction (a no-op in sqlite3).
+        try:
+            if finish is not None and conn.info.get("remiss_write_lock"):
+                getattr(conn.connection.dbapi_connection, finish)()
+        finally:
+            if conn.info.pop("remiss_write_lock", False):
+                lock.release()
+
+    event.listen(engine, "commit", lambda conn: _end(conn, "commit"))
+    event.listen(engine, "rollback", lambda conn: _end(conn, "rollback"))
 
 
 def postgres_engine(url: str, pool_size: int, timeouts: Timeouts) -> Engine:
