@@ -65,13 +65,18 @@ def serve(
     import uvicorn
 
     settings = _settings(database_url)
+    where = make_url(settings.database_url).render_as_string(hide_password=True)
     try:
         db.check_reachable(settings.database_url, settings.db_timeouts())
     except DBAPIError as exc:
-        where = make_url(settings.database_url).render_as_string(hide_password=True)
-        typer.echo(f"remiss serve: cannot reach the database {where}: {one_line(exc)}", err=True)
-        raise typer.Exit(1) from None
+        error(f"cannot reach the database {where}: {one_line(exc)}", 1)
     os.environ["REMISS_DATABASE_URL"] = settings.database_url
+    address = f"http://{host}:{port}"
+    err.print(
+        f"remiss serve: {address} (API docs {address}/docs), database {where}",
+        highlight=False,
+        soft_wrap=True,
+    )
     uvicorn.run(
         "api.service.app:create_app",
         factory=True,

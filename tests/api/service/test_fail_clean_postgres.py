@@ -74,7 +74,7 @@ def test_serve_against_a_closed_port_exits_with_one_line() -> None:
     out, took = serve_exit(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/remiss")
     assert out.returncode == 1
     lines = out.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("remiss serve: cannot reach the database")
+    assert len(lines) == 1 and lines[0].startswith("error: cannot reach the database")
     assert "Traceback" not in out.stderr and took < START_BOUND
 
 

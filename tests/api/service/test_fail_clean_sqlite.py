@@ -148,3 +148,8 @@ def test_read_only_database_is_a_503_and_healthz_says_so(server: Server) -> None
     with sqlite3.connect(path) as db:
         assert [r[0] for r in db.execute("SELECT id FROM referrals")] == ["kept"]
         assert [r[0] for r in db.execute("SELECT status FROM referrals")] == ["waiting"]
+
+
+def test_serve_says_where_it_listens(server: Server) -> None:
+    log = (server.workdir / "server.log").read_text(encoding="utf-8")
+    assert f"remiss serve: {server.url} (API docs {server.url}/docs), database sqlite:///" in log
