@@ -1,7 +1,8 @@
 """The ``remiss`` command line: the root Typer app.
 
 One module per command group, each importing only :mod:`api.cli.common` and
-:mod:`api.cli.console` (and, for the tables, :mod:`api.cli.terminal_tables`):
+:mod:`api.cli.console` (and, for the tables, :mod:`api.cli.terminal_tables`; for the
+database, :mod:`api.cli.database`):
 :mod:`~api.cli.simulate`, :mod:`~api.cli.target`, :mod:`~api.cli.calibrate`,
 :mod:`~api.cli.scenarios` (list, validate, schema, table), :mod:`~api.cli.estimate`,
 :mod:`~api.cli.allocate`, :mod:`~api.cli.serve` (serve, db, apikey) and

@@ -7,29 +7,20 @@ or rows removed from the end); exit 2 when the database cannot be read.
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.cli.console import err, error
+from api.cli.database import DatabaseUrl, settings_for
 from api.service import audit_chain, db
-from api.service.settings import Settings
 
-DatabaseUrl = Annotated[
-    str | None,
-    typer.Option(
-        "--database-url",
-        help="SQLAlchemy URL (default: REMISS_DATABASE_URL, else sqlite:///remiss.db)",
-    ),
-]
 app = typer.Typer(help="The audit log (append-only, hash-chained).", no_args_is_help=True)
 
 
 @app.command("verify")
 def verify(database_url: DatabaseUrl = None) -> None:
     """Check the hash chain of the audit log; non-zero exit names the first broken row."""
-    settings = Settings(database_url=database_url) if database_url else Settings()
+    settings = settings_for(database_url)
     engine = db.make_engine(settings.database_url, pool_size=1, read_only=True)
     try:
         with db.session_factory(engine)() as session:

@@ -16,27 +16,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from api.cli.console import console, err, error
+from api.cli.database import DatabaseUrl, settings_for
 from api.service import audit_chain, db
 from api.service.db_errors import one_line
 from api.service.db_schema import ApiKeyRow, utcnow
 from api.service.keys import Role, create_key, roles_of
 from api.service.pseudonym import refusal
-from api.service.settings import Settings
-
-DatabaseUrl = Annotated[
-    str | None,
-    typer.Option(
-        "--database-url",
-        help="SQLAlchemy URL (default: REMISS_DATABASE_URL, else sqlite:///remiss.db)",
-    ),
-]
 
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 key_app = typer.Typer(help="API keys (stored hashed) and their roles.", no_args_is_help=True)
-
-
-def _settings(url: str | None) -> Settings:
-    return Settings(database_url=url) if url else Settings()
 
 
 def cli_audit_row(action: str, key_id: str, detail: dict[str, str] | None = None) -> dict[str, Any]:
@@ -64,7 +52,7 @@ def serve(
     it cannot be reached, one line says so and the exit status is 1."""
     import uvicorn
 
-    settings = _settings(database_url)
+    settings = settings_for(database_url)
     where = make_url(settings.database_url).render_as_string(hide_password=True)
     try:
         db.check_reachable(settings.database_url, settings.db_timeouts())
@@ -94,7 +82,7 @@ def db_upgrade(
     revision: Annotated[str, typer.Option(help="Target revision")] = "head",
 ) -> None:
     """Create or migrate the schema to the newest revision."""
-    settings = _settings(database_url)
+    settings = settings_for(database_url)
     try:
         db.upgrade(settings.database_url, revision)
     except OperationalError as exc:
@@ -116,7 +104,7 @@ def apikey_create(
     reason = refusal(name)
     if reason is not None:
         error(f"--name: {reason}")
-    settings = _settings(database_url)
+    settings = settings_for(database_url)
     db.upgrade(settings.database_url)
     engine = db.make_engine(settings.database_url, pool_size=1)
     with db.session_factory(engine).begin() as s:
@@ -131,7 +119,7 @@ def apikey_create(
 @key_app.command("list")
 def apikey_list(database_url: DatabaseUrl = None) -> None:
     """List keys (ids, names, roles; never the keys)."""
-    settings = _settings(database_url)
+    settings = settings_for(database_url)
     engine = db.make_engine(settings.database_url, pool_size=1)
     table = Table("id", "name", "roles", "created", "revoked")
     with db.session_factory(engine)() as s:
@@ -152,7 +140,7 @@ def apikey_revoke(
     key_id: Annotated[str, typer.Argument(help="The key's id")], database_url: DatabaseUrl = None
 ) -> None:
     """Revoke a key; it stops working at once."""
-    settings = _settings(database_url)
+    settings = settings_for(database_url)
     engine = db.make_engine(settings.database_url, pool_size=1)
     with db.session_factory(engine).begin() as s:
         row = s.get(ApiKeyRow, key_id)
