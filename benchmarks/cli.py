@@ -3,7 +3,9 @@ writing its figures to ``benchmarks/results/``.
 
 ``allocate`` (the allocation solvers with HiGHS and greedy peers), ``simulate``
 (referrals simulated per second), ``service`` (the service under load), ``replications``
-(serial vs process pool vs Dask) and ``optimised`` (the optimised policy's cost).
+(serial vs process pool vs Dask), ``optimised`` (the optimised policy's cost),
+``startup`` (command start-up) and ``abuse`` (the service under a burst of oversized
+requests).
 
 Each command imports its benchmark's module when it runs (documented lazy loading): they
 load the model, the web clients or psutil, and ``--help`` or one benchmark should not
@@ -379,6 +381,28 @@ def startup(
     if write:
         for path in write_results(report):
             console.print(f"wrote {path}")
+
+
+@app.command("abuse")
+def abuse(
+    write: Annotated[bool, typer.Option(help="Write results/service_abuse.md and .json")] = True,
+    results_dir: Annotated[
+        Path, typer.Option(help="Where service_abuse.md and service_abuse.json go.")
+    ] = RESULTS_DIR,
+) -> None:
+    """A real server (fresh SQLite) under 20 keyless and 20 keyed requests at once, each
+    declaring 200 MB: its peak memory before/during/after, each answer's status and
+    time, requests tried and 5xx. Exit 1 on any 5xx."""
+    from benchmarks.service_abuse import run, summary, write_results
+
+    report = run()
+    for line in summary(report):
+        typer.echo(line)
+    if write:
+        for path in write_results(report, results_dir):
+            typer.echo(f"wrote {path}")
+    if report.server_errors:
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -17,6 +17,9 @@ from sqlalchemy.orm import Session
 from api.service.db_schema import AuditRow
 
 MAX_LIMIT = 500
+MAX_ROW_ID = 2**31 - 1
+"""The largest id the audit log's INTEGER column holds on PostgreSQL (SQLite's holds
+2**63 - 1); a larger ``after`` is a 422 naming it, not a database overflow (a 500)."""
 """The most rows one page holds."""
 
 
@@ -39,7 +42,7 @@ class AuditQuery(BaseModel):
     actor: str | None = Field(None, description="Rows by this key id or this end user")
     start: dt.datetime | None = Field(None, description="From this time on (inclusive)")
     end: dt.datetime | None = Field(None, description="Before this time (exclusive)")
-    after: int | None = Field(None, ge=0, description="Rows after this id (paging)")
+    after: int | None = Field(None, ge=0, le=MAX_ROW_ID, description="Rows after this id (paging)")
     limit: int = Field(100, ge=1, le=MAX_LIMIT)
 
 

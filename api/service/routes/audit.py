@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Query
 
 from api.service import service_layer
-from api.service.audit_query import MAX_LIMIT, AuditPage, AuditQuery, IsoTime
+from api.service.audit_query import MAX_LIMIT, MAX_ROW_ID, AuditPage, AuditQuery, IsoTime
 from api.service.deps import Auditor, St, request_id, v1_router
 
 router = v1_router(tags=["audit"])
@@ -32,7 +32,8 @@ def read_audit(
         Query(alias="to", description="Before this time, exclusive (ISO 8601; UTC if no zone)"),
     ] = None,
     after: Annotated[
-        int | None, Query(ge=0, description="The `next_after` of the page before")
+        int | None,
+        Query(ge=0, le=MAX_ROW_ID, description="The `next_after` of the page before"),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Rows per page")] = 100,
 ) -> AuditPage:
