@@ -116,6 +116,25 @@ def find_key(uow: UnitOfWork, digest: str) -> ApiKeyRow | None:
         return session.scalar(select(ApiKeyRow).where(ApiKeyRow.key_hash == digest))
 
 
+KeyEntry = tuple[str, frozenset[Role], bool]
+"""What the key cache holds of a key: its id, its roles and whether it is revoked."""
+
+
+async def look_up(cache: KeyCache, uow: UnitOfWork, key: str) -> KeyEntry | None:
+    """The cached entry of ``key`` (None: no such key). A cache hit needs no thread; a
+    miss reads on a worker thread, as a database that does not answer must not stall
+    the event loop (and /livez with it)."""
+    digest = hash_key(key)
+    hit = cache.get(digest)
+    if hit is None:
+        row = await anyio.to_thread.run_sync(find_key, uow, digest)
+        if row is None:
+            return None
+        hit = (row.id, roles_of(row), row.revoked_at is not None)
+        cache.put(digest, *hit)
+    return hit
+
+
 header = APIKeyHeader(
     name="X-API-Key", auto_error=False, description="An API key from `remiss apikey create`"
 )
@@ -125,20 +144,11 @@ def require(*allowed: Role) -> Callable[..., Awaitable[Caller]]:
     """A dependency: the caller's key must exist, be live and hold one of ``allowed``."""
 
     async def check(request: Request, key: str | None = Depends(header)) -> Caller:
-        # async: a cache hit needs no thread; a miss reads on a thread, as a database that
-        # does not answer must not stall the event loop (and /livez with it)
         if not key:
             raise Problem(401, "Unauthorized", "send an API key in the X-API-Key header")
-        digest = hash_key(key)
-        cache: KeyCache = request.app.state.remiss.keys
-        uow: UnitOfWork = request.app.state.remiss.uow
-        hit = cache.get(digest)
+        hit = await look_up(request.app.state.remiss.keys, request.app.state.remiss.uow, key)
         if hit is None:
-            row = await anyio.to_thread.run_sync(find_key, uow, digest)
-            if row is None:
-                raise Problem(401, "Unauthorized", "unknown or revoked API key")
-            hit = (row.id, roles_of(row), row.revoked_at is not None)
-            cache.put(digest, *hit)
+            raise Problem(401, "Unauthorized", "unknown or revoked API key")
         key_id, roles, revoked = hit
         request.state.key_id = key_id  # for the audit row of a refusal
         if revoked:

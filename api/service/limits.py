@@ -14,16 +14,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.service.db_schema import ApiKeyRow
 from api.service.headers import SECURITY_HEADERS
 from api.service.http_problems import problem_response
-from api.service.keys import hash_key, roles_of
+from api.service.keys import look_up
 from api.service.state import State
 
 
@@ -42,28 +39,15 @@ def content_length(scope: Scope) -> int | None:
     return int(raw)
 
 
-def live_key(st: State, key: str) -> bool:
-    """The key exists and is not revoked (through the service's key cache)."""
-    digest = hash_key(key)
-    hit = st.keys.get(digest)
-    if hit is None:
-        with st.uow.reading() as session:
-            row = session.scalar(select(ApiKeyRow).where(ApiKeyRow.key_hash == digest))
-        if row is None:
-            return False
-        hit = (row.id, roles_of(row), row.revoked_at is not None)
-        st.keys.put(digest, *hit)
-    return not hit[2]
-
-
 async def key_is_live(st: State, key: str) -> bool:
-    """:func:`live_key` on a worker thread (a slow database must not hold the event
-    loop); when the database fails, False: the route then runs on an empty body and its
-    own key check answers the database's 503."""
+    """The key exists and is not revoked (:func:`api.service.keys.look_up`, through the
+    service's key cache); when the database fails, False: the route then runs on an
+    empty body and its own key check answers the database's 503."""
     try:
-        return await run_in_threadpool(live_key, st, key)
+        hit = await look_up(st.keys, st.uow, key)
     except DBAPIError:
         return False
+    return hit is not None and not hit[2]
 
 
 class EmptyBody:
