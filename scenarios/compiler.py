@@ -16,7 +16,15 @@ from allokering.domain import CapacityPlan, CareGuarantee, Priority, Stage
 from allokering.travel import TravelMatrix
 from scenarios.errors import ScenarioError
 from scenarios.schema import AreaSpec, RegionSpec, Scenario, Servers, SlotCalendar, UnitSpec
-from simulering.spec import Backlog, Behaviour, FloatArray, IntArray, ModelSpec, Pool
+from simulering.spec import (
+    Backlog,
+    Behaviour,
+    FloatArray,
+    IntArray,
+    ModelSpec,
+    Pool,
+    WaitingList,
+)
 
 
 @dataclass(frozen=True)
@@ -74,6 +82,8 @@ def compile_scenario(
         priority_rule=s.priority_rule,
         offers=s.offers,
         policy_options=s.policy_options,
+        waiting_list=_waiting_list(s, region),
+        arrival_stage=0 if s.demand.stage is Stage.FIRST_VISIT else 1,
     )
 
 
@@ -121,6 +131,9 @@ def _daily_arrivals(s: Scenario, areas: list[AreaSpec], days: list[dt.date]) -> 
     pops = np.array([a.population for a in areas], dtype=float)
     if d.split == "population":
         per_year = (d.referrals_per_year or 0.0) * pops / pops.sum()
+    elif d.split == "counts":
+        weekly = d.referrals_per_week or {}
+        per_year = np.array([weekly.get(a.id, 0.0) for a in areas]) * 365.25 / 7.0
     else:
         rates = np.array([d.rates_per_1000.get(a.id, d.default_rate_per_1000) for a in areas])
         per_year = rates * pops / 1000.0
@@ -178,29 +191,32 @@ def _slot_pool(
     days: list[dt.date],
 ) -> Pool:
     """Slots per day and unit from each unit's calendar, reduced in its reduction
-    periods (fractional slots carried over as :class:`~allokering.domain.CapacityPlan`
-    does)."""
+    periods and replaced where a dated capacity change covers a day (fractional slots
+    carried over as :class:`~allokering.domain.CapacityPlan` does)."""
     horizon = len(days)
     weekdays = [d.weekday() for d in days]
     slots = np.zeros((horizon, len(caps)), dtype=np.int64)
     for ui, cap in enumerate(caps):
-        if cap is None:
+        uid = s.units[ui].unit
+        changes = [c for c in s.capacity_changes if c.unit == uid and c.pool == pname]
+        if cap is None and not changes:
             continue
         factors = np.ones(horizon)
         for r in s.reductions:
-            if (r.units is None or s.units[ui].unit in r.units) and (
-                r.pools is None or pname in r.pools
-            ):
+            if (r.units is None or uid in r.units) and (r.pools is None or pname in r.pools):
                 on = np.array([_in_period(day, r.start, r.end) for day in days])
                 factors[on] *= r.factor
-        assert isinstance(cap, SlotCalendar)
+        calendar = cap if isinstance(cap, SlotCalendar) else SlotCalendar(slots_per_week=0)
+        if changes:  # per day: the week's slots (the change's, else the base reduced)
+            weekly = factors * calendar.slots_per_week
+            for c in changes:
+                on = np.array([c.from_date <= day <= (c.to_date or day) for day in days])
+                weekly[on] = c.slots_per_week
+            per_week, factors = 1.0, weekly
+        else:
+            per_week = calendar.slots_per_week
         plan = CapacityPlan.from_calendar(
-            s.units[ui].unit,
-            pname,
-            cap.slots_per_week,
-            frozenset(cap.weekdays),
-            weekdays,
-            factors.tolist(),
+            uid, pname, per_week, frozenset(calendar.weekdays), weekdays, factors.tolist()
         )
         slots[:, ui] = plan.slots_per_day
     slots.setflags(write=False)
@@ -252,6 +268,35 @@ def _backlog(s: Scenario) -> Backlog:
         home_unit=np.array(bl_home, dtype=np.int64),
         stage=np.array(bl_stage, dtype=np.int64),
         age_days=np.array(bl_age, dtype=float),
+    )
+
+
+def _waiting_list(s: Scenario, region: RegionSpec) -> WaitingList | None:
+    """The actual list as day offsets from the start date: clocks moved later by the
+    PVV/MOV days SKR does not count (passed and still to come), the day each may be
+    served from, and the Monday of each booking."""
+    if s.waiting_list is None:
+        return None
+    start = s.run.start_date
+    area_index = {a.id: i for i, a in enumerate(region.areas)}
+    unit_index = {u.unit: i for i, u in enumerate(s.units)}
+    priority_index = {p.name: i for i, p in enumerate(s.priorities)}
+    rows = s.waiting_list
+    until = [r.excluded_until() for r in rows]
+    ahead = np.array([max(0, (u - start).days) if u else 0 for u in until], dtype=float)
+    clock = np.array([(r.clock_start - start).days + r.excluded_days for r in rows], dtype=float)
+    booked = [r.booked_week for r in rows]
+    return WaitingList(
+        ids=tuple(r.id for r in rows),
+        unit=np.array([unit_index[r.unit] for r in rows], dtype=np.int64),
+        area=np.array([area_index[r.area] for r in rows], dtype=np.int64),
+        priority=np.array([priority_index[r.priority] for r in rows], dtype=np.int64),
+        stage=np.array([0 if r.stage is Stage.FIRST_VISIT else 1 for r in rows], dtype=np.int64),
+        clock=clock + ahead,
+        ready=ahead,
+        excluded_until=np.array([(u - start).days if u else 0 for u in until], dtype=float),
+        booked_monday=np.array([(b - start).days if b else 0 for b in booked], dtype=np.int64),
+        booked=np.array([b is not None for b in booked], dtype=bool),
     )
 
 

@@ -137,6 +137,7 @@ def check_references(s: Scenario, region: RegionSpec, path: Path) -> None:
             f"demand.rates_per_1000.{rate_area}",
             f"unknown area {rate_area!r}",
         )
+    _check_forecast_areas(s, areas, path)
     for i, r in enumerate(s.reductions):
         for j, uid in enumerate(r.units or []):
             need(uid in used, f"reductions.{i}.units.{j}", f"unit {uid!r} is not in this scenario")
@@ -157,6 +158,17 @@ def check_references(s: Scenario, region: RegionSpec, path: Path) -> None:
                 "units",
                 f"no unit has capacity for treatment pool {name!r}",
             )
+
+
+def _check_forecast_areas(s: Scenario, areas: set[str], path: Path) -> None:
+    """The areas of the weekly referral counts and of the waiting list are the region's."""
+    for rate_area in s.demand.referrals_per_week or {}:
+        if rate_area not in areas:
+            field = f"demand.referrals_per_week.{rate_area}"
+            raise ScenarioError(path, field, f"unknown area {rate_area!r}")
+    for i, row in enumerate(s.waiting_list or []):
+        if row.area not in areas:
+            raise ScenarioError(path, f"waiting_list.{i}.area", f"unknown area {row.area!r}")
 
 
 def load_spec(ref: str | Path, overrides: Overrides | None = None) -> tuple[Scenario, ModelSpec]:

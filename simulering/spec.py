@@ -119,6 +119,39 @@ class Backlog:
     age_days: FloatArray
 
 
+@dataclass(frozen=True)
+class WaitingList:
+    """The actual waiting list at the start (day 0), one row per referral, in file order.
+
+    The model's clock of a row is ``clock``: the real clock start moved later by the
+    days SKR does not count — PVV and MOV already passed (``excluded_days``) and the
+    PVV/MOV still to come until ``ready`` — so its deadline is the real clock start +
+    the priority limit + the excluded days. It is not served before ``ready`` and is
+    excluded from the official shares before ``excluded_until``.
+    """
+
+    ids: tuple[str, ...]
+    unit: IntArray
+    """The unit whose list it is on (index into ``unit_ids``)."""
+    area: IntArray
+    priority: IntArray
+    stage: IntArray
+    """0 = first visit, 1 = treatment."""
+    clock: FloatArray
+    """Days since start of the (PVV/MOV-shifted) clock start; ≤ 0 unless in PVV/MOV."""
+    ready: FloatArray
+    """Day from which it may be served: 0, or the end of its PVV/MOV."""
+    excluded_until: FloatArray
+    """Day its PVV/MOV ends (≤ 0: not in PVV/MOV at the start)."""
+    booked_monday: IntArray
+    """Day index of the Monday of its booked week (may be < 0 for the current week)."""
+    booked: npt.NDArray[np.bool_]
+
+    @property
+    def n(self) -> int:
+        return len(self.ids)
+
+
 class Offers(Strict):
     """How a coordinator offers another unit (``shared``, ``shared_within_subregion``,
     ``optimised``; inside a hospital group under ``separate_by_hospital_group``)."""
@@ -238,6 +271,11 @@ class ModelSpec:
     """Administrative region of each unit ("" or empty: none)."""
     cross_region_price_sek: tuple[float, float] = (0.0, 0.0)
     """Price per patient served in another administrative region: first visit, treatment."""
+    waiting_list: WaitingList | None = None
+    """The actual list at the start (used instead of ``backlog``; None: the backlog)."""
+    arrival_stage: int = 0
+    """The list new referrals join: 0 = first visit; 1 = treatment (decided already,
+    the treatment clock starts at arrival)."""
 
     @property
     def n_areas(self) -> int:

@@ -15,13 +15,15 @@ and used here.
 The models live by concept: :mod:`~scenarios.schema.region` (the region file),
 :mod:`~scenarios.schema.demand` (referrals and backlog), :mod:`~scenarios.schema.pathway`
 (guarantee, priorities, pathway), :mod:`~scenarios.schema.capacity` (slot calendars,
-servers, reductions), :mod:`~scenarios.schema.behaviour` (travel, no-shows, withdrawal)
-and :mod:`~scenarios.schema.scenario` (the scenario and its run settings).
+servers, reductions, dated capacity changes), :mod:`~scenarios.schema.waiting_list`
+(the actual list a forecast starts from), :mod:`~scenarios.schema.behaviour` (travel,
+no-shows, withdrawal) and :mod:`~scenarios.schema.scenario` (the scenario and its run settings).
 """
 
 from scenarios.schema.behaviour import BehaviourSpec, TravelSpec
 from scenarios.schema.capacity import (
     Capacity,
+    CapacityChangeSpec,
     ReductionSpec,
     Servers,
     SlotCalendar,
@@ -37,6 +39,7 @@ from scenarios.schema.pathway import (
 )
 from scenarios.schema.region import AreaSpec, HospitalGroupSpec, RegionSpec, UnitSpec, unique_ids
 from scenarios.schema.scenario import KNOWN_POLICIES, CrossRegionSpec, RunSpec, Scenario
+from scenarios.schema.waiting_list import WaitingReferralSpec
 
 __all__ = [
     "KNOWN_POLICIES",
@@ -46,6 +49,7 @@ __all__ = [
     "BacklogSpec",
     "BehaviourSpec",
     "Capacity",
+    "CapacityChangeSpec",
     "CrossRegionSpec",
     "DemandSpec",
     "GuaranteeSpec",
@@ -63,5 +67,6 @@ __all__ = [
     "TreatmentPoolSpec",
     "UnitCapacitySpec",
     "UnitSpec",
+    "WaitingReferralSpec",
     "unique_ids",
 ]

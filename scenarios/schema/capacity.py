@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, Tag, field_validator
+from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from simulering.spec import Distribution, Strict
 
@@ -80,3 +80,21 @@ class ReductionSpec(Strict):
         except ValueError:
             raise ValueError(f"{v!r} is not a valid MM-DD day") from None
         return v
+
+
+class CapacityChangeSpec(Strict):
+    """A dated change of one unit's capacity in one pool: from ``from_date`` to
+    ``to_date`` inclusive the unit offers ``slots_per_week`` instead of its calendar's
+    base (0 = closed). Later entries win where they overlap."""
+
+    unit: str = Field(description="A unit of the scenario")
+    pool: str = Field(description="'first_visit' or a treatment pool name")
+    from_date: dt.date
+    to_date: dt.date | None = Field(None, description="Last day (null: to the horizon)")
+    slots_per_week: float = Field(ge=0, description="Slots per week in the period; 0 = closed")
+
+    @model_validator(mode="after")
+    def _order(self) -> CapacityChangeSpec:
+        if self.to_date is not None and self.to_date < self.from_date:
+            raise ValueError("to_date: before from_date")
+        return self

@@ -4,7 +4,7 @@ changes, and the backlog of patients already waiting at the start."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -24,7 +24,12 @@ class StepChange(Strict):
 class DemandSpec(Strict):
     """Referrals: volume, split over areas, seasonality, trend and step changes."""
 
-    split: Literal["population", "rates"] = "population"
+    split: Literal["population", "rates", "counts"] = Field(
+        "population",
+        description="'population': referrals_per_year split by population; 'rates': "
+        "rates_per_1000 by area; 'counts': referrals_per_week by area, given directly "
+        "(as a forecast estimates them from the history)",
+    )
     referrals_per_year: float | None = Field(
         None, ge=0, description="Total referrals per year, split by population"
     )
@@ -32,6 +37,16 @@ class DemandSpec(Strict):
         default_factory=dict, description="Referrals per 1000 inhabitants per year, by area"
     )
     default_rate_per_1000: float = Field(0.0, ge=0)
+    referrals_per_week: dict[str, Annotated[float, Field(ge=0)]] | None = Field(
+        None,
+        description="split 'counts': expected referrals per week by area id (a Poisson "
+        "rate, >= 0); an area not named gets none",
+    )
+    stage: Stage = Field(
+        Stage.FIRST_VISIT,
+        description="The list new referrals join: 'first_visit'; or 'treatment': decided "
+        "already, they join the treatment list directly and its clock starts at arrival",
+    )
     seasonality: list[float] = Field(
         default_factory=lambda: [1.0] * 12,
         min_length=12,
@@ -47,6 +62,10 @@ class DemandSpec(Strict):
             raise ValueError("split 'population' needs referrals_per_year")
         if self.split == "rates" and not self.rates_per_1000 and not self.default_rate_per_1000:
             raise ValueError("split 'rates' needs rates_per_1000 or default_rate_per_1000")
+        if self.split == "counts" and self.referrals_per_week is None:
+            raise ValueError("split 'counts' needs referrals_per_week")
+        if self.split != "counts" and self.referrals_per_week is not None:
+            raise ValueError(f"referrals_per_week: only with split 'counts', not {self.split!r}")
         if any(x < 0 for x in self.seasonality) or sum(self.seasonality) <= 0:
             raise ValueError("seasonality: needs 12 non-negative numbers, not all zero")
         return self

@@ -4,15 +4,16 @@ prices and run settings of a concept test, checked for consistency."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
 from scenarios.schema.behaviour import BehaviourSpec
-from scenarios.schema.capacity import ReductionSpec, UnitCapacitySpec
+from scenarios.schema.capacity import CapacityChangeSpec, ReductionSpec, UnitCapacitySpec
 from scenarios.schema.demand import BacklogSpec, DemandSpec
 from scenarios.schema.pathway import GuaranteeSpec, PathwaySpec, PrioritySpec
 from scenarios.schema.region import RegionSpec, unique_ids
+from scenarios.schema.waiting_list import WaitingReferralSpec, check_forecast_inputs
 from simulering.policies import POLICIES
 from simulering.spec import Offers, PolicyOptions, Strict
 
@@ -82,6 +83,21 @@ class Scenario(Strict):
     reductions: list[ReductionSpec] = Field(default_factory=list)
     behaviour: BehaviourSpec = Field(default_factory=BehaviourSpec)
     backlog: list[BacklogSpec] = Field(default_factory=list)
+    capacity_changes: list[CapacityChangeSpec] = Field(
+        default_factory=list,
+        description="Dated capacity per unit and pool (a summer closure, extra clinics), "
+        "overriding the unit's base slots_per_week; later entries win where they overlap",
+    )
+    waiting_list: list[WaitingReferralSpec] | None = Field(
+        None,
+        description="The actual waiting list at run.start_date, one row per referral "
+        "(used instead of backlog)",
+    )
+    forecast_estimates: dict[str, Any] | None = Field(
+        None,
+        description="What a forecast estimated from the history (name -> {value, from, "
+        "weeks_of_history, n}); kept for the forecast document, ignored by the model",
+    )
     offer_scan_limit: int = Field(
         5, ge=1, description="Offers a coordinator makes per freed slot (shared lists)"
     )
@@ -138,4 +154,5 @@ class Scenario(Strict):
                 raise ValueError(
                     f"run.policies.{i}: unknown policy {pol!r}; known: {', '.join(KNOWN_POLICIES)}"
                 )
+        check_forecast_inputs(self)
         return self
