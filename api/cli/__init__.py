@@ -73,6 +73,11 @@ COMMANDS: dict[str, LazyCommand] = {
         "app",
         "Instant analytic estimates: M/M/c (Erlang C), Little's law, Fong et al. (2022).",
     ),
+    "forecast": LazyCommand(
+        "api.cli.forecast",
+        "forecast_command",
+        "Forecast the service's queue from its database: breaches, worklist, back-test.",
+    ),
     "allocate": LazyCommand(
         "api.cli.allocate",
         "app",

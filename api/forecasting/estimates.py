@@ -6,8 +6,8 @@ forecast scenario needs is estimated by the definition the model uses:
 
 - ``arrivals`` — referrals per week and home area (``demand.referrals_per_week``, a
   Poisson rate): registrations in the window / its weeks;
-- ``returned_share`` — referrals returned for completion (*komplettering*) per
-  registration (``pathway.assessment.returned_share``; first visits only);
+- ``returned_share`` — returns for completion (*komplettering*) per referral
+  registered (``pathway.assessment.returned_share``; first visits only);
 - ``no_show_share`` — no-shows per booked time that came due (``behaviour.no_show_share``);
 - ``withdrawal_share_per_year`` — from the hazard withdrawals / days waited, as the
   model draws it: ``1 - exp(-365 h)`` (``behaviour.withdrawal_share_per_year``).
@@ -47,6 +47,8 @@ class History:
     from_day: dt.date
     to_day: dt.date
     arrivals_by_area: Mapping[str, int]
+    registered: int
+    """Referrals registered in the window."""
     returned: int
     due: int
     """Booked times that came due (completed or no-show)."""
@@ -108,7 +110,7 @@ def estimate_rates(h: History, stage: str) -> dict[str, Estimate]:
         per_week = {a: round(n / h.weeks, 4) for a, n in sorted(h.arrivals_by_area.items())}
         out["arrivals"] = Estimate("arrivals", per_week, h.arrivals, h.weeks, source)
     if stage == "first_visit":
-        out["returned_share"] = _share("returned_share", h.returned, h.arrivals, h, source)
+        out["returned_share"] = _share("returned_share", h.returned, h.registered, h, source)
     out["no_show_share"] = _share("no_show_share", h.no_shows, h.due, h, source)
     out["withdrawal_share_per_year"] = _withdrawal(h, source)
     return out

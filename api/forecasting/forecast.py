@@ -23,8 +23,10 @@ from api.forecasting.errors import ForecastInputError
 from api.forecasting.region import service_region
 from api.forecasting.scenario_doc import Overrides, RunOptions, build_scenario
 from api.forecasting.snapshot import read_snapshot
+from api.service import audit
 from api.service.db_schema import ReferralHistoryRow, UnitRow
 from api.service.history import realised_weeks
+from api.service.keys import Caller
 from api.service.weeks import today
 from scenarios.schema import KNOWN_POLICIES, Scenario
 from simulering.forecast import backtest, run_forecast
@@ -134,3 +136,18 @@ def add_backtest(session: Session, doc: dict[str, Any], req: ForecastRequest) ->
     first = dt.date.fromisoformat(weeks[0])
     realised = realised_weeks(session, req.specialty, req.stage, first, len(weeks))
     doc["backtest"] = {p: backtest(doc, realised, p) for p in doc["policies"]}
+
+
+def audit_read(
+    session: Session, caller: Caller, request_id: str, req: ForecastRequest, prep: Prepared
+) -> None:
+    """The forecast read the waiting list (patient-level data): one audit row, in the
+    session that read it."""
+    detail = {
+        "specialty": req.specialty,
+        "stage": req.stage,
+        "as_of": req.day().isoformat(),
+        "waiting": len(prep.scenario.waiting_list or []),
+    }
+    entity_id = f"{req.specialty}/{req.stage}/{req.day().isoformat()}"
+    audit.record(session, caller, request_id, "forecast.read", "forecast", entity_id, detail)

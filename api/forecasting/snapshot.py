@@ -22,7 +22,8 @@ from allokering.travel import road_km
 from api.forecasting.errors import ForecastInputError
 from api.forecasting.estimates import History
 from api.service.db_schema import CapacityRow, ReferralHistoryRow, ReferralRow, UnitRow
-from api.service.history import WaitingOnDay, history_counts, queue_on, realised_weeks
+from api.service.history import WaitingOnDay, queue_on
+from api.service.history_counts import history_counts
 from api.service.weeks import monday, today
 from scenarios.schema import RegionSpec
 
@@ -173,21 +174,20 @@ def catchment(
 def history(
     session: Session, specialty: str, stage: str, window: tuple[dt.date, dt.date]
 ) -> History:
-    """What happened in ``window`` (:func:`api.service.history.history_counts`), with
-    the days waited from the realised queue of each Monday (times 7)."""
-    counts = history_counts(session, specialty, stage, window[0], window[1])
-    first = monday(window[0]) if window[0].weekday() == 0 else monday(window[0]) + dt.timedelta(7)
-    weeks = max(0, (window[1] - first).days // 7)
-    series = realised_weeks(session, specialty, stage, first, weeks) if weeks else {}
+    """What happened in ``window`` (:func:`api.service.history_counts.history_counts`;
+    the window's end is the forecast date, not included)."""
+    last = window[1] - dt.timedelta(days=1)
+    counts = history_counts(session, specialty, stage, window[0], last)
     return History(
         from_day=window[0],
         to_day=window[1],
-        arrivals_by_area=dict(counts.arrivals_by_area),
-        returned=counts.returned,
-        due=counts.completions + counts.no_shows,
+        arrivals_by_area={a: sum(w.values()) for a, w in counts.arrivals.items()},
+        registered=counts.registered,
+        returned=counts.count("assessment.returned_for_completion"),
+        due=counts.completed + counts.no_shows,
         no_shows=counts.no_shows,
-        withdrawals=counts.withdrawals,
-        waiting_days=7.0 * sum(v["queue"] for v in series.values()),
+        withdrawals=counts.withdrawn,
+        waiting_days=float(counts.waiting_days),
     )
 
 

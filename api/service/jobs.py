@@ -26,6 +26,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from api.service.db_schema import SimulationJobRow, utcnow
+from api.service.forecast_runs import KIND as FORECAST
+from api.service.forecast_runs import run_forecast_job
 from api.service.job_scenarios import experiment_for
 from api.service.job_workers import JobStopped, WorkerPool
 from api.service.settings import Settings
@@ -110,7 +112,10 @@ class JobRunner:
         if self.stopping or not self._set(job_id, ("queued",), state="running"):
             return  # cancelled while queued, or the server is stopping
         try:
-            doc, html = self._simulate(job_id, request)
+            if request.get("kind") == FORECAST:
+                doc, html = self._forecast(job_id, request)
+            else:
+                doc, html = self._simulate(job_id, request)
             self._set(job_id, ("running",), state="done", progress=1.0, result=doc, report=html)
         except JobStopped:
             error = STOPPED if self.stopping else CANCELLED
@@ -188,6 +193,22 @@ class JobRunner:
         context = report_context(experiment.scenario, experiment.region)
         html = render_report(run, context, "sv")
         return doc, html
+
+    def _forecast(self, job_id: str, req: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        """A forecast job (:mod:`api.service.forecast_runs`), on this thread."""
+        with self.uow.reading() as s:
+            owner = s.scalar(select(SimulationJobRow.actor).where(SimulationJobRow.id == job_id))
+        last = [0.0]
+
+        def progress(done: int, total: int) -> None:
+            if self._should_stop(job_id):
+                raise JobStopped
+            now = time.monotonic()
+            if now - last[0] > 0.5 or done == total:
+                last[0] = now
+                self._set(job_id, ("running",), progress=done / max(total, 1))
+
+        return run_forecast_job(self.uow, self.settings, (job_id, owner or ""), req, progress)
 
     def close(self) -> None:
         """Stop the running job's workers, drop the queued ones, and wait for the job

@@ -270,6 +270,8 @@ def find_job(session: Session, job_id: str, caller: Caller) -> SimulationJobRow:
     job = session.get(SimulationJobRow, job_id)
     if job is None or not (job.actor == caller.key_id or Role.admin in caller.roles):
         raise Problem(404, "Not found", "no simulation job with this id")
+    if job.request.get("kind") == "forecast":  # /v1/forecasts shows these
+        raise Problem(404, "Not found", "no simulation job with this id")
     return job
 
 

@@ -1,0 +1,115 @@
+"""Planners' forecast jobs (``/v1/forecasts``, issue 13): the queue of one specialty and
+stage forecast from the service's own database, run by the same job runner as the
+simulations (:class:`api.service.jobs.JobRunner`).
+
+A forecast job is a row of ``simulation_jobs`` whose request says ``kind: forecast``
+(no second table: the state machine, the owner, the per-key quota, cancellation and the
+restart recovery are the simulation jobs'). ``/v1/simulations/{id}`` does not show a
+forecast job, nor ``/v1/forecasts/{id}`` a simulation.
+
+The request is checked before the job is queued: the options against the service's
+limits, and the snapshot itself is built once (an unknown specialty, a unit without a
+capacity calendar, too little history are a 422 at once). A forecast reads
+patient-level data — the waiting list on the date, and the worklist names referrals —
+so its start (``forecast.start``), its read when it runs (``forecast.read``) and every
+read of its result or report are audited.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from api.forecasting.errors import ForecastInputError
+from api.forecasting.forecast import prepare
+from api.service.forecast_runs import KIND, forecast_request
+from api.service import audit
+from api.service.db_schema import SimulationJobRow
+from api.service.forecast_schemas import ForecastIn, ForecastOut
+from api.service.http_problems import Problem, invalid_field
+from api.service.job_scenarios import check_policies, too_large
+from api.service.keys import Caller, Role
+from api.service.settings import Settings
+from api.service.state import State
+from api.service.service_layer import check_job_quota
+
+def input_problem(exc: ForecastInputError) -> Problem:
+    """A 422 naming the request's field (``body.as_of``) or the scenario's."""
+    return invalid_field(f"body.{exc.field}", exc.problem)
+
+
+def check_limits(body: ForecastIn, settings: Settings) -> None:
+    if body.policies is not None:
+        check_policies(body.policies)
+    if body.replications > settings.max_replications:
+        raise too_large("body.replications", body.replications, settings.max_replications)
+
+
+def start_forecast(st: State, body: ForecastIn, caller: Caller, request_id: str) -> ForecastOut:
+    """Check the request (the snapshot built once), store the queued job with its audit
+    row, then start it."""
+    check_limits(body, st.settings)
+    request = {"kind": KIND, **body.model_dump(mode="json")}
+    req = forecast_request(request)
+    try:
+        with st.uow.reading() as s:
+            prep = prepare(s, st.settings.region, req)
+    except ForecastInputError as exc:
+        raise input_problem(exc) from None
+    if len(prep.scenario.waiting_list or []) > st.settings.max_referrals_per_year:
+        raise too_large("body.specialty", len(prep.scenario.waiting_list or []),
+                        st.settings.max_referrals_per_year)
+    detail = {"specialty": req.specialty, "stage": req.stage, "as_of": request["as_of"],
+              "policies": list(req.policies), "replications": req.replications}
+    with st.uow.writing() as s:
+        check_job_quota(s, caller, st.settings.max_jobs_per_key)
+        job_id = st.jobs.add(s, caller.key_id, request)
+        audit.record(s, caller, request_id, "forecast.start", "forecast", job_id, detail)
+    st.jobs.start(job_id)
+    return ForecastOut(id=job_id, state="queued", progress=0.0, request=request)
+
+
+def is_forecast(job: SimulationJobRow) -> bool:
+    return isinstance(job.request, dict) and job.request.get("kind") == KIND
+
+
+def find_forecast(session: Session, job_id: str, caller: Caller) -> SimulationJobRow:
+    """The forecast job if the caller may see it (own; admin: all), else 404."""
+    job = session.get(SimulationJobRow, job_id)
+    if job is None or not is_forecast(job):
+        raise Problem(404, "Not found", "no forecast job with this id")
+    if not (job.actor == caller.key_id or Role.admin in caller.roles):
+        raise Problem(404, "Not found", "no forecast job with this id")
+    return job
+
+
+def forecast_out(job: SimulationJobRow) -> ForecastOut:
+    return ForecastOut(
+        id=job.id,
+        state=job.state,
+        progress=job.progress,
+        request=job.request,
+        error=job.error,
+        result=job.result,
+        report_url=f"/v1/forecasts/{job.id}/report" if job.state == "done" else None,
+    )
+
+
+def get_forecast(st: State, job_id: str, caller: Caller, request_id: str) -> ForecastOut:
+    """The job and its forecast, answered once its access row is committed."""
+    with st.uow.reading() as s:
+        out = forecast_out(find_forecast(s, job_id, caller))
+    st.audit.write(audit.audit_row(caller, request_id, "forecast.result", "forecast", job_id))
+    return out
+
+
+def forecast_report(st: State, job_id: str, caller: Caller, request_id: str) -> str:
+    """The finished job's HTML report (409 while not done), audited."""
+    with st.uow.reading() as s:
+        job = find_forecast(s, job_id, caller)
+        if job.state != "done" or job.report is None:
+            raise Problem(409, "Conflict", f"the job is {job.state}; the report comes when done")
+        report = job.report
+    st.audit.write(audit.audit_row(caller, request_id, "forecast.report", "forecast", job_id))
+    return report

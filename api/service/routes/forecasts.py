@@ -1,0 +1,40 @@
+"""The planners' forecasts of the service's own queue (issue 13) and their HTML reports."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Path, status
+from fastapi.responses import HTMLResponse
+
+from api.service import forecast_jobs
+from api.service.deps import JobViewer, Planner, St, request_id, v1_router
+from api.service.forecast_schemas import ForecastIn, ForecastOut
+
+router = v1_router(tags=["planner"])
+JobId = Annotated[str, Path(max_length=36)]
+
+
+@router.post("/forecasts", response_model=ForecastOut, status_code=status.HTTP_202_ACCEPTED)
+def start_forecast(body: ForecastIn, caller: Planner, st: St) -> ForecastOut:
+    """Queue a forecast of one specialty and stage from the queue on ``as_of`` (default
+    today; 202 with the job id); poll ``GET /v1/forecasts/{id}``. Bad input (an unknown
+    specialty, a unit without capacity, too little history) is a 422 at once."""
+    return forecast_jobs.start_forecast(st, body, caller, request_id())
+
+
+@router.get("/forecasts/{job_id}", response_model=ForecastOut)
+def get_forecast(job_id: JobId, caller: JobViewer, st: St) -> ForecastOut:
+    """The job's state, progress and, when done, the forecast (own jobs; admin: all;
+    the read is audited)."""
+    return forecast_jobs.get_forecast(st, job_id, caller, request_id())
+
+
+@router.get(
+    "/forecasts/{job_id}/report",
+    response_class=HTMLResponse,
+    responses={200: {"content": {"text/html": {}}}},
+)
+def forecast_report(job_id: JobId, caller: JobViewer, st: St) -> HTMLResponse:
+    """The Swedish HTML forecast report of a finished job."""
+    return HTMLResponse(forecast_jobs.forecast_report(st, job_id, caller, request_id()))
