@@ -32,12 +32,12 @@ from allokering.problem import (
 )
 from allokering.solve import solve
 from allokering.validate import validate
-from api.service import audit
+from api.service import audit, waiting_pauses
 from api.service.db_schema import AllocationRunRow, ReferralRow, utcnow
 from api.service.geography import Geography, km_matrix
 from api.service.http_problems import Problem
 from api.service.keys import Caller
-from api.service.referrals import deadline_day
+from api.service.referrals import changed, deadline_day
 from api.service.schemas import AllocationRunIn, AllocationRunOut, PlannedBooking, StageName
 from api.service.slots import Residual, hold_slot, residual
 from api.service.weeks import monday, today
@@ -59,7 +59,9 @@ def run_out(row: AllocationRunRow) -> AllocationRunOut:
 def waiting_by_specialty(session: Session, body: AllocationRunIn) -> dict[str, list[ReferralRow]]:
     """The waiting referrals of the run's stage (and specialty), per specialty."""
     stmt = select(ReferralRow).where(
-        ReferralRow.status == "waiting", ReferralRow.stage == body.stage.value
+        ReferralRow.status == "waiting",
+        ReferralRow.assessment == "accepted",
+        ReferralRow.stage == body.stage.value,
     )
     if body.specialty is not None:
         stmt = stmt.where(ReferralRow.specialty == body.specialty)
@@ -198,7 +200,7 @@ def book_line(
     ref = session.scalar(
         select(ReferralRow).where(ReferralRow.id == line["referral_id"]).with_for_update()
     )
-    if ref is None or ref.status != "waiting":
+    if ref is None or ref.status != "waiting" or ref.assessment != "accepted":
         return "no longer waiting"
     week = dt.date.fromisoformat(line["week"])
     if week < monday(today()) or not hold_slot(
@@ -206,11 +208,10 @@ def book_line(
     ):
         return "slot no longer free"
     ref.unit_id, ref.week, ref.status = line["unit"], week, "booked"
-    ref.patient_chosen = False
-    ref.version += 1
-    ref.updated_at = utcnow()
+    on = today()
+    waiting_pauses.end_open(ref, on)
     detail = {"allocation_run": run.id, "unit": line["unit"], "week": line["week"]}
-    audit.record(session, caller, request_id, "referral.booked", "referral", ref.id, detail)
+    changed(session, ref, "booked", on, caller, request_id, detail)
     return None
 
 

@@ -115,6 +115,51 @@ class ReferralRow(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    assessment: Mapped[str] = mapped_column(
+        String(24), default="accepted", server_default="accepted"
+    )
+    """received | accepted | returned_for_completion | rejected | forwarded"""
+    forwarded_to: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    pvv_from: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    pvv_until: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    mov_from: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    mov_until: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    excluded_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Days of earlier PVV and MOV periods, ended before the current ones began."""
+    changed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    """The business date of the last change (no change may be dated before it)."""
+
+
+class ReferralHistoryRow(Base):
+    """A referral's state after each change, with the change's business date ``on``
+    (:mod:`api.service.history`); ``seq`` is the referral's version after the change.
+    Written in the transaction of the change and its audit row."""
+
+    __tablename__ = "referral_history"
+    __table_args__ = (Index("ix_referral_history_queue", "specialty", "stage", "on_day"),)
+
+    referral_id: Mapped[str] = mapped_column(
+        ForeignKey("referrals.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    on_day: Mapped[dt.date] = mapped_column(Date)
+    change: Mapped[str] = mapped_column(String(32))
+    specialty: Mapped[str] = mapped_column(String(64))
+    stage: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    assessment: Mapped[str] = mapped_column(String(24))
+    home_unit: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    forwarded_to: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    unit_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    week: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    pvv_from: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    pvv_until: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    mov_from: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    mov_until: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    excluded_days: Mapped[int] = mapped_column(Integer)
+    completed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    actor: Mapped[str] = mapped_column(String(32))
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class ApiKeyRow(Base):

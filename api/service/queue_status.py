@@ -11,42 +11,48 @@ from sqlalchemy.orm import Session
 from api.service.db_schema import ReferralRow
 from api.service.referrals import WAITING
 from api.service.schemas import StageName, StatusRow
+from api.service.waiting_pauses import excluded_on, in_period
+
+R = ReferralRow
+GROUP = (
+    R.specialty,
+    R.stage,
+    R.limit_days,
+    R.clock_start,
+    R.pvv_from,
+    R.pvv_until,
+    R.mov_from,
+    R.mov_until,
+    R.excluded_days,
+)
 
 
 def queue_status(session: Session, as_of: dt.date) -> tuple[list[StatusRow], list[StatusRow]]:
     """Waiting now per unit and per specialty, with the share waiting within the limit
-    computed as SKR does: of those waiting (PVV excluded), waited ≤ their limit in
-    calendar days. A waiting referral counts at its booked unit, else its home unit."""
-    unit = func.coalesce(ReferralRow.unit_id, ReferralRow.home_unit, "(unassigned)")
+    computed as SKR does: of those waiting on ``as_of`` and neither in patient-chosen
+    (PVV) nor medically caused waiting (MOV), the share whose wait — calendar days since
+    the clock start, PVV and MOV days left out — is no longer than their limit. A
+    waiting referral counts at its booked unit, else its home unit."""
+    unit = func.coalesce(R.unit_id, R.home_unit, "(unassigned)")
     groups = session.execute(
-        select(
-            ReferralRow.specialty,
-            ReferralRow.stage,
-            unit.label("unit"),
-            ReferralRow.patient_chosen,
-            ReferralRow.limit_days,
-            ReferralRow.clock_start,
-            func.count().label("n"),
-        )
-        .where(ReferralRow.status.in_(WAITING), ReferralRow.clock_start <= as_of)
-        .group_by(
-            ReferralRow.specialty,
-            ReferralRow.stage,
-            unit,
-            ReferralRow.patient_chosen,
-            ReferralRow.limit_days,
-            ReferralRow.clock_start,
-        )
+        select(*GROUP, unit.label("unit"), func.count().label("n"))
+        .where(R.status.in_(WAITING), R.clock_start <= as_of)
+        .group_by(*GROUP, unit)
     ).all()
     per_unit: dict[tuple[str, str, str], list[int]] = {}
     for g in groups:
+        pvv = in_period(g.pvv_from, g.pvv_until, as_of)
+        mov = not pvv and in_period(g.mov_from, g.mov_until, as_of)
+        excluded = excluded_on(
+            g.excluded_days, (g.pvv_from, g.pvv_until), (g.mov_from, g.mov_until), as_of
+        )
+        within = (as_of - g.clock_start).days - excluded <= g.limit_days
         for key in ((g.specialty, g.stage, g.unit), (g.specialty, g.stage, "*")):
-            acc = per_unit.setdefault(key, [0, 0, 0])
+            acc = per_unit.setdefault(key, [0, 0, 0, 0])
             acc[0] += g.n
-            if g.patient_chosen:
-                acc[1] += g.n
-            elif (as_of - g.clock_start).days <= g.limit_days:
-                acc[2] += g.n
+            acc[1] += g.n if pvv else 0
+            acc[2] += g.n if mov else 0
+            acc[3] += g.n if within and not (pvv or mov) else 0
     rows = [
         StatusRow(
             specialty=k[0],
@@ -54,8 +60,11 @@ def queue_status(session: Session, as_of: dt.date) -> tuple[list[StatusRow], lis
             unit=k[2],
             waiting=v[0],
             patient_chosen=v[1],
-            within_guarantee=v[2],
-            share_waiting_within_guarantee=(v[2] / (v[0] - v[1])) if v[0] > v[1] else None,
+            medically_caused=v[2],
+            within_guarantee=v[3],
+            share_waiting_within_guarantee=(
+                v[3] / (v[0] - v[1] - v[2]) if v[0] > v[1] + v[2] else None
+            ),
         )
         for k, v in sorted(per_unit.items())
     ]

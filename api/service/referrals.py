@@ -14,16 +14,24 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.service import audit
+from api.service import audit, history, waiting_pauses
 from api.service.db_schema import ReferralRow, UnitRow, utcnow
 from api.service.geography import Geography
 from api.service.http_problems import Problem, invalid_field
 from api.service.keys import Caller
-from api.service.schemas import ReferralIn, ReferralOut, ReferralPatch, StageName, Status
+from api.service.schemas import (
+    Assessment,
+    Pause,
+    ReferralIn,
+    ReferralOut,
+    ReferralPatch,
+    StageName,
+    Status,
+)
 from api.service.slots import hold_slot, lock_slots, release_slot
 from api.service.weeks import iso_week, monday, today
 
-WAITING = (Status.waiting.value, Status.offered.value, Status.booked.value)
+WAITING = history.WAITING
 """The statuses of a referral still waiting for care (a booked time not yet given)."""
 HOLDS_SLOT = (Status.offered.value, Status.booked.value)
 NEXT: Mapping[str, frozenset[str]] = {
@@ -48,7 +56,8 @@ SAME_FIELDS = (
 
 
 def referral_out(row: ReferralRow, as_of: dt.date | None = None) -> ReferralOut:
-    end = row.completed_on if row.completed_on is not None else (as_of or today())
+    day = as_of or today()
+    end = row.completed_on if row.completed_on is not None else day
     return ReferralOut(
         referral_id=row.id,
         specialty=row.specialty,
@@ -62,12 +71,22 @@ def referral_out(row: ReferralRow, as_of: dt.date | None = None) -> ReferralOut:
         status=Status(row.status),
         unit=row.unit_id,
         week=row.week,
-        patient_chosen=row.patient_chosen,
+        patient_chosen=waiting_pauses.in_period(row.pvv_from, row.pvv_until, day),
         completed_on=row.completed_on,
         version=row.version,
         waited_days=max(0, (end - row.clock_start).days),
         created_at=row.created_at,
+        assessment=Assessment(row.assessment),
+        forwarded_to=row.forwarded_to,
+        pvv=pause_out(row.pvv_from, row.pvv_until),
+        mov=pause_out(row.mov_from, row.mov_until),
+        excluded_days=waiting_pauses.row_excluded_on(row, end),
+        changed_on=row.changed_on,
     )
+
+
+def pause_out(start: dt.date | None, until: dt.date | None) -> Pause | None:
+    return Pause(from_date=start, until=until) if start is not None else None
 
 
 def deadline_day(row: ReferralRow, first_week: dt.date) -> int:
@@ -85,6 +104,7 @@ def facts(row: ReferralRow) -> dict[str, Any]:
         "unit": row.unit_id,
         "week": row.week.isoformat() if row.week else None,
         "patient_chosen": row.patient_chosen,
+        "assessment": row.assessment,
     }
 
 
@@ -111,6 +131,9 @@ def register(
         raise invalid_field("body.area", "unknown area (municipality code)")
     if body.clock_start > today():
         raise invalid_field("body.clock_start", "is in the future")
+    on = history.check_on(None, body.on)
+    if body.clock_start > on:
+        raise invalid_field("body.clock_start", "is after on (the day it is registered)")
     if body.home_unit is not None and session.get(UnitRow, body.home_unit) is None:
         raise invalid_field("body.home_unit", "unknown unit")
     now = utcnow()
@@ -126,13 +149,17 @@ def register(
         max_travel_km=body.max_travel_km,
         status=Status.waiting.value,
         patient_chosen=False,
+        assessment=body.assessment or Assessment.accepted.value,
+        excluded_days=0,
         version=1,
         created_at=now,
         updated_at=now,
     )
     session.add(row)
     session.flush()  # IntegrityError when a concurrent retry got there first
-    audit.record(session, caller, request_id, "referral.register", "referral", row.id, facts(row))
+    history.record(session, row, "registered", on, caller.key_id)
+    detail = {**facts(row), "on": on.isoformat()}
+    audit.record(session, caller, request_id, "referral.register", "referral", row.id, detail)
     return row, True
 
 
@@ -145,11 +172,12 @@ def find(session: Session, referral_id: str, lock: bool = False) -> ReferralRow:
     return row
 
 
-def take(session: Session, row: ReferralRow, unit: str, week: dt.date) -> None:
-    """Hold a slot for ``row`` at ``unit`` in ``week`` or raise 409."""
+def take(session: Session, row: ReferralRow, unit: str, week: dt.date, on: dt.date) -> None:
+    """Hold a slot for ``row`` at ``unit`` in ``week`` or raise 409; ``week`` must not
+    be before the week of the change's date ``on``."""
     if session.get(UnitRow, unit) is None:
         raise invalid_field("body.unit", "unknown unit")
-    if week < monday(today()):
+    if week < monday(on):
         raise invalid_field("body.week", "is in the past")
     if not hold_slot(session, unit, row.specialty, row.stage, week):
         raise Problem(409, "Conflict", f"no slot left at this unit in week {iso_week(week)}")
@@ -163,9 +191,14 @@ def release(session: Session, row: ReferralRow) -> None:
 
 
 def hold_time(
-    session: Session, row: ReferralRow, patch: ReferralPatch, week: dt.date | None
+    session: Session, row: ReferralRow, patch: ReferralPatch, week: dt.date | None, on: dt.date
 ) -> None:
-    """To ``offered`` or ``booked``: hold the time asked for (or keep the offered one)."""
+    """To ``offered`` or ``booked``: hold the time asked for (or keep the offered one);
+    an open-ended PVV ends. Only an accepted referral is offered a time."""
+    if row.assessment != Assessment.accepted.value:
+        raise Problem(
+            409, "Conflict", f"assessment: the referral is {row.assessment}, not accepted"
+        )
     old = row.status
     if old == "offered" and patch.status.value == "booked" and patch.unit is None and week is None:
         pass  # the patient accepts the offered time
@@ -179,48 +212,91 @@ def hold_time(
             moves.append((row.unit_id, row.specialty, row.stage, row.week))
         lock_slots(session, moves)  # in one order: crossing reschedules cannot deadlock
         release(session, row)
-        take(session, row, patch.unit, week)
-    row.patient_chosen = False
+        take(session, row, patch.unit, week, on)
+    waiting_pauses.end_open(row, on)
 
 
-def back_to_waiting(session: Session, row: ReferralRow, declined: bool) -> None:
-    """To ``waiting``: release the time; patient-chosen waiting (PVV) when the patient
-    declined a time within the limit."""
+def back_to_waiting(session: Session, row: ReferralRow, declined: bool, on: dt.date) -> None:
+    """To ``waiting``: release the time; patient-chosen waiting (PVV) from ``on`` when the
+    patient declined a time within the limit (and no PVV or MOV is in effect)."""
     offered_week = row.week
     release(session, row)
     row.unit_id, row.week = None, None
     deadline = row.clock_start + dt.timedelta(days=row.limit_days)
-    if declined and offered_week is not None and offered_week <= deadline:
-        row.patient_chosen = True  # patientvald väntan: declined a time within the limit
+    within = offered_week is not None and offered_week <= deadline
+    if declined and within and waiting_pauses.paused_on(row, on) is None:
+        waiting_pauses.start(row, waiting_pauses.PauseKind.pvv, on, None)  # patientvald väntan
+
+
+def change_name(new: str, patch: ReferralPatch) -> str:
+    """The history's name of a step: its new status, or what sent it back to waiting."""
+    if new == "waiting" and patch.declined:
+        return "declined"
+    if new == "waiting" and patch.no_show:
+        return "no_show"
+    return new
+
+
+def for_change(session: Session, referral_id: str, version: int | None) -> ReferralRow:
+    """The referral, locked for a change; 409 when ``version`` is given and not its."""
+    row = find(session, referral_id, lock=True)
+    if version is not None and version != row.version:
+        raise Problem(409, "Conflict", f"version: the referral is at version {row.version}")
+    return row
+
+
+def changed(
+    session: Session,
+    row: ReferralRow,
+    change: str,
+    on: dt.date,
+    caller: Caller,
+    request_id: str,
+    detail: dict[str, Any],
+    action: str | None = None,
+) -> None:
+    """Close a change: a new version, its history row (named ``change``) and its audit
+    row (``action``, default ``referral.<change>``), all in the caller's transaction."""
+    row.version += 1
+    row.updated_at = utcnow()
+    history.record(session, row, change, on, caller.key_id)
+    detail = {**detail, "to": facts(row), "on": on.isoformat()}
+    action = action or f"referral.{change}"
+    audit.record(session, caller, request_id, action, "referral", row.id, detail)
 
 
 def transition(
     session: Session, referral_id: str, patch: ReferralPatch, caller: Caller, request_id: str
 ) -> ReferralRow:
     """Apply one life-cycle step (see :data:`NEXT`), slots and audit included."""
-    row = find(session, referral_id, lock=True)
-    if patch.version is not None and patch.version != row.version:
-        raise Problem(409, "Conflict", f"version: the referral is at version {row.version}")
+    row = for_change(session, referral_id, patch.version)
     old, new = row.status, patch.status.value
     if new not in NEXT[old]:
         raise Problem(409, "Conflict", f"status: cannot go from {old} to {new}")
     before = facts(row)
+    on = history.check_on(row, patch.on)
     week = monday(patch.week) if patch.week is not None else None
     if patch.declined and new != "waiting":
         raise invalid_field("body.declined", "only with status waiting")
+    if patch.no_show and (old, new) != ("booked", "waiting"):
+        raise invalid_field("body.no_show", "only from booked back to waiting")
     if new in HOLDS_SLOT:
-        hold_time(session, row, patch, week)
+        hold_time(session, row, patch, week, on)
     elif new == "waiting":
-        back_to_waiting(session, row, patch.declined)
+        back_to_waiting(session, row, patch.declined, on)
     elif new == "completed":
-        row.completed_on = patch.completed_on or today()
+        row.completed_on = patch.completed_on or on
         if row.completed_on < row.clock_start:
             raise invalid_field("body.completed_on", "is before the clock start")
+        waiting_pauses.end_all(row, on)
     elif new == "withdrawn":
         release(session, row)
+        waiting_pauses.end_all(row, on)
     row.status = new
-    row.version += 1
-    row.updated_at = utcnow()
-    detail = {"from": before, "to": facts(row), "declined": patch.declined}
-    audit.record(session, caller, request_id, f"referral.{new}", "referral", row.id, detail)
+    detail: dict[str, Any] = {"from": before, "declined": patch.declined}
+    if patch.no_show:
+        detail["no_show"] = True
+    changed(
+        session, row, change_name(new, patch), on, caller, request_id, detail, f"referral.{new}"
+    )
     return row

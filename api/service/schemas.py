@@ -63,6 +63,18 @@ class Status(StrEnum):
     withdrawn = "withdrawn"
 
 
+class Assessment(StrEnum):
+    """Remissbedömning: a referral received is assessed before it joins the waiting
+    list; returned for completion it comes back (``received``) with its clock running;
+    forwarded, the receiving unit accepts (or rejects, or returns) it."""
+
+    received = "received"
+    accepted = "accepted"
+    returned_for_completion = "returned_for_completion"
+    rejected = "rejected"
+    forwarded = "forwarded"
+
+
 # --- units and capacity ----------------------------------------------------------------
 class UnitIn(Body):
     name: str = Field(min_length=1, max_length=200)
@@ -106,6 +118,22 @@ class ReferralIn(Body):
     )
     home_unit: PseudonymousId | None = None
     max_travel_km: float | None = Field(None, ge=0, le=5_000)
+    assessment: Literal["received"] | None = Field(
+        None,
+        description="'received': the referral is assessed (remissbedömning) before it "
+        "joins the waiting list; omitted: it is accepted at once",
+    )
+    on: IsoDate | None = Field(
+        None, description="The day it is registered (default today in Sweden); not future"
+    )
+
+
+class Pause(BaseModel):
+    """A PVV or MOV period: from ``from_date`` until the day before ``until`` (the first
+    day the patient can be served again; null while open-ended)."""
+
+    from_date: dt.date
+    until: dt.date | None
 
 
 class ReferralOut(BaseModel):
@@ -126,6 +154,12 @@ class ReferralOut(BaseModel):
     version: int
     waited_days: int
     created_at: dt.datetime
+    assessment: Assessment
+    forwarded_to: str | None = Field(description="The unit a forwarded referral is handed to")
+    pvv: Pause | None = Field(description="The current or last patient-chosen waiting (PVV)")
+    mov: Pause | None = Field(description="The current or last medically caused waiting (MOV)")
+    excluded_days: int = Field(description="PVV and MOV days passed (SKR leaves them out)")
+    changed_on: dt.date | None = Field(description="The business date of the last change")
 
 
 class ReferralPatch(Body):
@@ -140,6 +174,63 @@ class ReferralPatch(Body):
     declined: bool = False
     completed_on: IsoDate | None = None
     version: int | None = Field(None, ge=1, description="Refuse (409) unless still at this")
+    no_show: bool = Field(False, description="booked → waiting: the patient did not come")
+    on: IsoDate | None = Field(
+        None,
+        description="The business date of the change (default today in Sweden): not in the "
+        "future, not before the referral's previous change",
+    )
+
+
+class AssessmentIn(Body):
+    """One assessment step: ``received → accepted | returned_for_completion | rejected |
+    forwarded`` (``unit`` the receiving unit); ``returned_for_completion → received``
+    when the completed referral comes back; a forwarded referral is assessed by the
+    receiving unit (accepted there: that unit becomes its home unit). Rejected, it
+    leaves the queue (status ``withdrawn``)."""
+
+    decision: Annotated[Assessment, Field(strict=False)]
+    unit: PseudonymousId | None = Field(None, description="forwarded: the receiving unit")
+    on: IsoDate | None = Field(
+        None, description="The business date (default today in Sweden); see PATCH"
+    )
+    version: int | None = Field(None, ge=1, description="Refuse (409) unless still at this")
+
+
+class PauseIn(Body):
+    """Start (``action: start``, optionally ``until`` the first day served again) or end
+    (``action: end``) a PVV or MOV period on the business date ``on``."""
+
+    action: Literal["start", "end"]
+    until: IsoDate | None = Field(None, description="start: the first day served again")
+    on: IsoDate | None = Field(
+        None, description="The business date (default today in Sweden); see PATCH"
+    )
+    version: int | None = Field(None, ge=1, description="Refuse (409) unless still at this")
+
+
+class HistoryEntry(BaseModel):
+    """The referral's state after one change, dated by the change's business date."""
+
+    seq: int
+    on: dt.date
+    change: str
+    status: Status
+    assessment: Assessment
+    home_unit: str | None
+    forwarded_to: str | None
+    unit: str | None
+    week: dt.date | None
+    pvv: Pause | None
+    mov: Pause | None
+    excluded_days: int = Field(description="Days of earlier PVV/MOV periods")
+    completed_on: dt.date | None
+    at: dt.datetime
+
+
+class ReferralHistory(BaseModel):
+    referral_id: str
+    entries: list[HistoryEntry]
 
 
 class Option(BaseModel):
@@ -195,10 +286,14 @@ class StatusRow(BaseModel):
     unit: str
     waiting: int = Field(description="Waiting now, patient-chosen waits included")
     patient_chosen: int = Field(description="Patient-chosen waiting (PVV), excluded below")
+    medically_caused: int = Field(
+        0, description="Medically caused waiting (MOV) on the day, excluded below"
+    )
     within_guarantee: int
     share_waiting_within_guarantee: float | None = Field(
-        description="Of those waiting (PVV excluded), the share who have waited no longer "
-        "than their limit (SKR: andel väntande inom 90 dagar)"
+        description="Of those waiting (PVV and MOV excluded), the share who have waited no "
+        "longer than their limit, PVV and MOV days not counted (SKR: andel väntande inom "
+        "90 dagar)"
     )
 
 

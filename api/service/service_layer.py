@@ -15,10 +15,21 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api.service import allocation_runs, audit, audit_query, queue_status, referrals, units
+from api.service import (
+    allocation_runs,
+    assessment,
+    audit,
+    audit_query,
+    history,
+    pause_steps,
+    queue_status,
+    referrals,
+    units,
+)
 from api.service.allocation_limits import solver_seconds
 from api.service.audit_query import AuditPage, AuditQuery
 from api.service.db_schema import ApiKeyRow, SimulationJobRow, utcnow
+from api.service.history_out import history_out
 from api.service.http_problems import Problem
 from api.service.job_scenarios import check_policies, experiment_for, library_names
 from api.service.jobs import LIVE
@@ -26,11 +37,14 @@ from api.service.keys import Caller, Role, create_key, roles_of
 from api.service.schemas import (
     AllocationRunIn,
     AllocationRunOut,
+    AssessmentIn,
     CapacityIn,
     KeyIn,
     KeyOut,
     NewKey,
+    PauseIn,
     QueueStatus,
+    ReferralHistory,
     ReferralIn,
     ReferralOut,
     ReferralPatch,
@@ -43,6 +57,7 @@ from api.service.schemas import (
 )
 from api.service.state import State
 from api.service.suggestions import suggestions_for
+from api.service.waiting_pauses import PauseKind
 from api.service.weeks import today
 from scenarios.loader import LIBRARY_DIR, load_scenario
 
@@ -77,6 +92,42 @@ def update_referral(
         return referrals.referral_out(row)
 
     return st.uow.write_retrying(work)  # once more if PostgreSQL broke a deadlock
+
+
+def assess_referral(
+    st: State, referral_id: str, body: AssessmentIn, caller: Caller, request_id: str
+) -> ReferralOut:
+    """One assessment step (remissbedömning), its history and audit rows committed."""
+
+    def work(session: Session) -> ReferralOut:
+        row = assessment.assess(session, referral_id, body, caller, request_id)
+        return referrals.referral_out(row)
+
+    return st.uow.write_retrying(work)
+
+
+def change_pause(
+    st: State, referral_id: str, kind: PauseKind, body: PauseIn, caller: Caller, request_id: str
+) -> ReferralOut:
+    """Start or end a PVV or MOV period, its history and audit rows committed."""
+
+    def work(session: Session) -> ReferralOut:
+        row = pause_steps.change_pause(session, referral_id, kind, body, caller, request_id)
+        return referrals.referral_out(row)
+
+    return st.uow.write_retrying(work)
+
+
+def referral_history(
+    st: State, referral_id: str, caller: Caller, request_id: str
+) -> ReferralHistory:
+    """The referral's dated history, answered once its access row is committed."""
+    with st.uow.reading() as s:
+        referrals.find(s, referral_id)
+        out = history_out(referral_id, history.history_of(s, referral_id))
+    row = audit.audit_row(caller, request_id, "referral.history.read", "referral", referral_id)
+    st.audit.write(row)
+    return out
 
 
 def suggest(
@@ -117,9 +168,7 @@ def accept_allocation_run(
     )
 
 
-def waiting_now(
-    st: State, as_of: dt.date | None, caller: Caller, request_id: str
-) -> QueueStatus:
+def waiting_now(st: State, as_of: dt.date | None, caller: Caller, request_id: str) -> QueueStatus:
     """The queue status, answered once its access row is committed."""
     day = as_of or today()
     with st.uow.reading() as s:

@@ -9,7 +9,15 @@ from fastapi import Path, Response, status
 from api.service import service_layer
 from api.service.deps import Portal, St, request_id, v1_router
 from api.service.pseudonym import PseudonymousId
-from api.service.schemas import ReferralIn, ReferralOut, ReferralPatch
+from api.service.schemas import (
+    AssessmentIn,
+    PauseIn,
+    ReferralHistory,
+    ReferralIn,
+    ReferralOut,
+    ReferralPatch,
+)
+from api.service.waiting_pauses import PauseKind
 
 router = v1_router(tags=["queue"])
 ReferralId = Annotated[PseudonymousId, Path(description="The client's pseudonymous referral id")]
@@ -44,3 +52,36 @@ def update_referral(
     back to waiting releases the time (``declined: true``: patient-chosen waiting when
     the offered week was within the limit). Slots are taken atomically: 409 when full."""
     return service_layer.update_referral(st, referral_id, body, caller, request_id())
+
+
+@router.post("/referrals/{referral_id}/assessment", response_model=ReferralOut)
+def assess_referral(
+    referral_id: ReferralId, body: AssessmentIn, caller: Portal, st: St
+) -> ReferralOut:
+    """One step of the assessment (remissbedömning): ``received → accepted |
+    returned_for_completion | rejected | forwarded`` (to ``unit``, which then assesses
+    it), ``returned_for_completion → received`` when completed. Only an accepted
+    referral is offered a time; rejected, it is withdrawn."""
+    return service_layer.assess_referral(st, referral_id, body, caller, request_id())
+
+
+@router.post("/referrals/{referral_id}/pvv", response_model=ReferralOut)
+def change_pvv(referral_id: ReferralId, body: PauseIn, caller: Portal, st: St) -> ReferralOut:
+    """Start or end patient-chosen waiting (PVV, patientvald väntan) on ``on``; PVV days
+    are not counted as waiting and a referral in PVV is left out of SKR's shares."""
+    return service_layer.change_pause(st, referral_id, PauseKind.pvv, body, caller, request_id())
+
+
+@router.post("/referrals/{referral_id}/mov", response_model=ReferralOut)
+def change_mov(referral_id: ReferralId, body: PauseIn, caller: Portal, st: St) -> ReferralOut:
+    """Start or end medically caused waiting (MOV, medicinskt orsakad väntan) on ``on``;
+    MOV days are not counted as waiting and a referral in MOV is left out of SKR's
+    shares."""
+    return service_layer.change_pause(st, referral_id, PauseKind.mov, body, caller, request_id())
+
+
+@router.get("/referrals/{referral_id}/history", response_model=ReferralHistory)
+def referral_history(referral_id: ReferralId, caller: Portal, st: St) -> ReferralHistory:
+    """Every change of the referral with its business date; the read is written to the
+    audit log before it is answered."""
+    return service_layer.referral_history(st, referral_id, caller, request_id())
