@@ -104,7 +104,7 @@ def service_units(session: Session) -> list[UnitRow]:
 
 def simulate(prep: Prepared, req: ForecastRequest, progress: Progress | None = None) -> dict[str, Any]:
     """The forecast document of the prepared scenario."""
-    doc = run_forecast(
+    doc: dict[str, Any] = run_forecast(
         prep.scenario,
         specialty=req.specialty,
         stage=req.stage,

@@ -137,9 +137,9 @@ def priorities(
         limits.setdefault(name, Counter())[days] += n
     total = sum(shares.values()) or 1
     out = {}
-    for name, days in sorted(limits.items()):
-        limit = days.most_common(1)[0][0]
-        if len(days) > 1:
+    for name, seen in sorted(limits.items()):
+        limit = seen.most_common(1)[0][0]
+        if len(seen) > 1:
             warnings.append(f"priority {name}: several limits in the data, {limit} days used")
         share = sum(n for (p, _), n in shares.items() if p == name) / total
         out[name] = (limit, share)

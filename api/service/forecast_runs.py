@@ -16,7 +16,6 @@ from api.forecasting.forecast import (
     simulate,
 )
 from api.forecasting.scenario_doc import Overrides
-from api.service.access_log import Purpose
 from api.service.forecast_schemas import ForecastIn
 from api.service.keys import Caller, Role
 from api.service.settings import Settings
@@ -53,7 +52,7 @@ def run_forecast_job(
 
     job_id, owner = job
     req = forecast_request(request)
-    caller = Caller(owner, frozenset({Role.planner}), purpose=Purpose.follow_up.value)
+    caller = Caller(owner, frozenset({Role.planner}), purpose="follow-up")  # access_log.Purpose.follow_up
     with uow.writing() as s:
         prep = prepare(s, settings.region, req)
         audit_read(s, caller, job_id, req, prep)
