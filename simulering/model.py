@@ -14,9 +14,12 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import simpy
 
 from allokering.domain import priority_ranks
+from simulering.catchment import home_units as home_units
+from simulering.listed import Bookings, bookings, direct_treatment, listed_homes
 from simulering.patients import Patients
 from simulering.policies.base import RoutingPolicy
 from simulering.spec import FloatArray, IntArray, ModelSpec
@@ -54,29 +57,6 @@ class Records:
     """Capacity used per pool and unit in the collection period (slots or server-days)."""
     offered_slots: FloatArray
     """Capacity offered per pool and unit in the collection period."""
-
-
-def home_units(spec: ModelSpec) -> list[list[int]]:
-    """home[pool][area]: the catchment unit if it serves the pool, else the nearest
-    unit of the same hospital group that does, else the nearest unit that does."""
-    result: list[list[int]] = []
-    for pool in spec.pools:
-        serves = pool.serves()
-        row: list[int] = []
-        for a in range(spec.n_areas):
-            own = int(spec.home_unit[a])
-            if serves[own]:
-                row.append(own)
-                continue
-            same = [
-                u
-                for u in range(spec.n_units)
-                if serves[u] and spec.unit_group[u] == spec.unit_group[own]
-            ]
-            candidates = same or [u for u in range(spec.n_units) if serves[u]]
-            row.append(min(candidates, key=lambda u: spec.km[a, u]) if candidates else own)
-        result.append(row)
-    return result
 
 
 class Model:
@@ -119,7 +99,9 @@ class Model:
         self.no_show_draw: list[list[float]] = patients.no_show_draw.tolist()
         self.tolerance: list[float] = patients.tolerance_km.tolist()
         self.km_rows: list[list[float]] = spec.km.tolist()
-        self.home_fv: list[int] = [self.home[0][a] for a in self.area]
+        self.home_of = listed_homes(spec, patients, self.home)
+        """home_of[pool][ref]: the unit whose list the referral belongs to (QueueContext)."""
+        self.home_fv: list[int] = self.home_of[0]
         self.km_of: list[list[float]] = [self.km_rows[a] for a in self.area]
         """Each referral's row of travel distances (shared row objects, no copies)."""
         self.decided: list[bool] = patients.decided.tolist()
@@ -160,7 +142,7 @@ class Model:
 
     def accepts(self, ref: int, unit: int, pool: int = 0) -> bool:
         # home_fv[ref] is home[0][area[ref]], km_of[ref] is km_rows[area[ref]]
-        home = self.home_fv[ref] if pool == 0 else self.home[pool][self.area[ref]]
+        home = self.home_fv[ref] if pool == 0 else self.home_of[pool][ref]
         return unit == home or self.km_of[ref][unit] <= self.tolerance[ref]
 
     def decline(self, ref: int, stage: int, now: float) -> None:
@@ -256,8 +238,11 @@ class Model:
                 yield env.timeout(t - env.now)
             self._join(ref, 0, env.now)
 
-    def _booking_rounds(self, order: list[int], ready: list[float]):  # type: ignore[no-untyped-def]
-        """One round per day: take in assessed referrals, then fill the day's slots."""
+    def _booking_rounds(  # type: ignore[no-untyped-def]
+        self, order: list[int], ready: list[float], entries: list[int], held: Bookings
+    ):
+        """One round per day: take in assessed referrals (and those entering the
+        treatment list directly), serve the day's bookings, then fill the free slots."""
         env, spec = self.env, self.spec
         calendar = [p for p in range(len(spec.pools)) if spec.pools[p].mode == "slots"]
         slots = {p: spec.pools[p].slots.tolist() for p in calendar}  # type: ignore[union-attr]
@@ -265,7 +250,7 @@ class Model:
         # treatment first, so a decision today is not treated today
         rounds = sorted(calendar, reverse=True)
         offer, attends, serve, join = self.policy.offer, self._attends, self._serve, self._join
-        nxt, n_order = 0, len(order)
+        nxt, n_order, nxt_tr, n_entries = 0, len(order), 0, len(entries)
         for day in range(spec.horizon_days):
             now = float(day)
             in_period = day >= spec.warmup_days
@@ -273,11 +258,16 @@ class Model:
                 while nxt < n_order and ready[order[nxt]] <= day:
                     join(order[nxt], 0, now)
                     nxt += 1
+            while nxt_tr < n_entries and ready[entries[nxt_tr]] <= day:
+                join(entries[nxt_tr], self.pool_of[entries[nxt_tr]], now)
+                nxt_tr += 1
             for p in rounds:
                 row = slots[p][day]
                 stage = 0 if p == 0 else 1
                 used = self.used[p]
                 rebook: list[int] = []
+                if (day, p) in held:
+                    row = self._serve_booked(held[(day, p)], row, p, now, rebook)
                 for u, free in enumerate(row):
                     if free <= 0:
                         continue
@@ -292,12 +282,57 @@ class Model:
                     self._rebook(ref, p, now)
             yield env.timeout(1)
 
+    def _serve_booked(
+        self,
+        booked: list[tuple[int, int]],
+        row: list[int],
+        pool: int,
+        now: float,
+        rebook: list[int],
+    ) -> list[int]:
+        """Serve the referrals booked today (a no-show goes back on the list); the free
+        slots of ``row`` that remain."""
+        row, stage = list(row), 0 if pool == 0 else 1
+        for ref, unit in booked:
+            if self.withdraw[stage][ref] <= now:
+                continue  # withdrew before the booked day
+            row[unit] = max(0, row[unit] - 1)
+            if self._attends(ref, stage, now):
+                if now >= self.spec.warmup_days:
+                    self.used[pool][unit] += 1
+                self._serve(ref, unit, stage, now)
+            else:
+                rebook.append(ref)
+        return row
+
+    def _start_listed(self, direct: npt.NDArray[np.bool_]) -> None:
+        """Rows of the actual list wait from day 0 (their patience too); those entering
+        the treatment list directly have no first visit in the run, their treatment
+        clock is their (listed or arrival) clock and a listed one stays at its unit."""
+        pts, n_listed = self.patients, self.patients.n_listed
+        for ref in range(n_listed):
+            self.withdraw[0][ref] = float(pts.withdraw_after[0, ref])
+        for ref in np.flatnonzero(direct).tolist():
+            start = 0.0 if ref < n_listed else float(pts.arrival[ref])
+            self.clock_start[0][ref] = NAN
+            self.first_visit_unit[ref] = int(pts.backlog_home[ref]) if ref < n_listed else -1
+            self.clock_start[1][ref] = float(pts.arrival[ref])
+            self.withdraw[1][ref] = start + self.withdraw_after_tr[ref]
+
     def run(self) -> Records:
         spec, pts = self.spec, self.patients
         ready = pts.ready.tolist()
-        fresh = np.flatnonzero(pts.backlog_stage != 1)
+        direct, held = direct_treatment(spec, pts), bookings(spec, pts)
+        self._start_listed(direct)
+        waits = ~direct
+        if held:  # a booked referral is served on its day, not offered from a list
+            booked = [ref for refs in held.values() for ref, _ in refs]
+            waits[booked], direct[booked] = False, False
+        fresh = np.flatnonzero((pts.backlog_stage != 1) & waits)
         order = fresh[np.argsort(pts.ready[fresh], kind="stable")].tolist()
-        for ref in np.flatnonzero(pts.backlog_stage == 1).tolist():
+        entering = np.flatnonzero(direct)
+        entries = entering[np.argsort(pts.ready[entering], kind="stable")].tolist()
+        for ref in np.flatnonzero((pts.backlog_stage == 1) & waits & ~direct).tolist():
             # waiting for treatment at the start: first visit done, decided, at home unit
             unit = int(pts.backlog_home[ref])
             self.served[0][ref] = pts.arrival[ref]
@@ -311,7 +346,7 @@ class Model:
         if spec.pools[0].mode == "slots" or any(
             p.mode == "slots" and p.slots is not None and p.slots.any() for p in spec.pools
         ):  # no daily rounds when they would have nothing to take in or book
-            self.env.process(self._booking_rounds(order, ready))
+            self.env.process(self._booking_rounds(order, ready, entries, held))
         self.env.run(until=spec.horizon_days)
         return self._records()
 

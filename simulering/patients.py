@@ -48,6 +48,11 @@ class Patients:
     """Uniform draw, once per patient: under ``patient_choice`` the patient considers
     other units when it is below ``policy_options.choice_share`` (stream ``choice``).
     Empty (patients built by hand): every draw counts as 0."""
+    n_listed: int = 0
+    """The first ``n_listed`` rows are the actual waiting list (``spec.waiting_list``,
+    in its order): their ``backlog_stage`` is the list they wait on, ``backlog_home``
+    the unit whose list they are on, ``arrival`` their (PVV/MOV-shifted) clock start
+    and ``ready`` the day they may be served from."""
 
     @property
     def n(self) -> int:
@@ -67,19 +72,30 @@ def _tolerances(spec: ModelSpec, rng: np.random.Generator, n: int) -> FloatArray
 
 
 def draw_patients(spec: ModelSpec, streams: Streams) -> Patients:
-    """Draw the backlog and all referrals arriving within the horizon."""
+    """Draw the backlog (or take the actual waiting list) and all referrals arriving
+    within the horizon. What the actual list fixes — clock, area, priority, stage, unit,
+    when it may be served — is not drawn for its rows; every other draw is."""
     arrival_new, area_new = _arrivals(spec, streams)
-    bl = spec.backlog
-    n_bl = int(bl.home_unit.shape[0])
+    bl, wl = spec.backlog, spec.waiting_list
+    n_listed = 0 if wl is None else wl.n
+    n_bl = int(bl.home_unit.shape[0]) + n_listed
     n = n_bl + arrival_new.size
-    arrival = np.concatenate([-bl.age_days, arrival_new])
-    area = np.concatenate([_backlog_areas(spec, streams), area_new])
+    listed_clock = np.zeros(0) if wl is None else wl.clock
+    arrival = np.concatenate([-bl.age_days, listed_clock, arrival_new])
+    listed_area = np.zeros(0, dtype=np.int64) if wl is None else wl.area
+    area = np.concatenate([_backlog_areas(spec, streams), listed_area, area_new])
     priority = (
         streams.get("priorities")
-        .choice(len(spec.priority_names), size=n, p=spec.priority_share)
+        .choice(len(spec.priority_names), size=n - n_listed, p=spec.priority_share)
         .astype(np.int64)
     )
+    if wl is not None:
+        priority = np.concatenate([wl.priority, priority])
     returned, ready = _assessment(spec, streams, arrival, n_bl)
+    if wl is not None:  # the list fixes when each may be served; it was assessed already
+        ready[:n_listed], returned[:n_listed] = wl.ready, False
+    if spec.arrival_stage == 1:  # decided already: the treatment list at arrival
+        ready[n_bl:], returned[n_bl:] = arrival[n_bl:], False
     decided = streams.get("decision").random(n) < spec.decision_share
     n_tr = len(spec.pools) - 1
     if n_tr > 0:
@@ -90,9 +106,14 @@ def draw_patients(spec: ModelSpec, streams: Streams) -> Patients:
     rng_w = streams.get("withdrawal")
     withdraw_after = rng_w.exponential(1.0 / rate, (2, n)) if rate > 0 else np.full((2, n), np.inf)
     service = _service_times(spec, streams, pool)
-    backlog_stage = np.concatenate([bl.stage, np.full(arrival_new.size, -1, dtype=np.int64)])
-    backlog_home = np.concatenate([bl.home_unit, np.full(arrival_new.size, -1, dtype=np.int64)])
+    none = np.full(arrival_new.size, -1, dtype=np.int64)
+    listed_stage = np.zeros(0, dtype=np.int64) if wl is None else wl.stage
+    listed_unit = np.zeros(0, dtype=np.int64) if wl is None else wl.unit
+    backlog_stage = np.concatenate([bl.stage, listed_stage, none])
+    backlog_home = np.concatenate([bl.home_unit, listed_unit, none])
     decided = decided | (backlog_stage == 1)
+    if spec.arrival_stage == 1:
+        decided[n_bl:] = True
     if n_tr == 0:
         decided[:] = False
     tolerance_km = _tolerances(spec, streams.get("travel"), n)
@@ -113,6 +134,7 @@ def draw_patients(spec: ModelSpec, streams: Streams) -> Patients:
         backlog_stage=backlog_stage,
         backlog_home=backlog_home,
         choice_draw=choice_draw,
+        n_listed=n_listed,
     )
 
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from simulering.model import Records, home_units
+from simulering.catchment import home_units
+from simulering.model import Records
 from simulering.patients import Patients
 from simulering.spec import FloatArray, IntArray, ModelSpec
 

@@ -32,6 +32,10 @@ class QueueContext(Protocol):
     """Home area of each referral."""
     home: list[list[int]]
     """home[pool][area]: the unit that owns an area's patients in a pool (catchment)."""
+    home_of: list[list[int]]
+    """home_of[pool][ref]: the unit whose list the referral belongs to in a pool — its
+    area's ``home`` unit, or for a referral of the actual waiting list the unit whose
+    list it is on (when that unit serves the pool)."""
     first_visit_unit: list[int]
     """The unit of each referral's first visit (-1 before it)."""
     clock_start: list[list[float]]
@@ -95,4 +99,4 @@ def separate_list_unit(
         fv = ctx.first_visit_unit[ref]
         if fv >= 0 and serves[pool][fv]:
             return fv
-    return ctx.home[pool][ctx.area[ref]]
+    return ctx.home_of[pool][ref]

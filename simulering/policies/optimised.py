@@ -146,6 +146,12 @@ class OptimisedPolicy:
             [self._allowed(p, a, self.zero_km) for a in range(spec.n_areas)] for p in range(n_pools)
         ]
         """Per pool and area: the units allowed before anyone has declined anything."""
+        self.listed_at: list[dict[int, int]] = [
+            {r: h for r, h in enumerate(ctx.home_of[p]) if h != ctx.home[p][ctx.area[r]]}
+            for p in range(n_pools)
+        ]
+        """Per pool: referrals of the actual waiting list on another unit's list than their
+        area's home unit, and that unit (their home unit in the problem)."""
 
         self.members: list[dict[int, float]] = [{} for _ in range(n_pools)]
         """Referrals on each pool's list → their turn key (insertion order; pruned at plans)."""
@@ -178,7 +184,7 @@ class OptimisedPolicy:
         self.placed[pool].pop(ref, None)  # a no-show lost the booking
         self.booked[pool].discard(ref)
         heapq.heappush(self.regional[pool], entry)
-        heapq.heappush(self.own[pool][ctx.home[pool][ctx.area[ref]]], entry)
+        heapq.heappush(self.own[pool][ctx.home_of[pool][ref]], entry)
 
     def offer(self, unit: int, pool: int, now: float, slots: int) -> list[int]:
         if self.server_pool[pool]:
@@ -216,7 +222,7 @@ class OptimisedPolicy:
         ctx, stage = self.ctx, 0 if pool == 0 else 1
         booked, waiting = self.booked[pool], ctx.waiting
         heap = self.regional[pool]
-        home, area, at_risk = ctx.home[pool], ctx.area, self.at_risk[pool]
+        home, at_risk = ctx.home_of[pool], self.at_risk[pool]
         chosen = set(taken)
         held: list[Entry] = []
         offers, max_offers = 0, self.scan_limit * (slots - len(taken))
@@ -225,7 +231,7 @@ class OptimisedPolicy:
             ref = entry[1]
             if ref in chosen or ref in booked or not waiting(ref, stage, now):
                 continue  # a booked referral has its own heap entry and slot
-            if home[area[ref]] == unit:
+            if home[ref] == unit:
                 taken.append(ref)  # its own unit: no offer needed
                 chosen.add(ref)
                 continue
@@ -330,6 +336,7 @@ class OptimisedPolicy:
         area_ids, unit_ids = spec.area_ids, spec.unit_ids
         area_of, area_eligible = ctx.area, self.area_eligible[pool]
         declined = self.declined_km[stage]
+        listed_at = self.listed_at[pool]
         level = self.level[stage]
         floor = math.floor
         deadline_of = ctx.deadline
@@ -346,6 +353,9 @@ class OptimisedPolicy:
                 week = (start - day) // 7
                 if 0 <= week < horizon:
                     booking = Booking(unit_ids[unit], week)
+            home = listed_at.get(ref)
+            if home is not None and eligible is not None and unit_ids[home] not in eligible:
+                eligible = [*eligible, unit_ids[home]]
             rows.append(
                 Referral(
                     str(ref),
@@ -354,6 +364,7 @@ class OptimisedPolicy:
                     priority=level[ref],
                     eligible_units=eligible,
                     booked=booking,
+                    home_unit=None if home is None else unit_ids[home],
                 )
             )
         return rows
@@ -380,13 +391,12 @@ class OptimisedPolicy:
             heapq.heapify(heap)
         self.placed[pool], self.booked[pool], self.near[pool] = placed, booked, near
         self.at_risk[pool] = at_risk
-        home = ctx.home[pool]
+        home = ctx.home_of[pool]
         regional: list[Entry] = []
         own: list[list[Entry]] = [[] for _ in range(ctx.spec.n_units)]
-        area = ctx.area
         for ref, key in members.items():
             entry = (key, ref)
-            own[home[area[ref]]].append(entry)
+            own[home[ref]].append(entry)
             if ref not in booked:
                 regional.append(entry)
         heapq.heapify(regional)

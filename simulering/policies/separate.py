@@ -30,7 +30,7 @@ class SeparateLists:
     def join(self, ref: int, pool: int, now: float) -> None:
         ctx = self.ctx
         if pool == 0:  # list_unit(ref, 0), inlined: this runs once per referral
-            key, unit = ctx.turn_key(ref, 0), ctx.home[0][ctx.area[ref]]
+            key, unit = ctx.turn_key(ref, 0), ctx.home_of[0][ref]
         else:
             key, unit = ctx.turn_key(ref, 1), self.list_unit(ref, pool)
         heapq.heappush(self.lists[pool][unit], (key, ref))

@@ -83,7 +83,7 @@ class SharedList:
     def join(self, ref: int, pool: int, now: float) -> None:
         ctx = self.ctx
         entry = (ctx.turn_key(ref, stage_of(pool)), ref)
-        home = ctx.home[pool][ctx.area[ref]]
+        home = ctx.home_of[pool][ref]
         heapq.heappush(self.own[pool][home], entry)
         if not self.gated:
             heapq.heappush(self.regional[pool][self.unit_group[home]], entry)
@@ -128,7 +128,7 @@ class SharedList:
             self.km_rows,
             ctx.area,
         )
-        home = ctx.home[pool]
+        home = ctx.home_of[pool]
         taken: list[int] = []
         chosen: set[int] = set()
         held: list[Entry] = []
@@ -142,7 +142,7 @@ class SharedList:
             if heap and scans < max_scans and (not own or heap[0] < own[0]):
                 entry = pop(heap)
                 ref = entry[1]
-                if home[area[ref]] == unit:  # its own unit: no offer needed
+                if home[ref] == unit:  # its own unit: no offer needed
                     taken.append(ref)
                     chosen.add(ref)
                     continue
