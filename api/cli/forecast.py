@@ -14,7 +14,6 @@ import datetime as dt
 import getpass
 import json
 import uuid
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -45,17 +44,10 @@ from api.service.keys import Caller, Role
 from scenarios.loader import ScenarioError, read_yaml
 
 
-class StageOpt(StrEnum):
-    """The list forecast."""
-
-    first_visit = "first_visit"
-    treatment = "treatment"
-
-
 SpecialtyOpt = Annotated[str, typer.Option("--specialty", help="Specialty code, e.g. gallsten")]
-StageOption = Annotated[StageOpt, typer.Option("--stage", help="first_visit or treatment")]
-WeeksOpt = Annotated[int, typer.Option(min=1, max=MAX_WEEKS, help="Weeks to forecast (1-52)")]
-RepsOpt = Annotated[int, typer.Option(min=2, help="Replications")]
+StageOption = Annotated[str, typer.Option("--stage", help="first_visit or treatment")]
+WeeksOpt = Annotated[int, typer.Option(help=f"Weeks to forecast (1-{MAX_WEEKS})")]
+RepsOpt = Annotated[int, typer.Option(help="Replications (at least 2)")]
 PolicyOpt = Annotated[
     list[str] | None,
     typer.Option("--policy", "-p", help=f"Policy (repeatable; default {DEFAULT_POLICIES[0]})"),
@@ -64,9 +56,7 @@ AsOfOpt = Annotated[
     str | None,
     typer.Option("--as-of", help="Forecast from the queue on this past date (YYYY-MM-DD)"),
 ]
-HistoryOpt = Annotated[
-    int, typer.Option(min=1, help="Weeks of history the rates are estimated from")
-]
+HistoryOpt = Annotated[int, typer.Option(help="Weeks of history the rates are estimated from")]
 OverridesOpt = Annotated[
     Path | None,
     typer.Option(help="A partial scenario (YAML) whose fields replace the estimated ones"),
@@ -124,7 +114,7 @@ def forecast_command(
     check_policies(policies)
     req = ForecastRequest(
         specialty=specialty,
-        stage=stage.value,
+        stage=stage,
         weeks=weeks,
         replications=replications,
         policies=policies,
