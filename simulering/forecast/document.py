@@ -1,14 +1,16 @@
 """The forecast document: replications summarised week by week with the project's
-95 % t-interval (:func:`simulering.results.estimate`), cut to ≥ 0 for counts and to
-[0, 1] for shares. Key names are written here and nowhere else (Interface B)."""
+95 % prediction interval (:func:`band`), cut to ≥ 0 for counts and to [0, 1] for
+shares. Key names are written here and nowhere else (Interface B)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from math import inf, sqrt
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from scipy.special import stdtrit
 
 from simulering.forecast.weekly import WeeklySeries
 from simulering.forecast.worklist import worklist
@@ -17,10 +19,20 @@ from simulering.spec import FloatArray, ModelSpec
 
 
 def band(values: FloatArray, share: bool = False) -> dict[str, float | None]:
-    """Mean and 95 % interval across replications (``values``: one per replication)."""
+    """Mean and 95 % *prediction* interval across replications (``values``: one per
+    replication): where one more run falls — and the weeks that will actually happen are
+    one run — mean ± t(n-1)·s·√(1 + 1/n), cut to the range (≥ 0, shares to [0, 1]).
+    The t-interval of the mean (:func:`simulering.results.estimate`) narrows with more
+    replications and would not cover a realised week (issue 13 §4's back-test)."""
     est = estimate(values, bounds=BOUNDS["share" if share else "non_negative"])
-    lo = None if est.lo is None else max(0.0, est.lo)
-    return {"mean": est.mean, "lo": lo, "hi": est.hi}
+    arr = np.asarray(values, dtype=float)
+    arr = arr[np.isfinite(arr)]
+    if est.mean is None or arr.size < 2:
+        return {"mean": est.mean, "lo": est.lo, "hi": est.hi}
+    half = float(stdtrit(arr.size - 1, 0.975)) * float(arr.std(ddof=1)) * sqrt(1 + 1 / arr.size)
+    ceiling = 1.0 if share else inf
+    lo = min(max(0.0, est.mean - half), est.mean)
+    return {"mean": est.mean, "lo": lo, "hi": max(min(ceiling, est.mean + half), est.mean)}
 
 
 def series(weeks: list[str], values: FloatArray) -> list[dict[str, Any]]:
