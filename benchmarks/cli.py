@@ -4,6 +4,7 @@ writing its figures to ``benchmarks/results/``.
 ``allocate`` (the allocation solvers with HiGHS and greedy peers), ``simulate``
 (referrals simulated per second), ``service`` (the service under load), ``replications``
 (serial vs process pool vs Dask), ``optimised`` (the optimised policy's cost),
+``forecast`` (a 50,000-referral waiting list forecast 26 weeks × 20 replications),
 ``startup`` (command start-up) and ``abuse`` (the service under a burst of oversized
 requests).
 
@@ -361,6 +362,17 @@ def optimised(
     from benchmarks.optimised_cost import main as run_optimised
 
     run_optimised(scenario, replications, write)
+
+
+@app.command("forecast")
+def forecast(
+    quick: Annotated[bool, typer.Option(help="2 replications, nothing written")] = False,
+) -> None:
+    """Forecast of 50,000 waiting referrals over 40 units, 26 weeks × 20 replications on
+    one core (target < 60 s CPU), beside the same replications run as remiss simulate."""
+    from benchmarks.forecast import main as run_forecast_benchmark
+
+    run_forecast_benchmark(quick=quick)
 
 
 @app.command("startup")
