@@ -77,7 +77,9 @@ def measure(scenario: str = "gallsten", replications: int = 3, seed: int = 1) ->
         "optimised_cpu_s_per_simulated_year": optimised / years,
         "ratio_optimised_to_shared": optimised / shared,
         "plans_per_replication": statistics.median(plans),
-        "solver_cpu_ms_per_plan": 1000 * statistics.median(solve) / statistics.median(plans),
+        "solver_cpu_ms_per_plan": 1000
+        * statistics.median(solve)
+        / max(1, statistics.median(plans)),
         "solver_share_of_optimised": statistics.median(solve) / optimised,
         "planning_share_of_optimised": statistics.median(plan) / optimised,
         "target_ratio": TARGET_RATIO,
