@@ -1,9 +1,11 @@
 """``optimised``: rolling-horizon allocation of the shared queue with ``allokering``.
 
 Every planning period (``PolicyOptions.planning_period_days``, a week by default) the
-policy builds one :class:`~allokering.problem.AllocationProblem` per calendar pool (the
-first visit, each treatment pool) and solves it with :func:`allokering.solve.solve`
-(``flow`` by default, any solver by name):
+policy plans each calendar pool (the first visit, each treatment pool) with the exact
+flow solver through :mod:`allokering.arrays` — the columns below, no per-referral
+objects, the same plan as :func:`allokering.solve.solve` on the equivalent
+:class:`~allokering.problem.AllocationProblem` (:func:`allokering.arrays.to_problem`),
+which is how any other solver chosen by name is run:
 
 - **referrals**: everyone on the pool's shared list at the planning moment, with
   ``deadline_day`` = the guarantee deadline − now (whole days, rounded down) and the
@@ -27,7 +29,7 @@ first visit, each treatment pool) and solves it with :func:`allokering.solve.sol
   distance where the scenario's acceptance curve reaches zero, and a patient who
   declined a unit at ``d`` km declines everything at ``d`` km or more (tolerances are
   personal and fixed). The home unit is always allowed. These go to the solver as
-  ``eligible_units``; a referral with no allowed unit is left out of the plan.
+  the allowed units; a referral with no allowed unit is left out of the plan.
 
 The placements in the *near* weeks (those starting within the planning period) are
 booked: each day the model asks ``offer(unit, pool, now, slots)``, and the unit serves
@@ -53,26 +55,30 @@ import heapq
 import math
 import time
 from collections.abc import Callable
+from itertools import repeat
 
 import numpy as np
 
-from allokering.problem import (
-    AllocationProblem,
-    AllocationResult,
-    AreaRef,
-    Booking,
-    Referral,
-    Status,
-    UnitCapacity,
-    priority_levels,
+from allokering.arrays import (
+    ArrayPlan,
+    PlanColumns,
+    PlanningFrame,
+    make_frame,
+    plan,
+    plan_of_result,
+    to_problem,
+    to_result,
 )
+from allokering.compiled import BoolArray, IntArray
+from allokering.problem import AllocationProblem, AllocationResult, priority_levels
 from allokering.solve import solve
 from simulering.policies.base import Entry, QueueContext
 from simulering.policies.shared import SharedList, zero_acceptance_km
 from simulering.spec import PolicyOptions
 
 PlanObserver = Callable[[int, AllocationProblem, AllocationResult], None]
-"""Called with (pool, problem, result) after every plan (tests, diagnostics)."""
+"""Called with (pool, problem, result) after every plan (tests, diagnostics): the plan
+as the public contract's problem and result (built only when an observer is set)."""
 
 DEADLINE_BOUND = 100_000
 """``Referral.deadline_day`` accepts −100 000 … 100 000."""
@@ -89,9 +95,13 @@ class OptimisedPolicy:
         self.plans = 0
         """Plans made so far (all pools)."""
         self.plan_seconds = 0.0
-        """Wall time spent planning (building problems, solving, applying plans)."""
+        """Wall time spent planning (gathering the columns, solving, applying plans)."""
         self.solve_seconds = 0.0
-        """Of that, wall time inside :func:`allokering.solve.solve`."""
+        """Of that, wall time inside the solver (:func:`allokering.arrays.plan`)."""
+        self.plan_cpu_seconds = 0.0
+        """CPU time spent planning (``time.process_time``)."""
+        self.solve_cpu_seconds = 0.0
+        """Of that, CPU time inside the solver."""
 
     # --- set-up --------------------------------------------------------------------
     def initialise(self, ctx: QueueContext) -> None:
@@ -111,47 +121,37 @@ class OptimisedPolicy:
         self.fallback.initialise(ctx)
 
         levels = [priority_levels(spec.priority_limit[:, s].tolist()) for s in (0, 1)]
-        self.level: list[list[int]] = [
-            np.asarray(levels[s], dtype=np.int64)[ctx.patients.priority].tolist() for s in (0, 1)
-        ]
+        self.level = [np.asarray(levels[s], dtype=np.int64)[ctx.patients.priority] for s in (0, 1)]
         """Per stage: each referral's priority level for the cost model (1 = P1, 5 = routine)."""
-        self.units: list[list[int]] = [np.flatnonzero(p.serves()).tolist() for p in spec.pools]
-        self.unit_index: list[dict[str, int]] = [
-            {spec.unit_ids[u]: u for u in units} for units in self.units
-        ]
-        self.cum_slots: list[list[list[int]] | None] = []
-        for pool in spec.pools:
+        self.area_of = np.asarray(ctx.area, dtype=np.int64)
+        self.units = [np.flatnonzero(p.serves()).astype(np.int64) for p in spec.pools]
+        """Per pool: the units that serve it (the columns of its plans)."""
+        self.local = [np.full(n_units, -1, dtype=np.int64) for _ in spec.pools]
+        """Per pool: a unit's column in the pool's plans (-1: not in the pool)."""
+        for p, units in enumerate(self.units):
+            self.local[p][units] = np.arange(len(units))
+        self.cum_slots: list[IntArray | None] = []
+        """Per slot pool: cum[column, d] = the unit's slots on days 0 … d − 1."""
+        self.frames: list[PlanningFrame | None] = []
+        for p, pool in enumerate(spec.pools):
             if pool.mode == "slots" and pool.slots is not None:
                 cum = np.zeros((pool.slots.shape[0] + 1, n_units), dtype=np.int64)
                 np.cumsum(pool.slots, axis=0, out=cum[1:])
-                self.cum_slots.append(cum.T.tolist())
+                self.cum_slots.append(cum.T[self.units[p]].copy())
+                self.frames.append(self._frame(p) if len(self.units[p]) else None)
             else:
                 self.cum_slots.append(None)
-        self.areas = [AreaRef(id=a) for a in spec.area_ids]
-        self.travel: list[dict[str, dict[str, float]]] = [
-            {
-                spec.area_ids[a]: {spec.unit_ids[u]: self.km_rows[a][u] for u in units}
-                for a in range(spec.n_areas)
-            }
-            for units in self.units
-        ]
-        self.catchment: list[dict[int, list[str]]] = [
-            {
-                u: [spec.area_ids[a] for a in range(spec.n_areas) if ctx.home[p][a] == u]
-                for u in self.units[p]
-            }
-            for p in range(n_pools)
-        ]
-        self.area_eligible: list[list[list[str] | None]] = [
-            [self._allowed(p, a, self.zero_km) for a in range(spec.n_areas)] for p in range(n_pools)
-        ]
-        """Per pool and area: the units allowed before anyone has declined anything."""
-        self.listed_at: list[dict[int, int]] = [
-            {r: h for r, h in enumerate(ctx.home_of[p]) if h != ctx.home[p][ctx.area[r]]}
-            for p in range(n_pools)
-        ]
-        """Per pool: referrals of the actual waiting list on another unit's list than their
-        area's home unit, and that unit (their home unit in the problem)."""
+                self.frames.append(None)
+        self.area_allowed = [self._allowed(p, self.zero_km) for p in range(n_pools)]
+        """Per pool: allowed units per area before anyone has declined anything."""
+        self.listed_home: list[IntArray] = []
+        """Per pool and referral: the plan column of the unit whose list a referral of the
+        actual waiting list is on, where that is not its area's home unit (else -1): its
+        home unit in the plan, always allowed."""
+        for p in range(n_pools):
+            own = np.asarray(ctx.home_of[p], dtype=np.int64)
+            by_area = np.asarray(ctx.home[p], dtype=np.int64)[self.area_of]
+            self.listed_home.append(np.where(own != by_area, self.local[p][own], -1))
 
         self.members: list[dict[int, float]] = [{} for _ in range(n_pools)]
         """Referrals on each pool's list → their turn key (insertion order; pruned at plans)."""
@@ -265,126 +265,129 @@ class OptimisedPolicy:
             known[ref] = km
 
     # --- planning --------------------------------------------------------------------
-    def _eligible(self, ref: int, pool: int, stage: int) -> list[str] | None:
-        """Units the coordinator may place the referral at (None: every unit of the pool)."""
-        ctx = self.ctx
-        area = ctx.area[ref]
-        declined = self.declined_km[stage].get(ref)
-        if declined is None or declined >= self.zero_km:
-            return self.area_eligible[pool][area]
-        return self._allowed(pool, area, declined)
+    def _frame(self, pool: int) -> PlanningFrame:
+        """What stays fixed between the pool's plans: its units, the distances, each
+        area's home unit (the catchment), the horizon and the default weights."""
+        spec, units = self.ctx.spec, self.units[pool]
+        home = self.local[pool][np.asarray(self.ctx.home[pool], dtype=np.int64)]
+        return make_frame(
+            spec.km[:, units],
+            home,
+            self.horizon,
+            unit_ids=[spec.unit_ids[u] for u in units.tolist()],
+            area_ids=spec.area_ids,
+        )
 
-    def _allowed(self, pool: int, area: int, limit: float) -> list[str] | None:
-        """Units of the pool nearer than ``limit`` km, and the home unit."""
-        home, row, ids = self.ctx.home[pool][area], self.km_rows[area], self.ctx.spec.unit_ids
+    def _allowed(self, pool: int, limit: float, area: int | None = None) -> BoolArray:
+        """Units of the pool nearer than ``limit`` km, and the home unit: per area
+        (shape areas × units), or for one area."""
         units = self.units[pool]
-        allowed = [ids[u] for u in units if u == home or row[u] < limit]
-        return None if len(allowed) == len(units) else allowed
+        home = np.asarray(self.ctx.home[pool], dtype=np.int64)
+        km = self.ctx.spec.km[:, units]
+        out: BoolArray = (
+            (km[area] < limit) | (units == home[area])
+            if area is not None
+            else (km < limit) | (units[None, :] == home[:, None])
+        )
+        return out
 
     def _plan(self, pool: int, now: float) -> None:
-        started = time.perf_counter()
-        unit_ids = self.ctx.spec.unit_ids
+        started, cpu = time.perf_counter(), time.process_time()
         day = int(now)
         self.next_plan[pool] = now + self.period
-        horizon = self.horizon
-        cum = self.cum_slots[pool]
-        assert cum is not None
-        last = len(cum[0]) - 1  # the calendar's last day + 1
-        edges = [min(day + 7 * w, last) for w in range(horizon + 1)]
-        problem = AllocationProblem(
-            horizon_weeks=horizon,
-            units=[
-                UnitCapacity(
-                    id=unit_ids[u],
-                    capacity=[cum[u][edges[w + 1]] - cum[u][edges[w]] for w in range(horizon)],
-                    catchment=self.catchment[pool][u],
-                )
-                for u in self.units[pool]
-            ],
-            areas=self.areas,
-            travel_km=self.travel[pool],
-            referrals=self._referrals(pool, now),
-        )
+        frame = self.frames[pool]
+        assert frame is not None
+        refs, cols = self._columns(pool, now)
         opts = self.options
-        t_solve = time.perf_counter()
-        result = solve(
-            problem,
-            solver=opts.solver,
-            time_limit=opts.solver_time_limit_seconds if opts.solver == "cpsat" else None,
-            reasons=False,
-        )
+        t_solve, c_solve = time.perf_counter(), time.process_time()
+        if opts.solver == "flow":
+            result = plan(frame, cols)
+        else:  # any other solver through the public contract
+            problem = to_problem(frame, cols, list(map(str, refs)))
+            answer = solve(
+                problem,
+                solver=opts.solver,
+                time_limit=opts.solver_time_limit_seconds if opts.solver == "cpsat" else None,
+                reasons=False,
+            )
+            result = plan_of_result(problem, answer)
         self.solve_seconds += time.perf_counter() - t_solve
+        self.solve_cpu_seconds += time.process_time() - c_solve
         self.plans += 1
         if self.on_plan is not None:
-            self.on_plan(pool, problem, result)
-        self._apply(pool, day, result)
+            if opts.solver == "flow":
+                problem = to_problem(frame, cols, list(map(str, refs)))
+                answer = to_result(problem, result)
+            self.on_plan(pool, problem, answer)
+        self._apply(pool, day, refs, result)
         self.plan_seconds += time.perf_counter() - started
+        self.plan_cpu_seconds += time.process_time() - cpu
 
-    def _referrals(self, pool: int, now: float) -> list[Referral]:
-        """The pool's waiting referrals as rows of the allocation problem (pruning the
-        list of those no longer waiting), each with its deadline, priority level, the
-        units it would go to and its booking in the latest plan."""
-        ctx, spec = self.ctx, self.ctx.spec
-        stage = 0 if pool == 0 else 1
-        day = int(now)
-        horizon = self.horizon
+    def _columns(self, pool: int, now: float) -> tuple[list[int], PlanColumns]:
+        """The pool's waiting referrals as plan columns (pruning the list of those no
+        longer waiting): deadline, priority level, allowed units and the booking in the
+        latest plan; a referral with no allowed unit is left out (to the fill-up)."""
+        ctx, stage, day, horizon = self.ctx, 0 if pool == 0 else 1, int(now), self.horizon
         waiting = ctx.waiting
         members = {r: d for r, d in self.members[pool].items() if waiting(r, stage, now)}
         self.members[pool] = members
-        placed = self.placed[pool]
-        rows: list[Referral] = []
-        area_ids, unit_ids = spec.area_ids, spec.unit_ids
-        area_of, area_eligible = ctx.area, self.area_eligible[pool]
-        declined = self.declined_km[stage]
-        listed_at = self.listed_at[pool]
-        level = self.level[stage]
-        floor = math.floor
-        deadline_of = ctx.deadline
-        for ref in members:
-            deadline_at = deadline_of(ref, stage)
-            area = area_of[ref]
-            eligible = self._eligible(ref, pool, stage) if ref in declined else area_eligible[area]
-            if eligible is not None and not eligible:
-                continue  # nowhere the patient would go: left to the fill-up
-            deadline = floor(deadline_at - now)
-            booking = None
-            if ref in placed:
-                unit, start = placed[ref]
-                week = (start - day) // 7
-                if 0 <= week < horizon:
-                    booking = Booking(unit_ids[unit], week)
-            home = listed_at.get(ref)
-            if home is not None and eligible is not None and unit_ids[home] not in eligible:
-                eligible = [*eligible, unit_ids[home]]
-            rows.append(
-                Referral(
-                    str(ref),
-                    area_ids[area],
-                    max(-DEADLINE_BOUND, min(DEADLINE_BOUND, deadline)),
-                    priority=level[ref],
-                    eligible_units=eligible,
-                    booked=booking,
-                    home_unit=None if home is None else unit_ids[home],
-                )
-            )
-        return rows
+        refs = list(members)
+        ref = np.fromiter(refs, np.int64, len(refs))
+        area = self.area_of[ref]
+        allowed = self.area_allowed[pool][area]
+        declined, zero_km = self.declined_km[stage], self.zero_km
+        for i in [i for i, r in enumerate(refs) if r in declined]:
+            if declined[refs[i]] < zero_km:
+                allowed[i] = self._allowed(pool, declined[refs[i]], int(area[i]))
+        home_unit = self.listed_home[pool][ref]
+        listed = np.flatnonzero(home_unit >= 0)
+        allowed[listed, home_unit[listed]] = True  # its own list's unit is always allowed
+        keep: BoolArray = np.any(allowed, axis=1)
+        if not keep.all():
+            refs = [r for r, k in zip(refs, keep.tolist(), strict=True) if k]
+            ref, area, allowed = ref[keep], area[keep], allowed[keep]
+            home_unit = home_unit[keep]
+        deadline_at = np.fromiter(map(ctx.deadline, refs, repeat(stage)), np.float64, len(refs))
+        deadline = np.clip(np.floor(deadline_at - now), -DEADLINE_BOUND, DEADLINE_BOUND)
+        booked_unit, booked_week = np.full(len(refs), -1), np.full(len(refs), -1)
+        placed, local = self.placed[pool], self.local[pool]
+        rows = [(i, p) for i, p in enumerate(map(placed.get, refs)) if p is not None]
+        for i, (unit, start) in rows:
+            week = (start - day) // 7
+            if 0 <= week < horizon:
+                booked_unit[i], booked_week[i] = local[unit], week
+        cum = self.cum_slots[pool]
+        assert cum is not None
+        edges = np.minimum(day + 7 * np.arange(horizon + 1), cum.shape[1] - 1)
+        cols = PlanColumns(
+            capacity=cum[:, edges[1:]] - cum[:, edges[:-1]],
+            area=area,
+            deadline=deadline.astype(np.int64),
+            priority=self.level[stage][ref],
+            allowed=allowed,
+            booked_unit=booked_unit,
+            booked_week=booked_week,
+            home_unit=home_unit,
+        )
+        return refs, cols
 
-    def _apply(self, pool: int, day: int, result: AllocationResult) -> None:
+    def _apply(self, pool: int, day: int, refs: list[int], result: ArrayPlan) -> None:
         """Book the near weeks of the plan; rebuild the lists the fill-up draws from."""
         ctx = self.ctx
         members = self.members[pool]
-        index = self.unit_index[pool]
         placed: dict[int, tuple[int, int]] = {}
         booked: set[int] = set()
         near: list[list[Entry]] = [[] for _ in range(ctx.spec.n_units)]
-        usable = result.status in (Status.OPTIMAL, Status.FEASIBLE, Status.TIME_LIMIT)
         at_risk = set(members)
-        for a in result.assignments if usable else ():
-            ref, unit = int(a.referral), index[a.unit]
-            placed[ref] = (unit, day + 7 * a.week)
-            if a.on_time:
+        rows = np.flatnonzero(result.unit >= 0)
+        units = self.units[pool][result.unit[rows]].tolist()
+        weeks, on_time = result.week[rows].tolist(), result.on_time[rows].tolist()
+        for i, unit, week, ok in zip(rows.tolist(), units, weeks, on_time, strict=True):
+            ref = refs[i]
+            placed[ref] = (unit, day + 7 * week)
+            if ok:
                 at_risk.discard(ref)
-            if a.week < self.near_weeks:
+            if week < self.near_weeks:
                 booked.add(ref)
                 near[unit].append((members[ref], ref))
         for heap in near:
