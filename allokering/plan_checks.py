@@ -147,15 +147,19 @@ def _row_errors(
     far_km = dict(zip(at[too_far].tolist(), dist[too_far].tolist(), strict=True))
     errors.add(
         at[too_far],
-        lambda i: f"{_where(i, name)}: {far_km[i]} km exceeds max_travel_km "
-        f"{problem.referrals[int(rows.referral[i])].max_travel_km}",
+        lambda i: (
+            f"{_where(i, name)}: {far_km[i]} km exceeds max_travel_km "
+            f"{problem.referrals[int(rows.referral[i])].max_travel_km}"
+        ),
         0.2,
     )
     wrong = rows.on_time[at] != (7 * w <= cols.deadline[r])
     errors.add(
         at[wrong],
-        lambda i: f"{_where(i, name)}: on_time is {bool(rows.on_time[i])}, "
-        f"should be {not rows.on_time[i]}",
+        lambda i: (
+            f"{_where(i, name)}: on_time is {bool(rows.on_time[i])}, "
+            f"should be {not rows.on_time[i]}"
+        ),
         0.3,
     )
 
@@ -207,7 +211,7 @@ def home_index(problem: AllocationProblem, cols: ReferralColumns) -> IntArray:
     """Home unit index per referral (its own, else the first unit whose catchment lists
     its area), -1 when it has none."""
     uidx = {u.id: j for j, u in enumerate(problem.units)}
-    area_home = {}
+    area_home: dict[str, int] = {}
     for u in problem.units:
         for a in u.catchment:
             area_home.setdefault(a, uidx[u.id])

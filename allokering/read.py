@@ -159,9 +159,7 @@ def _eligible(values: list[Any], uidx: dict[str, int]) -> list[list[str] | None]
     return values
 
 
-def _bookings(
-    values: list[Any], uidx: dict[str, int], horizon: int
-) -> tuple[IntArray, IntArray]:
+def _bookings(values: list[Any], uidx: dict[str, int], horizon: int) -> tuple[IntArray, IntArray]:
     """Booked ``{unit, week}`` objects (a known unit, a week inside the horizon) or null:
     unit indices and weeks, -1 for null."""
     unit = np.full(len(values), -1, dtype=np.int64)

@@ -15,9 +15,8 @@ import math
 from collections import Counter
 from collections.abc import Mapping
 
-from pydantic import BaseModel, ConfigDict, Field
-
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
 
 from allokering.columns import IntArray, ReferralColumns, columns_of
 from allokering.cost import (
