@@ -12,25 +12,24 @@ from __future__ import annotations
 import csv
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
 from rich.table import Table
 from typer.core import TyperGroup
 
+if TYPE_CHECKING:
+    from allokering.generate import AreaSite
+
 from allokering.file_plan import plan_arrays, plan_rows
-from allokering.generate import AreaSite, generate
 from allokering.problem import AllocationResult, gc_paused
 from allokering.read import read_problem
 from allokering.result_json import row_tails, write_result
 from allokering.solve import SOLVERS, SolverError
 from allokering.validate import ValidationReport, validate_rows
-from api.cli.common import (
-    fail,
-)
 from api.cli.console import console, err
-from scenarios.geography import VGR_UNIT_SITES, vgr_areas
+from api.cli.console import error as fail  # exit code 2; api.cli.common loads the simulator
 
 MAX_SHOWN = 10
 
@@ -172,6 +171,8 @@ def summary_table(
 
 def read_areas_csv(path: Path) -> list[AreaSite]:
     """Areas from a ``kod,kommun,...,befolkning,lat,lon`` CSV (vgr_kommuner.csv)."""
+    from allokering.generate import AreaSite  # lazy: solving a file never needs it
+
     areas: list[AreaSite] = []
     with path.open(encoding="utf-8", newline="") as f:
         reader = csv.DictReader(f)
@@ -217,6 +218,10 @@ def generate_command(
     ] = None,
 ) -> None:
     """Write a realistic VGR instance (summer dip, mixed priorities, late backlog)."""
+    # lazy: the generator and the region file are only needed here (CLI start-up)
+    from allokering.generate import generate
+    from scenarios.geography import VGR_UNIT_SITES, vgr_areas
+
     areas: Sequence[AreaSite]
     if areas_csv is None:
         areas = vgr_areas()
