@@ -271,8 +271,9 @@ def _pipeline(size: int) -> dict[str, Any]:
                 text = load_instance(size).model_dump_json(exclude_defaults=True)
             path.write_text(text, encoding="utf-8")
             del text
-        row = {"instance": f"vgr-{size}"} | run_phases(path)
-        return row | run_command(path)
+        row = {"instance": f"vgr-{size}"} | run_phases(path) | run_command(path)
+        with_reasons = run_command(path, "--reasons")
+        return row | {f"reasons_{k}": v for k, v in with_reasons.items()}
 
 
 def _cpu_name() -> str:

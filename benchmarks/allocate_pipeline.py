@@ -8,9 +8,9 @@ Two measurements per instance, each in a fresh process:
   reasons (the coordinator sentences, :func:`allokering.result_json.row_tails`) and
   dump (the streamed result JSON), each as CPU seconds (``time.process_time``) and
   wall seconds, with the load average around it;
-- the whole command, ``remiss allocate FILE --reasons`` as a child process: its CPU
-  (user + system, from ``os.wait4``), wall and peak RSS, imports and start-up
-  included.
+- the whole command, ``remiss allocate FILE`` (reasons empty, the default) and
+  ``remiss allocate FILE --reasons``, each as a child process: its CPU (user +
+  system, from ``os.wait4``), wall and peak RSS, imports and start-up included.
 
 The bar (≤ 3 s CPU, ≤ 600 MiB for 1M referrals) is on the command's CPU time, not on
 wall clock: the 2-core box is shared.
@@ -96,12 +96,12 @@ def run_phases(path: Path) -> dict[str, Any]:
     return row
 
 
-def run_command(path: Path) -> dict[str, Any]:
-    """``remiss allocate PATH --reasons`` as a child: CPU, wall, peak RSS, load."""
+def run_command(path: Path, *flags: str) -> dict[str, Any]:
+    """``remiss allocate PATH [flags]`` as a child: CPU, wall, peak RSS, load."""
     remiss = Path(sys.executable).with_name("remiss")
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [str(remiss), "allocate", str(path), "--reasons", "--out", f"{tmp}/r.json"]
+        cmd = [str(remiss), "allocate", str(path), *flags, "--out", f"{tmp}/r.json"]
         w0 = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         _, status, usage = os.wait4(proc.pid, 0)
@@ -118,13 +118,17 @@ def run_command(path: Path) -> dict[str, Any]:
 
 def markdown(rows: list[dict[str, Any]]) -> list[str]:
     """The phase table: CPU / wall seconds per phase, the command, the load average."""
-    head = ["instance", *PHASES, "phases total", "`remiss allocate`", "peak MiB", "load"]
+    head = [
+        "instance", *PHASES, "phases total", "`remiss allocate`", "peak MiB",
+        "`--reasons`", "peak MiB", "load",
+    ]  # fmt: skip
     lines = [
         "## `remiss allocate` on a file, phase by phase",
         "",
-        "CPU / wall seconds per phase in one worker; `remiss allocate FILE --reasons` as "
-        "a whole (start-up and imports included) in a child process, its CPU from "
-        "`wait4`. Load = 1-minute load average during the run (2 cores).",
+        "CPU / wall seconds per phase in one worker (reasons included); `remiss "
+        "allocate FILE` (no reasons, the default) and with `--reasons` as a whole "
+        "(start-up and imports included) in a child process, CPU from `wait4`. "
+        "Load = 1-minute load average before and after the phases (2 cores).",
         "",
         "| " + " | ".join(head) + " |",
         "|" + "|".join("---" for _ in head) + "|",
@@ -135,6 +139,8 @@ def markdown(rows: list[dict[str, Any]]) -> list[str]:
         cells.append(f"{r['total_cpu']:.2f} / {r['total_wall']:.2f}")
         cells.append(f"{r['command_cpu']:.2f} / {r['command_wall']:.2f}")
         cells.append(f"{r['command_peak_mib']:,.0f}")
+        cells.append(f"{r['reasons_command_cpu']:.2f} / {r['reasons_command_wall']:.2f}")
+        cells.append(f"{r['reasons_command_peak_mib']:,.0f}")
         cells.append(f"{r['load_before']:.1f}–{r['load_after']:.1f}")
         lines.append("| " + " | ".join(cells) + " |")
     return [*lines, ""]
