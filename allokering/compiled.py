@@ -8,15 +8,14 @@ The validator does **not** use this module: it recomputes everything on its own.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from operator import attrgetter
 
 import numpy as np
 import numpy.typing as npt
 
+from allokering.columns import ReferralColumns, columns_of, eligibility_codes
 from allokering.cost import effective_weights
-from allokering.problem import AllocationProblem, Referral, Weights, gc_paused
+from allokering.problem import AllocationProblem, Weights, gc_paused
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -107,7 +106,7 @@ def compile_problem(problem: AllocationProblem) -> Compiled:
 
 
 def _compile(problem: AllocationProblem) -> Compiled:
-    """The columnar view: units, areas and distances, then one column per referral field."""
+    """The columnar view: units, areas and distances, then the referral columns."""
     h = problem.horizon_weeks
     unit_ids = tuple(u.id for u in problem.units)
     area_ids = tuple(a.id for a in problem.areas)
@@ -117,15 +116,12 @@ def _compile(problem: AllocationProblem) -> Compiled:
     km = np.asarray(problem.km_table(), dtype=np.int64).reshape(len(area_ids), n_units)
     capacity = np.asarray([u.capacity for u in problem.units], dtype=np.int64).reshape(n_units, h)
     home, area_home = _home_units(problem, km, aidx)
-    refs = problem.referrals
-    n = len(refs)
-    area = np.fromiter(map(aidx.__getitem__, map(attrgetter("area"), refs)), np.int64, n)
-    deadline = np.fromiter(map(attrgetter("deadline_day"), refs), np.int64, n)
-    weight = np.fromiter(map(attrgetter("weight"), refs), np.int64, n)
-    priority = np.fromiter(map(attrgetter("priority"), refs), np.int64, n)
-    allow_code, allowed, allow_area = _allowed_units(refs, area, km, uidx)
-    booked_unit, booked_week = _bookings(refs, uidx)
+    cols = columns_of(problem.referrals, unit_ids, area_ids)
+    allow_code, allowed, allow_area = _allowed_units(cols, km, uidx)
     side = _side_constraints(problem, aidx)
+    cost_home = area_home[cols.area]
+    own = cols.home_unit >= 0
+    cost_home[own] = cols.home_unit[own]
     return Compiled(
         horizon=h,
         unit_ids=unit_ids,
@@ -135,19 +131,19 @@ def _compile(problem: AllocationProblem) -> Compiled:
         km=km,
         capacity=capacity,
         home=home,
-        referral_ids=list(map(attrgetter("id"), refs)),
-        area=area,
-        deadline=deadline,
-        weight=weight,
-        priority=priority,
-        eff_weight=effective_weights(weight, priority, deadline, problem.weights),
-        cost_home=_cost_home(refs, area_home[area], uidx),
+        referral_ids=cols.ids,
+        area=cols.area,
+        deadline=cols.deadline,
+        weight=cols.weight,
+        priority=cols.priority,
+        eff_weight=effective_weights(cols.weight, cols.priority, cols.deadline, problem.weights),
+        cost_home=cost_home,
         allow_code=allow_code,
         allowed=allowed,
         allow_area=allow_area,
-        booked_unit=booked_unit,
-        booked_week=booked_week,
-        minutes=np.fromiter(map(attrgetter("procedure_minutes"), refs), np.int64, n),
+        booked_unit=cols.booked_unit,
+        booked_week=cols.booked_week,
+        minutes=cols.minutes,
         catchment=side.catchment,
         session_minutes=side.session_minutes,
         max_external_percent=side.max_external_percent,
@@ -174,52 +170,14 @@ def _home_units(
     return home, area_home
 
 
-def _cost_home(refs: Sequence[Referral], cost_home: IntArray, uidx: dict[str, int]) -> IntArray:
-    """The areas' cost home units per referral, overridden by a referral's own home unit."""
-    own_home = list(map(attrgetter("home_unit"), refs))
-    if own_home.count(None) != len(refs):
-        for i, hu in enumerate(own_home):
-            if hu is not None:
-                cost_home[i] = uidx[hu]
-    return cost_home
-
-
-def _eligibility(
-    refs: Sequence[Referral], uidx: dict[str, int]
-) -> tuple[IntArray, list[BoolArray]]:
-    """Eligibility code per referral (0 = every unit, else an index into the masks) and
-    the unit masks, one per distinct set of eligible units."""
-    n_units = len(uidx)
-    elig_code = np.zeros(len(refs), dtype=np.int64)
-    elig_masks: list[BoolArray] = [np.ones(n_units, dtype=bool)]
-    elig_seen: dict[tuple[str, ...], int] = {}
-    for i, e in enumerate(map(attrgetter("eligible_units"), refs)):
-        if e is None:
-            continue
-        key = tuple(sorted(set(e)))
-        code = elig_seen.get(key)
-        if code is None:
-            code = len(elig_masks)
-            elig_seen[key] = code
-            mask = np.zeros(n_units, dtype=bool)
-            mask[[uidx[u] for u in key]] = True
-            elig_masks.append(mask)
-        elig_code[i] = code
-    return elig_code, elig_masks
-
-
 def _allowed_units(
-    refs: Sequence[Referral], area: IntArray, km: IntArray, uidx: dict[str, int]
+    cols: ReferralColumns, km: IntArray, uidx: dict[str, int]
 ) -> tuple[IntArray, BoolArray, IntArray]:
     """One code per distinct (area, allowed units) — eligibility and the longest
     distance accepted — as (code per referral, allowed units per code, area per code)."""
-    elig_code, elig_masks = _eligibility(refs, uidx)
-    max_km = np.array(
-        [np.inf if x is None else x for x in map(attrgetter("max_travel_km"), refs)],
-        dtype=np.float64,
-    )
-    km_values, km_code = np.unique(max_km, return_inverse=True)
-    triples = np.stack([area, elig_code, km_code.astype(np.int64)])
+    elig_code, elig_masks = eligibility_codes(cols.eligible, uidx)
+    km_values, km_code = np.unique(cols.max_km, return_inverse=True)
+    triples = np.stack([cols.area, elig_code, km_code.reshape(-1).astype(np.int64)])
     codes, triple_code = _group(triples)
     t_area, t_elig, t_km = triples[:, codes]
     allowed = np.zeros((len(codes), len(uidx)), dtype=bool)
@@ -230,18 +188,6 @@ def _allowed_units(
     packed = np.packbits(allowed, axis=1).astype(np.int64).T
     rows, merged = _group(np.vstack([t_area[None, :], packed]))
     return merged[triple_code], allowed[rows], t_area[rows].astype(np.int64)
-
-
-def _bookings(refs: Sequence[Referral], uidx: dict[str, int]) -> tuple[IntArray, IntArray]:
-    """Booked unit and week per referral (-1 when not booked)."""
-    n = len(refs)
-    booked_unit = np.full(n, -1, dtype=np.int64)
-    booked_week = np.full(n, -1, dtype=np.int64)
-    for i, b in enumerate(map(attrgetter("booked"), refs)):
-        if b is not None:
-            booked_unit[i] = uidx[b.unit]
-            booked_week[i] = b.week
-    return booked_unit, booked_week
 
 
 @dataclass(frozen=True, eq=False)

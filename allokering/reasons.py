@@ -25,11 +25,26 @@ def first_free_weeks(c: Compiled, unit: IntArray, week: IntArray) -> IntArray:
 
 def explain(c: Compiled, unit: IntArray, week: IntArray) -> npt.NDArray[np.object_]:
     """A reason per referral ("" for unassigned ones)."""
-    h = c.horizon
     out = np.full(c.n_referrals, "", dtype=object)
+    placed, gid, texts = reason_groups(c, unit, week)
+    if len(placed):
+        out[placed] = np.asarray(texts, dtype=object)[gid]
+    return out
+
+
+def reason_groups(
+    c: Compiled, unit: IntArray, week: IntArray
+) -> tuple[IntArray, IntArray, list[str]]:
+    """The placed referrals, the reason group of each and one sentence per group.
+
+    A group shares allowed units, unit, week, lateness, booking and home unit, so its
+    members share the sentence; :func:`explain` spreads them onto referrals, the
+    streamed result writer (:mod:`allokering.result_json`) writes them per group.
+    """
+    h = c.horizon
     placed = np.nonzero(unit >= 0)[0]
     if len(placed) == 0:
-        return out
+        return placed, placed, []
     u, w = unit[placed], week[placed]
     k = c.time_class()[placed]
     late_k = np.where(w >= k, k, -1)
@@ -51,8 +66,7 @@ def explain(c: Compiled, unit: IntArray, week: IntArray) -> npt.NDArray[np.objec
         )
         for i in first.tolist()
     ]
-    out[placed] = np.asarray(texts, dtype=object)[gid]
-    return out
+    return placed, gid, texts
 
 
 def _sentence(

@@ -36,6 +36,8 @@ from allokering.solve import solve
 from allokering.solvers.flow import FlowNetwork, build_network, disaggregate, solve_network
 from allokering.validate import validate
 from benchmarks import BENCH_DIR, RESULTS_DIR
+from benchmarks.allocate_pipeline import markdown as pipeline_markdown
+from benchmarks.allocate_pipeline import run_command, run_phases
 from scenarios.geography import VGR_UNIT_SITES, vgr_areas
 
 INSTANCE_DIR = BENCH_DIR / "instances"
@@ -89,6 +91,7 @@ def worker(solver: str, size: int, highs_time_limit: float) -> dict[str, Any]:
     problem = load_instance(size)
     row: dict[str, Any] = {"instance": f"vgr-{size}", "referrals": size, "solver": solver}
     _reset_peak()
+    c0 = time.process_time()
     if solver in ("flow", "highs"):
         t0 = time.perf_counter()
         c = compile_problem(problem)
@@ -96,13 +99,16 @@ def worker(solver: str, size: int, highs_time_limit: float) -> dict[str, Any]:
         net = build_network(c)
         t2 = time.perf_counter()
         row.update(build_s=t2 - t0, compile_s=t1 - t0, arcs=net.n_arcs, nodes=net.n_nodes)
+        row["build_cpu"] = time.process_time() - c0
         if solver == "highs":
-            return row | _highs_peer(net, highs_time_limit, build_s=t2 - t0)
+            peer = _highs_peer(net, highs_time_limit, build_s=t2 - t0)
+            return row | peer | {"total_cpu": row["build_cpu"] + peer["peer_cpu"]}
         result = _flow(problem, c, net, row, t0, t2)
     else:
         t0 = time.perf_counter()
         result = solve(problem, solver)
         row.update(build_s=None, solve_s=None, total_s=time.perf_counter() - t0, peak_mb=_peak_mb())
+    row["total_cpu"] = time.process_time() - c0
     return row | _checked(problem, result)
 
 
@@ -116,7 +122,9 @@ def _flow(
 ) -> AllocationResult:
     """Solve the built network and make the plan (``t0``: start, ``t2``: network built);
     the solve's and the total seconds and the peak memory go into ``row``."""
+    s0 = time.process_time()
     sol = solve_network(net)
+    row["solve_cpu"] = time.process_time() - s0
     t3 = time.perf_counter()
     unit, week = disaggregate(c, net, sol.flows)
     result = make_result(
@@ -143,6 +151,8 @@ def _highs_peer(net: FlowNetwork, highs_time_limit: float, build_s: float) -> di
     peer = json.loads(out.stdout.strip().splitlines()[-1])
     return dict(
         solve_s=peer["solve_seconds"],
+        solve_cpu=peer["solve_cpu_seconds"],
+        peer_cpu=peer["build_cpu_seconds"] + peer["solve_cpu_seconds"],
         total_s=build_s + peer["build_seconds"] + peer["solve_seconds"],
         cost=round(peer["objective"]) if peer["status"] == "Optimal" else None,
         status=peer["status"].lower(),
@@ -203,6 +213,8 @@ def run(
 ) -> list[dict[str, Any]]:
     """Run the benchmark; write ``allocate.md``/``allocate.json``; return the rows."""
     rows: list[dict[str, Any]] = []
+    pipelines: list[dict[str, Any]] = []
+    load_start = os.getloadavg()
     for size in sizes:
         load_instance(size) if size <= STORE_MAX else None  # store small instances once
         flow_cost: int | None = None
@@ -211,19 +223,22 @@ def run(
         for solver in solvers:
             row = _spawn(solver, size, highs_time_limit)
             if solver == "flow":
-                flow_cost, flow_time = row.get("cost"), row.get("total_s")
-                flow_solve = row.get("solve_s")
+                flow_cost, flow_time = row.get("cost"), row.get("total_cpu")
+                flow_solve = row.get("solve_cpu")
             cost = row.get("cost")
             if flow_cost and cost is not None:
                 row["gap_to_flow"] = (cost - flow_cost) / flow_cost
-            if solver == "highs" and flow_time and row.get("total_s"):
-                row["flow_speedup"] = row["total_s"] / flow_time
+            if solver == "highs" and flow_time and row.get("total_cpu"):
+                row["flow_speedup"] = row["total_cpu"] / flow_time
                 row["same_objective"] = cost == flow_cost
-                if flow_solve and row.get("solve_s"):
-                    row["flow_solve_speedup"] = row["solve_s"] / flow_solve
+                if flow_solve and row.get("solve_cpu"):
+                    row["flow_solve_speedup"] = row["solve_cpu"] / flow_solve
             rows.append(row)
             if echo:
                 print(_line(row), flush=True)
+        pipelines.append(_pipeline(size))
+        if echo:
+            print(pipelines[-1], flush=True)
     meta = {
         "python": platform.python_version(),
         "machine": platform.machine(),
@@ -232,14 +247,33 @@ def run(
         "units": UNITS,
         "weeks": WEEKS,
         "seeds": {str(s): SEEDS.get(s, s) for s in sizes},
+        "load_average_start": load_start,
+        "load_average_end": os.getloadavg(),
     }
     if results_dir is not None:
         results_dir.mkdir(parents=True, exist_ok=True)
         (results_dir / "allocate.json").write_text(
-            json.dumps({"meta": meta, "rows": rows}, indent=2), encoding="utf-8"
+            json.dumps({"meta": meta, "rows": rows, "pipeline": pipelines}, indent=2),
+            encoding="utf-8",
         )
-        (results_dir / "allocate.md").write_text(markdown(rows, meta), encoding="utf-8")
+        text = markdown(rows, meta) + "\n".join(pipeline_markdown(pipelines))
+        (results_dir / "allocate.md").write_text(text, encoding="utf-8")
     return rows
+
+
+def _pipeline(size: int) -> dict[str, Any]:
+    """``remiss allocate`` on the instance's JSON file: phases, then the whole command."""
+    path = instance_path(size)
+    with tempfile.TemporaryDirectory() as tmp:
+        if not path.exists():
+            path = Path(tmp) / path.name
+            with gc_paused():
+                text = load_instance(size).model_dump_json(exclude_defaults=True)
+            path.write_text(text, encoding="utf-8")
+            del text
+        row = {"instance": f"vgr-{size}"} | run_phases(path) | run_command(path)
+        with_reasons = run_command(path, "--reasons")
+        return row | {f"reasons_{k}": v for k, v in with_reasons.items()}
 
 
 def _cpu_name() -> str:
@@ -266,7 +300,9 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("status", "status", ""),
     ("build_s", "build s", ".2f"),
     ("solve_s", "solve s", ".2f"),
+    ("solve_cpu", "solve CPU s", ".2f"),
     ("total_s", "end-to-end s", ".2f"),
+    ("total_cpu", "end-to-end CPU s", ".2f"),
     ("cost", "cost", ","),
     ("breaches", "breaches", ","),
     ("gap_to_flow", "gap to flow", ".2%"),
@@ -287,7 +323,8 @@ def markdown(rows: Sequence[dict[str, Any]], meta: dict[str, Any]) -> str:
     not_ok = sum(r.get("valid") is False for r in rows)
     notes = [
         f"- {r['instance']}: HiGHS takes {r['flow_speedup']:.1f}× the flow solver's "
-        f"end-to-end time and {_fmt(r.get('flow_solve_speedup'), '.1f')}× its solve time; "
+        f"end-to-end CPU time and {_fmt(r.get('flow_solve_speedup'), '.1f')}× its solve "
+        "CPU time; "
         f"same objective: {_fmt(r.get('same_objective'))}"
         for r in rows
         if r.get("solver") == "highs" and r.get("flow_speedup")
@@ -300,7 +337,10 @@ def markdown(rows: Sequence[dict[str, Any]], meta: dict[str, Any]) -> str:
             f"Python {meta['python']} on {meta['processor']} ({meta['cpus']} CPUs), "
             "one core per solver. Build = compile the problem to arrays + lay out the "
             "network; end-to-end = build + solve + split back to referrals + result "
-            "with reasons (JSON parsing excluded). Not OK: "
+            "with reasons (JSON parsing excluded), each as wall and CPU seconds; the "
+            "HiGHS comparison uses CPU. Load average (1 min) "
+            f"{meta['load_average_start'][0]:.1f} at the start, "
+            f"{meta['load_average_end'][0]:.1f} at the end. Not OK: "
             f"{not_ok}.",
             "",
             head,

@@ -1,7 +1,7 @@
 """``remiss allocate``: solve an allocation problem file, or generate one.
 
     remiss allocate PROBLEM.json [--solver auto|flow|cpsat|greedy|greedy_home|greedy_edd]
-                                 [--time-limit S] [--out RESULT.json]
+                                 [--time-limit S] [--out RESULT.json] [--reasons]
     remiss allocate generate --referrals N --units U --weeks H --seed S --out F
 
 Bad input ends with one clear message naming the file and the field path, exit code 2.
@@ -12,22 +12,24 @@ from __future__ import annotations
 import csv
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
 from rich.table import Table
 from typer.core import TyperGroup
 
-from allokering.generate import AreaSite, generate
-from allokering.problem import AllocationResult, gc_paused, load_problem
-from allokering.solve import SOLVERS, SolverError, solve
-from allokering.validate import ValidationReport, validate
-from api.cli.common import (
-    fail,
-)
+if TYPE_CHECKING:
+    from allokering.generate import AreaSite
+
+from allokering.file_plan import plan_arrays, plan_rows
+from allokering.problem import AllocationResult, gc_paused
+from allokering.read import read_problem
+from allokering.result_json import row_tails, write_result
+from allokering.solve import SOLVERS, SolverError
+from allokering.validate import ValidationReport, validate_rows
 from api.cli.console import console, err
-from scenarios.geography import VGR_UNIT_SITES, vgr_areas
+from api.cli.console import error as fail  # exit code 2; api.cli.common loads the simulator
 
 MAX_SHOWN = 10
 
@@ -88,26 +90,37 @@ def solve_command(
         Path | None,
         typer.Option(help="Result JSON (default: PROBLEM.result.json).", show_default=False),
     ] = None,
+    reasons: Annotated[
+        bool,
+        typer.Option(
+            "--reasons/--no-reasons",
+            help="Write a coordinator reason per placement (else the reasons are empty).",
+        ),
+    ] = False,
 ) -> None:
     """Solve PROBLEM.json, print a summary and write the result JSON."""
     try:
-        prob = load_problem(problem)
+        prob = read_problem(problem)
     except OSError as exc:
         fail(f"{problem}: cannot read ({exc.strerror or exc})")
     except ValidationError as exc:
         fail(validation_message(problem, exc))
     try:
-        result = solve(prob, solver, time_limit)
+        plan = plan_arrays(prob, solver, time_limit)
     except SolverError as exc:
         fail(f"{problem}: {exc}")
-    report = validate(prob, result)
+    report = validate_rows(prob, plan.summary, plan_rows(plan))
     target = out or problem.with_name(problem.name.removesuffix(".json") + ".result.json")
     try:
         with gc_paused():
-            target.write_text(result.model_dump_json(), encoding="utf-8")
+            tails = row_tails(plan.compiled, plan.unit, plan.week, reasons=reasons)
+            with target.open("w", encoding="utf-8") as f:
+                write_result(f, plan.summary, plan.compiled, plan.unit, tails)
     except OSError as exc:
         fail(f"{target}: cannot write ({exc.strerror or exc})")
-    console.print(summary_table(problem.name, len(prob.referrals), result, report))
+    n_placed = len(tails.placed)
+    table = summary_table(problem.name, len(prob.referrals), plan.summary, report, n_placed)
+    console.print(table)
     console.print(f"result written to {target}")
     if not report.ok:
         for line in report.errors[:MAX_SHOWN]:
@@ -116,18 +129,23 @@ def solve_command(
 
 
 def summary_table(
-    name: str, n_referrals: int, result: AllocationResult, report: ValidationReport
+    name: str,
+    n_referrals: int,
+    result: AllocationResult,
+    report: ValidationReport,
+    n_placed: int | None = None,
 ) -> Table:
-    """The human summary of a result."""
+    """The human summary of a result (``n_placed``: when its rows are not in it)."""
     table = Table(title=f"remiss allocate · {name}", show_header=False)
     table.add_column("", style="bold")
     table.add_column("", justify="right")
     obj = result.objective
+    placed = len(result.assignments) if n_placed is None else n_placed
     rows: list[tuple[str, Any]] = [
         ("status", result.status.value),
         ("solver", result.solver),
         ("referrals", f"{n_referrals:,}"),
-        ("placed / unassigned", f"{len(result.assignments):,} / {len(result.unassigned):,}"),
+        ("placed / unassigned", f"{placed:,} / {n_referrals - placed:,}"),
         ("cost", f"{result.cost:,}" if result.cost is not None else "–"),
         ("lower bound", f"{result.lower_bound:,}" if result.lower_bound is not None else "–"),
         ("gap", f"{100 * result.gap:.3f} %" if result.gap is not None else "–"),
@@ -153,6 +171,8 @@ def summary_table(
 
 def read_areas_csv(path: Path) -> list[AreaSite]:
     """Areas from a ``kod,kommun,...,befolkning,lat,lon`` CSV (vgr_kommuner.csv)."""
+    from allokering.generate import AreaSite  # lazy: solving a file never needs it
+
     areas: list[AreaSite] = []
     with path.open(encoding="utf-8", newline="") as f:
         reader = csv.DictReader(f)
@@ -198,6 +218,10 @@ def generate_command(
     ] = None,
 ) -> None:
     """Write a realistic VGR instance (summer dip, mixed priorities, late backlog)."""
+    # lazy: the generator and the region file are only needed here (CLI start-up)
+    from allokering.generate import generate
+    from scenarios.geography import VGR_UNIT_SITES, vgr_areas
+
     areas: Sequence[AreaSite]
     if areas_csv is None:
         areas = vgr_areas()
