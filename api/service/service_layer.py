@@ -83,10 +83,9 @@ def suggest(
     st: State, referral_id: str, limit: int, caller: Caller, request_id: str
 ) -> Suggestions:
     """Suggestions, answered once their audit row is committed (group commit)."""
-    with st.uow.reading() as s:
-        out, row = suggestions_for(
-            s, st.suggestions, referral_id, st.settings.horizon_weeks, limit, caller, request_id
-        )
+    out, row = suggestions_for(
+        st.uow, st.suggestions, referral_id, st.settings.horizon_weeks, limit, caller, request_id
+    )
     st.audit.write(row)
     return out
 
@@ -117,9 +116,7 @@ def accept_allocation_run(
     )
 
 
-def waiting_now(
-    st: State, as_of: dt.date | None, caller: Caller, request_id: str
-) -> QueueStatus:
+def waiting_now(st: State, as_of: dt.date | None, caller: Caller, request_id: str) -> QueueStatus:
     """The queue status, answered once its access row is committed."""
     day = as_of or today()
     with st.uow.reading() as s:
