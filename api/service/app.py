@@ -12,10 +12,18 @@ from contextlib import asynccontextmanager
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
-from prometheus_fastapi_instrumentator import Instrumentator
 from sqlalchemy.exc import DBAPIError
 
-from api.service import access_log, db, db_errors, http_problems, limits, logs, rate_limit
+from api.service import (
+    access_log,
+    db,
+    db_errors,
+    http_problems,
+    limits,
+    logs,
+    metrics,
+    rate_limit,
+)
 from api.service.allocation_limits import SolveGate
 from api.service.audit import AuditWriter
 from api.service.db_probe import DatabaseProbe
@@ -98,7 +106,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for router in ROUTERS:
         app.include_router(router)
-    Instrumentator(excluded_handlers=["/metrics"]).instrument(app).expose(
-        app, include_in_schema=False
-    )
+    metrics.install(app)
     return app

@@ -22,9 +22,9 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from api.service.db_schema import AuditChainRow, AuditRow
@@ -65,23 +65,36 @@ def content(row: AuditRow) -> dict[str, Any]:
     return {name: getattr(row, name) for name in HASHED}
 
 
+CHAIN_END = (
+    select(AuditChainRow.last_hash).where(AuditChainRow.id == bindparam("chain")).with_for_update()
+)
+LAST_ID = select(func.max(AuditRow.id))
+MOVE_END = (
+    update(AuditChainRow)
+    .where(AuditChainRow.id == bindparam("chain"))
+    .values(last_id=bindparam("new_id"), last_hash=bindparam("new_hash"))
+)
+INSERT_ROWS = insert(cast(Table, AuditRow.__table__))
+"""The append's statements, built once; run as Core statements on the session's
+connection (in its transaction): the ORM adds nothing to rows that are only inserted,
+and the audit writer appends a batch for every few reads."""
+
+
 def append(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert ``rows`` (the columns of :data:`HASHED`) at the end of the chain, holding
     the chain's lock until the transaction ends."""
     if not rows:
         return
-    end = select(AuditChainRow.last_hash).where(AuditChainRow.id == 1).with_for_update()
-    prev = session.execute(end).scalar_one()
+    conn = session.connection()
+    prev = conn.execute(CHAIN_END, {"chain": 1}).scalar_one()
     stamped = []
     for row in rows:
         digest = row_hash(prev, row)
         stamped.append({**row, "prev_hash": prev, "row_hash": digest})
         prev = digest
-    session.execute(insert(AuditRow), stamped)
-    last_id = session.scalar(select(func.max(AuditRow.id)))
-    session.execute(
-        update(AuditChainRow).where(AuditChainRow.id == 1).values(last_id=last_id, last_hash=prev)
-    )
+    conn.execute(INSERT_ROWS, stamped)
+    last_id = conn.execute(LAST_ID).scalar()
+    conn.execute(MOVE_END, {"chain": 1, "new_id": last_id, "new_hash": prev})
 
 
 def add(session: Session, row: Mapping[str, Any]) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -89,7 +89,17 @@ def pause_out(start: dt.date | None, until: dt.date | None) -> Pause | None:
     return Pause(from_date=start, until=until) if start is not None else None
 
 
-def deadline_day(row: ReferralRow, first_week: dt.date) -> int:
+class Clocked(Protocol):
+    """What the care-guarantee clock of a referral needs: a stored row, or the columns
+    of one read without the ORM (the suggestions' hot path)."""
+
+    @property
+    def clock_start(self) -> dt.date: ...
+    @property
+    def limit_days(self) -> int: ...
+
+
+def deadline_day(row: Clocked, first_week: dt.date) -> int:
     """Days from the current week's Monday to the referral's limit (allokering's clock)."""
     return (row.clock_start + dt.timedelta(days=row.limit_days) - first_week).days
 

@@ -134,10 +134,9 @@ def suggest(
     st: State, referral_id: str, limit: int, caller: Caller, request_id: str
 ) -> Suggestions:
     """Suggestions, answered once their audit row is committed (group commit)."""
-    with st.uow.reading() as s:
-        out, row = suggestions_for(
-            s, st.suggestions, referral_id, st.settings.horizon_weeks, limit, caller, request_id
-        )
+    out, row = suggestions_for(
+        st.uow, st.suggestions, referral_id, st.settings.horizon_weeks, limit, caller, request_id
+    )
     st.audit.write(row)
     return out
 

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql.dml import UpdateBase
@@ -94,6 +94,14 @@ class UnitOfWork:
         """A read-only session, closed when the block ends."""
         with self.readers() as session:
             yield session
+
+    @contextmanager
+    def reading_rows(self) -> Iterator[Connection]:
+        """A read-only Core connection (no ORM session), closed when the block ends: for
+        hot reads of a few columns (suggestions), where the ORM would cost more than the
+        query."""
+        with self.reader.connect() as conn:
+            yield conn
 
     @contextmanager
     def writing(self) -> Iterator[Session]:
