@@ -64,7 +64,7 @@ class RunProgress:
                 TaskProgressColumn(),
                 TextColumn("{task.fields[count]}"),
                 TimeElapsedColumn(),
-                TextColumn("left"),
+                TextColumn("ETA"),
                 TimeRemainingColumn(),
                 console=err,
                 transient=True,

@@ -88,7 +88,8 @@ DaskAddressOpt = Annotated[
 ]
 JsonOpt = Annotated[Path | None, typer.Option("--json", help="Write results as JSON")]
 OutOpt = Annotated[
-    Path | None, typer.Option(help="Folder for per-referral records (referrals.parquet)")
+    Path | None,
+    typer.Option(metavar="DIR", help="Folder for per-referral records (referrals.parquet)"),
 ]
 ReportOpt = Annotated[Path | None, typer.Option(help="Write a self-contained HTML report (Plotly)")]
 LangOpt = Annotated[Language, typer.Option(help="Report language: sv or en")]
