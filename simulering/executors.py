@@ -17,6 +17,12 @@ bit-identical results.
   executor opens (lazy loading: it takes longer to import than the rest of the
   simulator).
 
+The serial and process executors also pass on progress *within* a replication
+(:mod:`simulering.progress`): their :meth:`watch` sends the ticks of the jobs to a
+sink in this process, directly (serial) or through a queue the pool's workers write to
+and this process drains while it waits (process). A Dask cluster has no ``watch``: its
+progress moves once per finished replication.
+
 Open an executor once and reuse it for many runs (the capacity search does)::
 
     with open_executor("dask", workers=4) as ex:
@@ -27,16 +33,22 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import queue
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import AbstractContextManager, contextmanager
 from types import TracebackType
 from typing import Any, Final, Protocol, Self, TypeVar
+
+from simulering.progress import Sink, install_queue, watching
 
 S = TypeVar("S")
 J = TypeVar("J")
 R = TypeVar("R")
 
 EXECUTOR_KINDS: Final[tuple[str, ...]] = ("serial", "process", "dask")
+TICK_SECONDS: Final = 0.25
+"""How often a watched process pool looks at its workers' progress while it waits."""
 
 
 def default_workers() -> int:
@@ -89,6 +101,10 @@ class SerialExecutor(_Base):
         for i, job in enumerate(jobs):
             yield i, fn(shared, job)
 
+    def watch(self, sink: Sink) -> AbstractContextManager[None]:
+        """The jobs' progress ticks go to ``sink`` while open (they run here)."""
+        return watching(sink)
+
 
 class ProcessExecutor(_Base):
     """A local process pool, created on first use and kept until :meth:`close`."""
@@ -101,13 +117,46 @@ class ProcessExecutor(_Base):
         self.workers = workers or default_workers()
         self.start_method = start_method
         self._pool: ProcessPoolExecutor | None = None
+        self._ticks: Any = None
+        """The queue the workers' progress ticks come through (with the pool)."""
+        self._sink: Sink | None = None
+
+    def _start(self) -> ProcessPoolExecutor:
+        ctx = multiprocessing.get_context(self.start_method)
+        self._ticks = ctx.Queue()
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=ctx,
+            initializer=install_queue,
+            initargs=(self._ticks,),
+        )
+
+    @contextmanager
+    def watch(self, sink: Sink) -> Iterator[None]:
+        """The jobs' progress ticks go to ``sink`` while open (read as results are
+        waited for, at least every :data:`TICK_SECONDS`)."""
+        self._drain()  # what an earlier run left is not this run's
+        self._sink = sink
+        try:
+            yield
+        finally:
+            self._sink = None
+
+    def _drain(self) -> None:
+        """Pass on (or, unwatched, drop) the ticks the workers have sent."""
+        while self._ticks is not None:
+            try:
+                tick = self._ticks.get_nowait()
+            except queue.Empty:
+                return
+            if self._sink is not None:
+                self._sink(tick)
 
     def imap_unordered(
         self, fn: Callable[[S, J], R], shared: S, jobs: Sequence[J]
     ) -> Iterator[tuple[int, R]]:
         if self._pool is None:
-            ctx = multiprocessing.get_context(self.start_method) if self.start_method else None
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+            self._pool = self._start()
         # Keep at most 2 jobs per worker in flight: the spec is pickled per job, and a
         # bounded window keeps memory flat for thousands of replications.
         window = 2 * self.workers
@@ -118,7 +167,9 @@ class ProcessExecutor(_Base):
                 while nxt < len(jobs) and len(pending) < window:
                     pending[self._pool.submit(fn, shared, jobs[nxt])] = nxt
                     nxt += 1
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                timeout = TICK_SECONDS if self._sink is not None else None
+                done, _ = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
+                self._drain()
                 for fut in sorted(done, key=pending.__getitem__):
                     yield pending.pop(fut), fut.result()
         finally:
@@ -129,6 +180,9 @@ class ProcessExecutor(_Base):
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
+        if self._ticks is not None:
+            self._ticks.close()
+            self._ticks = None
 
 
 class DaskExecutor(_Base):

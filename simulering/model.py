@@ -11,6 +11,7 @@ service. Withdrawal is lazy: a patient whose patience ran out is dropped when re
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +26,9 @@ from simulering.policies.base import RoutingPolicy
 from simulering.spec import FloatArray, IntArray, ModelSpec
 
 NAN = math.nan
+
+WEEK = 7.0
+"""Simulated days between two calls of a run's ``on_week`` (progress)."""
 
 TURN_SPACING = 1e7
 """Turn keys of two priority groups are this far apart: more than any clock start."""
@@ -63,8 +67,16 @@ class Model:
     """One run of one policy on one replication's patients."""
 
     def __init__(
-        self, spec: ModelSpec, patients: Patients, policy: RoutingPolicy, rng: np.random.Generator
+        self,
+        spec: ModelSpec,
+        patients: Patients,
+        policy: RoutingPolicy,
+        rng: np.random.Generator,
+        on_week: Callable[[float], None] | None = None,
     ) -> None:
+        """``on_week(day)`` is told the simulated day every :data:`WEEK` days (progress;
+        it must not touch the model, so results are the same without it)."""
+        self.on_week = on_week
         self.spec = spec
         self.patients = patients
         self.policy = policy
@@ -319,6 +331,13 @@ class Model:
             self.clock_start[1][ref] = float(pts.arrival[ref])
             self.withdraw[1][ref] = start + self.withdraw_after_tr[ref]
 
+    def _weeks(self, on_week: Callable[[float], None]):  # type: ignore[no-untyped-def]
+        """Tell ``on_week`` the simulated day once a week; reads and changes nothing."""
+        env, horizon = self.env, self.spec.horizon_days
+        while env.now + WEEK < horizon:
+            yield env.timeout(WEEK)
+            on_week(env.now)
+
     def run(self) -> Records:
         spec, pts = self.spec, self.patients
         ready = pts.ready.tolist()
@@ -347,6 +366,8 @@ class Model:
             p.mode == "slots" and p.slots is not None and p.slots.any() for p in spec.pools
         ):  # no daily rounds when they would have nothing to take in or book
             self.env.process(self._booking_rounds(order, ready, entries, held))
+        if self.on_week is not None:
+            self.env.process(self._weeks(self.on_week))
         self.env.run(until=spec.horizon_days)
         return self._records()
 

@@ -5,11 +5,16 @@ runs every requested policy on them (common random numbers), so its results do n
 depend on which process runs it or in which order: serial and parallel runs are
 bit-identical. One runner serves every executor (:mod:`simulering.executors`: serial,
 local process pool, Dask cluster); results come back in replication order.
+
+Progress counts replications done, the running ones by how far they have simulated
+(:mod:`simulering.progress`): within a replication on the serial and process executors,
+once per finished replication on Dask (and on any executor without ``watch``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 
 import pyarrow as pa
 
@@ -25,6 +30,7 @@ from simulering.model import Model, Records
 from simulering.paired import compare
 from simulering.patients import Patients, draw_patients
 from simulering.policies import make_policy
+from simulering.progress import Progress, Ticks, new_token, report
 from simulering.records_table import records_table
 from simulering.results import (
     MIN_REPLICATIONS,
@@ -36,8 +42,6 @@ from simulering.results import (
 )
 from simulering.spec import ModelSpec
 from simulering.streams import replication_stream
-
-Progress = Callable[[int], None]
 
 __all__ = [
     "MIN_REPLICATIONS",
@@ -53,12 +57,24 @@ __all__ = [
 
 
 def run_policy(
-    spec: ModelSpec, patients: Patients, policy: str, seed: int, replication: int
+    spec: ModelSpec,
+    patients: Patients,
+    policy: str,
+    seed: int,
+    replication: int,
+    on_week: Callable[[float], None] | None = None,
 ) -> Records:
-    """Simulate one policy on already drawn patients."""
+    """Simulate one policy on already drawn patients (``on_week(day)``: progress)."""
     streams = replication_stream(seed, replication)
-    model = Model(spec, patients, make_policy(policy, spec), streams.get("policy"))
+    model = Model(spec, patients, make_policy(policy, spec), streams.get("policy"), on_week)
     return model.run()
+
+
+def _policy_days(
+    on_share: Callable[[float], None], k: int, n: int, horizon: int
+) -> Callable[[float], None]:
+    """Policy ``k`` of ``n`` at a simulated day as the share of the replication done."""
+    return lambda day: on_share((k + day / horizon) / n)
 
 
 def run_replication(
@@ -67,31 +83,51 @@ def run_replication(
     seed: int,
     replication: int,
     tables: list[pa.Table] | None = None,
+    on_share: Callable[[float], None] | None = None,
 ) -> dict[str, PolicyResult[float]]:
     """KPIs of every policy for one replication (all policies see the same patients).
 
-    With ``tables``, the per-referral records of each policy are appended to it.
+    With ``tables``, the per-referral records of each policy are appended to it;
+    ``on_share`` is told the share of the replication done once a simulated week.
     """
     patients = draw_patients(spec, replication_stream(seed, replication))
     result = {}
-    for name in policies:
-        records = run_policy(spec, patients, name, seed, replication)
+    for k, name in enumerate(policies):
+        days = None
+        if on_share is not None:
+            days = _policy_days(on_share, k, len(policies), spec.horizon_days)
+        records = run_policy(spec, patients, name, seed, replication, days)
         result[name] = replication_kpis(spec, patients, records)
         if tables is not None:
             tables.append(records_table(spec, patients, records, name, replication))
     return result
 
 
-JobSpec = tuple[tuple[str, ...], int, int, bool]
-"""(policies, seed, replication, keep records)"""
+JobSpec = tuple[tuple[str, ...], int, int, bool, int]
+"""(policies, seed, replication, keep records, progress token: 0 when nobody watches)"""
 JobResult = tuple[dict[str, PolicyResult[float]], list[pa.Table]]
 
 
 def _run_job(spec: ModelSpec, job: JobSpec) -> JobResult:
-    policies, seed, replication, keep = job
+    policies, seed, replication, keep, token = job
     tables: list[pa.Table] = []
-    kpis = run_replication(spec, policies, seed, replication, tables if keep else None)
+
+    def on_share(share: float) -> None:
+        report(token, replication, share)
+
+    kpis = run_replication(
+        spec, policies, seed, replication, tables if keep else None, on_share if token else None
+    )
     return kpis, tables
+
+
+def _watch(ex: Executor, ticks: Ticks | None) -> AbstractContextManager[None]:
+    """The executor passing its jobs' ticks to ``ticks`` while open, when it can."""
+    watch = getattr(ex, "watch", None)
+    if ticks is None or not ticks.token or watch is None:
+        return nullcontext()
+    opened: AbstractContextManager[None] = watch(ticks)
+    return opened
 
 
 def _resolve(executor: Executor | str | None, workers: int) -> tuple[Executor, bool]:
@@ -115,23 +151,29 @@ def iter_replications(
 ) -> Iterator[JobResult]:
     """Per-replication KPIs (and records) in replication order, on any executor.
 
-    ``progress(done)`` is called as each replication finishes, whatever its order;
-    results are yielded strictly in replication order.
+    ``progress(done)`` is called as each replication finishes, whatever its order, and
+    (serial and process executors) as running ones move, ``done`` counting those by
+    their share done; results are yielded strictly in replication order.
     """
-    jobs = [(tuple(policies), seed, i, keep_records) for i in range(replications)]
     if replications <= 1 and executor is None:
         workers = 1
     ex, owned = _resolve(executor, workers)
+    ticks = None
+    if progress is not None:
+        ticks = Ticks(new_token() if hasattr(ex, "watch") else 0, progress)
+    token = ticks.token if ticks is not None else 0
+    jobs = [(tuple(policies), seed, i, keep_records, token) for i in range(replications)]
     try:
         buffer: dict[int, JobResult] = {}
         nxt = 0
-        for done, (i, result) in enumerate(ex.imap_unordered(_run_job, spec, jobs), start=1):
-            buffer[i] = result
-            if progress:
-                progress(done)
-            while nxt in buffer:
-                yield buffer.pop(nxt)
-                nxt += 1
+        with _watch(ex, ticks):
+            for i, result in ex.imap_unordered(_run_job, spec, jobs):
+                buffer[i] = result
+                if ticks is not None:
+                    ticks.finish(i)
+                while nxt in buffer:
+                    yield buffer.pop(nxt)
+                    nxt += 1
     finally:
         if owned:
             ex.close()
@@ -170,7 +212,7 @@ def run_simulation(
     name (``serial``, ``process``, ``dask``) opened and closed here with ``workers``;
     without one, ``workers <= 1`` runs serially and more on a local process pool.
     ``on_records`` receives each policy-replication's per-referral table, in replication
-    order; ``progress(done)`` is called as each replication finishes. ``scenario`` and
+    order; ``progress(done)`` as replications move (:func:`iter_replications`). ``scenario`` and
     ``overrides`` (the ``--set`` lines) are recorded in the result's :class:`RunInfo`.
     """
     for name in policies:

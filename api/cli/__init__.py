@@ -2,18 +2,20 @@
 
 One module per command group, each importing only :mod:`api.cli.common` and
 :mod:`api.cli.console` (and, for the tables, :mod:`api.cli.terminal_tables`; for the
-database, :mod:`api.cli.database`):
+database, :mod:`api.cli.database`; for a run's progress, :mod:`api.cli.progress`):
 :mod:`~api.cli.simulate`, :mod:`~api.cli.target`, :mod:`~api.cli.calibrate`,
 :mod:`~api.cli.scenarios` (list, validate, schema, table), :mod:`~api.cli.estimate`,
 :mod:`~api.cli.allocate`, :mod:`~api.cli.serve` (serve, db, apikey) and
 :mod:`~api.cli.audit` (verify). The benchmarks are an app of their own,
 ``remiss-bench`` (:mod:`benchmarks.cli`).
 
-This module imports none of them: :data:`COMMANDS` names each command's module and a
-one-line summary, and :class:`LazyCommands` imports a command's module only when that
-command runs or its own help is asked for (documented lazy loading: ``remiss --help``
-lists the commands from the summaries without importing numpy, SimPy, OR-Tools or
-FastAPI, and ``remiss simulate`` does not import the service).
+Every command's help names its values (:mod:`api.cli.metavars`: ``N``, ``PATH=VALUE``,
+``sv|en``; no ``<bool>``). This module imports none of the command modules:
+:data:`COMMANDS` names each command's module and a one-line summary, and
+:class:`LazyCommands` imports a command's module only when that command runs or its own
+help is asked for (documented lazy loading: ``remiss --help`` lists the commands from
+the summaries without importing numpy, SimPy, OR-Tools or FastAPI, and ``remiss
+simulate`` does not import the service).
 
 Typer (≥ 0.26) vendors Click as ``typer._click`` and names no public alias for the
 ``Command``/``Context`` types that :class:`typer.core.TyperGroup`'s methods take, so
@@ -31,6 +33,8 @@ from typing import Annotated
 import typer
 from typer import _click as click
 from typer.core import TyperCommand, TyperGroup
+
+from api.cli.metavars import name_values
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,7 @@ def load_command(name: str) -> click.Command:
         command = typer.main.get_command(holder)
     command.name = name
     command.short_help = entry.summary
-    return command
+    return name_values(command)
 
 
 class LazyCommands(TyperGroup):
@@ -143,6 +147,7 @@ class LazyCommands(TyperGroup):
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         ctx.meta[LISTING] = True
+        name_values(self)
         try:
             super().format_help(ctx, formatter)
         finally:

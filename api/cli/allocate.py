@@ -1,7 +1,7 @@
 """``remiss allocate``: solve an allocation problem file, or generate one.
 
-    remiss allocate PROBLEM.json [--solver auto|flow|cpsat|greedy|greedy_home|greedy_edd]
-                                 [--time-limit S] [--out RESULT.json] [--reasons]
+    remiss allocate [solve] PROBLEM.json [--solver auto|flow|cpsat|greedy|greedy_home|greedy_edd]
+                                         [--time-limit S] [--out RESULT.json] [--reasons]
     remiss allocate generate --referrals N --units U --weeks H --seed S --out F
 
 Bad input ends with one clear message naming the file and the field path, exit code 2.
@@ -38,7 +38,7 @@ class _ProblemOrCommand(TyperGroup):
     """A group whose first argument is either a subcommand or a PROBLEM file.
 
     ``remiss allocate generate ...`` runs ``generate``; ``remiss allocate x.json ...``
-    runs the hidden ``solve`` command with ``x.json``.
+    runs the ``solve`` command with ``x.json`` (listed in the help as such).
     """
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # typer's own Context
@@ -51,8 +51,8 @@ class _ProblemOrCommand(TyperGroup):
 
 app = typer.Typer(
     cls=_ProblemOrCommand,
-    help="Allocate waiting referrals to units and weeks (PROBLEM.json), or generate a "
-    "problem (generate).",
+    help="Allocate waiting referrals to units and weeks (solve PROBLEM.json, or just "
+    "PROBLEM.json), or generate a problem (generate).",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -77,12 +77,21 @@ def validation_message(path: Path, exc: ValidationError) -> str:
     return "\n".join(lines)
 
 
-@app.command("solve", hidden=True)
+SolverOpt = Annotated[
+    str,
+    typer.Option(
+        metavar="|".join(SOLVERS),
+        help="auto: flow (exact, proven optimal), or cpsat when the problem sets side "
+        "constraints (session minutes, external share, area floors); greedy = greedy_edd.",
+        show_default="auto: flow, or cpsat with side constraints",
+    ),
+]
+
+
+@app.command("solve")
 def solve_command(
     problem: Annotated[Path, typer.Argument(help="Problem JSON file.", show_default=False)],
-    solver: Annotated[
-        str, typer.Option(help=f"One of {', '.join(SOLVERS)} (greedy = greedy_edd).")
-    ] = "auto",
+    solver: SolverOpt = "auto",
     time_limit: Annotated[
         float | None, typer.Option(help="Seconds (cpsat).", show_default=False)
     ] = None,
@@ -98,7 +107,8 @@ def solve_command(
         ),
     ] = False,
 ) -> None:
-    """Solve PROBLEM.json, print a summary and write the result JSON."""
+    """Solve PROBLEM.json, print a summary and write the result JSON (remiss allocate
+    PROBLEM.json does the same)."""
     try:
         prob = read_problem(problem)
     except OSError as exc:

@@ -1,5 +1,5 @@
 """What the ``remiss`` commands share: the consoles, the one-line error, option types,
-policy names, the progress bar, and loading a scenario or opening an executor with a
+policy names, and loading a scenario or opening an executor with a
 clear error instead of a traceback.
 
 Command modules import this module and nothing else of :mod:`api.cli`.
@@ -13,7 +13,6 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from allokering.domain import Stage
 from api.cli.console import err, error
@@ -87,19 +86,6 @@ def check_policies(policies: Sequence[str]) -> None:
 def stage_limits_of(spec: ModelSpec) -> dict[Stage, int]:
     """The guarantee limit of each stage, days."""
     return {stage: int(spec.guarantee_days[s]) for s, stage in enumerate(Stage)}
-
-
-def progress_bar() -> Progress:
-    """The per-replication progress bar on stderr (hidden when not a terminal)."""
-    return Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,
-    )
 
 
 def load_or_fail(

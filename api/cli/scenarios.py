@@ -27,11 +27,11 @@ from api.cli.common import (
     WarmupDays,
     fail,
     load_or_fail,
-    progress_bar,
     stage_limits_of,
     warn,
 )
 from api.cli.console import console, err
+from api.cli.progress import RunProgress
 from api.cli.terminal_tables import (
     CROSS_REGION_KPIS,
     PRIORITY_KPIS,
@@ -180,12 +180,8 @@ def table_command(
     if len(set(plan.policies)) != len(plan.policies):
         fail("--policy: each policy may be given once")
     reps, root_seed = plan.replications, plan.seed
-    with progress_bar() as bar:
-        task = bar.add_task(f"{sc.name}: {', '.join(plan.policies)}", total=reps)
-        run = experiment.run(
-            workers=workers or default_workers(),
-            progress=lambda done: bar.update(task, completed=done),
-        )
+    with RunProgress(f"{sc.name}: {', '.join(plan.policies)}", reps) as shown:
+        run = experiment.run(workers=workers or default_workers(), progress=shown.update)
     result = run.policies
     stages = [stage] if stage is not None else active_stages(result)
     measured = spec.horizon_days - spec.warmup_days

@@ -27,12 +27,12 @@ from api.cli.common import (
     Workers,
     load_or_fail,
     open_or_fail,
-    progress_bar,
     resolve_executor,
     stage_limits_of,
     warn,
 )
 from api.cli.console import console, err
+from api.cli.progress import RunProgress
 from api.cli.terminal_tables import comparison_table, opposite_lines, paired_table, priority_table
 from scenarios.experiment import Experiment
 from simulering.results import SimulationResult
@@ -88,7 +88,8 @@ DaskAddressOpt = Annotated[
 ]
 JsonOpt = Annotated[Path | None, typer.Option("--json", help="Write results as JSON")]
 OutOpt = Annotated[
-    Path | None, typer.Option(help="Folder for per-referral records (referrals.parquet)")
+    Path | None,
+    typer.Option(metavar="DIR", help="Folder for per-referral records (referrals.parquet)"),
 ]
 ReportOpt = Annotated[Path | None, typer.Option(help="Write a self-contained HTML report (Plotly)")]
 LangOpt = Annotated[Language, typer.Option(help="Report language: sv or en")]
@@ -125,16 +126,16 @@ def simulate_cmd(
     kind = resolve_executor(executor, workers, dask_address)
     records = RecordsFile(out) if out is not None else None
 
-    with progress_bar() as bar:
-        task = bar.add_task(
-            f"{experiment.name}: {', '.join(plan.policies)}", total=plan.replications
+    described = f"{experiment.name}: {', '.join(plan.policies)}"
+    with (
+        RunProgress(described, plan.replications) as shown,
+        open_or_fail(kind, workers, dask_address) as ex,
+    ):
+        run = experiment.run(
+            executor=ex,
+            progress=shown.update,
+            on_records=records.write if records is not None else None,
         )
-        with open_or_fail(kind, workers, dask_address) as ex:
-            run = experiment.run(
-                executor=ex,
-                progress=lambda done: bar.update(task, completed=done),
-                on_records=records.write if records is not None else None,
-            )
     if records is not None:
         records.close()
     print_tables(experiment, run)

@@ -21,17 +21,24 @@ from api.cli.common import (
     fail,
     load_or_fail,
     open_or_fail,
-    progress_bar,
     resolve_executor,
     warn,
 )
 from api.cli.console import console, err
+from api.cli.progress import RunProgress
 from scenarios.experiment import Experiment
 from simulering.executors import Executor
 from simulering.kpis import KPI_RANGE
 from simulering.paired import KPI_DIRECTION
 from simulering.results import json_safe, warnings_for
-from simulering.target import STAGE_NAMES, Evaluation, TargetResult, search_target, unit_indices
+from simulering.target import (
+    STAGE_NAMES,
+    Evaluation,
+    TargetResult,
+    max_evaluations,
+    search_target,
+    unit_indices,
+)
 
 
 def _fmt(x: float | None, kpi: str) -> str:
@@ -166,17 +173,29 @@ class Search:
 
 
 def run_search(experiment: Experiment, search: Search, ex: Executor) -> TargetResult:
-    """The bisection, with a progress line per evaluation; one error line on bad input."""
+    """The bisection with its progress: at most :func:`max_evaluations` evaluations of
+    ``replications`` each, moving within every replication; one error line on bad
+    input."""
     sc, plan = experiment.scenario, experiment.plan
-    pol = plan.policies[0]
-    with progress_bar() as bar:
-        task = bar.add_task(f"{sc.name}: searching capacity for {pol}", total=None)
+    pol, reps = plan.policies[0], plan.replications
+    most = max_evaluations(search.max_multiplier, search.tolerance)
+    finished: list[Evaluation] = []
+
+    def described(multiplier: float | None = None) -> str:
+        at = f" (×{multiplier:.2f})" if multiplier is not None else ""
+        return f"{sc.name}: {pol}, evaluation {len(finished) + 1}{at} of at most {most}"
+
+    with RunProgress(described(1.0), most * reps, at_most=True) as shown:
 
         def step(e: Evaluation) -> None:
-            bar.update(task, advance=1, description=f"{sc.name}: ×{e.multiplier:.2f}")
+            finished.append(e)
+            shown.update(len(finished) * reps, described())
+
+        def within(done: float) -> None:
+            shown.update(len(finished) * reps + done)
 
         try:
-            return search_target(
+            result = search_target(
                 experiment.spec,
                 pol,
                 search.kpi,
@@ -184,15 +203,19 @@ def run_search(experiment: Experiment, search: Search, ex: Executor) -> TargetRe
                 stage=search.stage,
                 units=search.units,
                 seed=plan.seed,
-                replications=plan.replications,
+                replications=reps,
                 executor=ex,
                 max_multiplier=search.max_multiplier,
                 tolerance=search.tolerance,
                 criterion="ci" if search.criterion == "ci" else "mean",
                 on_evaluation=step,
+                progress=within,
             )
         except ValueError as exc:
             fail(str(exc))
+        n = len(finished)
+        shown.update(most * reps, f"{sc.name}: {pol}, {n} evaluation{'s' if n != 1 else ''}")
+    return result
 
 
 def report(

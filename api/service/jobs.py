@@ -158,7 +158,7 @@ class JobRunner:
         reps = experiment.plan.replications
         last = [0.0]
 
-        def progress(done: int) -> None:
+        def progress(done: float) -> None:
             if self._should_stop(job_id):
                 raise JobStopped
             now = time.monotonic()

@@ -70,6 +70,14 @@ class Scenario(Strict):
     description: str = ""
     sources: list[str] = Field(default_factory=list, description="Where the numbers come from")
     assumptions: list[str] = Field(default_factory=list, description="Numbers that are guesses")
+    title_sv: str = Field("", description="The title in Swedish (the Swedish report)")
+    description_sv: str = Field("", description="The description in Swedish")
+    sources_sv: list[str] = Field(
+        default_factory=list, description="The sources in Swedish, one for each, in order"
+    )
+    assumptions_sv: list[str] = Field(
+        default_factory=list, description="The assumptions in Swedish, one for each, in order"
+    )
     region: str | RegionSpec = Field(
         description="A region file name in scenarios/regioner (e.g. 'vgr'), a path, or inline"
     )
@@ -125,6 +133,15 @@ class Scenario(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
+        for name, given, own in (
+            ("sources_sv", self.sources_sv, self.sources),
+            ("assumptions_sv", self.assumptions_sv, self.assumptions),
+        ):
+            if given and len(given) != len(own):
+                raise ValueError(
+                    f"{name}: {len(given)} item(s) but {name[:-3]} has {len(own)}; give each "
+                    "one in Swedish, in the same order"
+                )
         if abs(sum(p.share for p in self.priorities) - 1) > 1e-6:
             raise ValueError("priorities: shares must sum to 1")
         for i, p in enumerate(self.priorities):

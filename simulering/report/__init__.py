@@ -6,7 +6,9 @@ a ``remiss simulate --json`` document) plus a :class:`ReportContext` with the sc
 words and geography (filled by the ``api`` layer, so this package never imports
 ``scenarios``) into one HTML file with the plotly.js bundle inlined: it opens without a
 network. Labels are Swedish by default and English with ``lang="en"``; the KPI rows and
-labels come from :mod:`simulering.catalogue`.
+labels come from :mod:`simulering.catalogue`; the scenario's own words (title,
+description, sources, assumptions) are its ``*_sv`` texts in a Swedish report where it
+has them (:meth:`ReportContext.in_language`).
 
 Charts use the result's numbers as they are (every KPI is computed once, in
 :mod:`simulering.kpis`). Compliance per month uses the region-level series
@@ -26,7 +28,7 @@ number formatting), :mod:`~simulering.report.view` (what one rendering reads),
 """
 
 from simulering.report.bar_charts import BAND_KEYS
-from simulering.report.context import ReportArea, ReportContext, ReportUnit
+from simulering.report.context import ReportArea, ReportContext, ReportUnit, ScenarioTexts
 from simulering.report.labels import KPI_KIND
 from simulering.report.page import render_report, write_report
 from simulering.report.tables import PRIORITY_KPIS, TABLE_KPIS
@@ -42,6 +44,7 @@ __all__ = [
     "ReportArea",
     "ReportContext",
     "ReportUnit",
+    "ScenarioTexts",
     "render_report",
     "write_report",
 ]

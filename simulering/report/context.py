@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 from allokering.domain import Stage
 
@@ -32,6 +33,16 @@ class ReportUnit:
 
 
 @dataclass(frozen=True)
+class ScenarioTexts:
+    """A scenario's words in one language (empty: not given in that language)."""
+
+    title: str = ""
+    description: str = ""
+    sources: tuple[str, ...] = ()
+    assumptions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ReportContext:
     """What the report needs from the scenario, as plain data (filled by ``api``)."""
 
@@ -47,6 +58,26 @@ class ReportContext:
     """Day 0 of the simulation: month-end days become dates on the time axes."""
     guarantee_days: tuple[int, int] = (90, 90)
     """Guarantee limit of the first visit and of treatment, calendar days."""
+    outline: tuple[tuple[float, float], ...] = ()
+    """The region's outline as a closed ring of (lon, lat), drawn behind the map."""
+    translations: Mapping[str, ScenarioTexts] = field(default_factory=dict)
+    """The scenario's words by language (``"sv"``: ``title_sv``, ``description_sv`` …);
+    ``title``, ``description``, ``sources`` and ``assumptions`` above are the scenario's
+    own (English) words."""
+
+    def in_language(self, lang: str) -> ReportContext:
+        """The context with the scenario's words in ``lang`` where it has them (each of
+        title, description, sources and assumptions on its own; the rest as written)."""
+        words = self.translations.get(lang)
+        if words is None:
+            return self
+        return replace(
+            self,
+            title=words.title or self.title,
+            description=words.description or self.description,
+            sources=words.sources or self.sources,
+            assumptions=words.assumptions or self.assumptions,
+        )
 
     def guarantee(self, stage: Stage | str) -> int:
         """The guarantee limit of ``stage`` in days."""

@@ -1,6 +1,7 @@
 """4b. The map: one point per municipality (lon/lat, sized by population, coloured by
-the share waiting within the guarantee), a panel per policy and stage, the units as
-black diamonds."""
+the share waiting within the guarantee; its name and value on hover), a panel per policy
+and stage, the units as black diamonds, over the region's outline (shipped with the
+region file, :mod:`scenarios.outline`)."""
 
 from __future__ import annotations
 
@@ -72,6 +73,21 @@ def area_traces(
     return traces
 
 
+def outline_trace(outline: tuple[tuple[float, float], ...]) -> go.Scatter:
+    """The region's outline, a filled grey shape behind the points (no hover)."""
+    return go.Scatter(
+        x=[p[0] for p in outline],
+        y=[p[1] for p in outline],
+        mode="lines",
+        fill="toself",
+        fillcolor="#eef0f3",
+        line={"color": "#9aa3ad", "width": 1},
+        hoverinfo="skip",
+        showlegend=False,
+        name="outline",
+    )
+
+
 def unit_trace(view: ReportView, units: list[ReportUnit]) -> go.Scatter:
     return go.Scatter(
         x=[u.lon for u in units],
@@ -114,6 +130,8 @@ def area_map(view: ReportView) -> Chart | None:
     units = [u for u in view.ctx.units if u.lat is not None and u.lon is not None]
     for r, name in enumerate(names, start=1):
         for c, stage in enumerate(view.stages, start=1):
+            if view.ctx.outline:
+                fig.add_trace(outline_trace(view.ctx.outline), row=r, col=c)
             for trace in area_traces(view, name, stage, areas, sizes):
                 fig.add_trace(trace, row=r, col=c)
             if units:

@@ -36,7 +36,9 @@ TEXT: Final[dict[str, dict[str, str]]] = {
         "hemkommun), med 95 % konfidensintervall.",
         "map": "Kommunerna: andel väntande inom vårdgarantin",
         "map_note": "En punkt per kommun (storlek efter befolkning), färg efter andelen "
-        "väntande inom vårdgarantin; svarta romber är enheterna.",
+        "väntande inom vårdgarantin; kommunens namn och värde visas när pekaren hålls över "
+        "punkten. Svarta romber är enheterna. Den grå ytan är en ungefärlig kontur av "
+        "regionen runt kommunernas centralorter, ingen gräns.",
         "travel": "Resor och vård utanför hemenheten",
         "travel_note": "Medelresväg (km) och andel som fått vård vid en annan enhet än "
         "hemenheten, av de som fått vård i mätperioden.",
@@ -142,7 +144,9 @@ TEXT: Final[dict[str, dict[str, str]]] = {
         "municipality), with 95 % confidence intervals.",
         "map": "Municipalities: share waiting within the guarantee",
         "map_note": "One point per municipality (size by population), coloured by the share "
-        "waiting within the guarantee; black diamonds are the units.",
+        "waiting within the guarantee; hover over a point for the municipality's name and "
+        "value. Black diamonds are the units. The grey shape is an approximate outline of "
+        "the region around the municipalities' main towns, not a border.",
         "travel": "Travel and care outside the home unit",
         "travel_note": "Mean travel distance (km) and share seen at a unit other than the "
         "home unit, of those served in the measured period.",

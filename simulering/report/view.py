@@ -75,7 +75,7 @@ class ReportView:
             raise ValueError("result: no policies in the simulation result")
         return cls(
             result=result,
-            ctx=ctx,
+            ctx=ctx.in_language(lang),
             labels=labels,
             stages=shown_stages(result.policies),
             colour={

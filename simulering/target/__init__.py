@@ -44,6 +44,7 @@ from simulering.target.search import (
     Evaluation,
     TargetResult,
     bisect_grid,
+    max_evaluations,
     search_target,
 )
 
@@ -60,6 +61,7 @@ __all__ = [
     "grid_multiplier",
     "grid_steps",
     "list_groups",
+    "max_evaluations",
     "scale_capacity",
     "scale_slots",
     "search_target",

@@ -3,6 +3,7 @@ one whose simulated KPI reaches the goal (common random numbers throughout)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -10,6 +11,7 @@ from typing import Any, Literal
 from allokering.domain import Stage
 from simulering.executors import Executor
 from simulering.paired import KPI_DIRECTION
+from simulering.progress import Progress
 from simulering.runner import run_simulation
 from simulering.spec import ModelSpec
 from simulering.target.analytic import analytic_estimate
@@ -142,6 +144,13 @@ def _check_request(
     return direction, scaled, before
 
 
+def max_evaluations(max_multiplier: float, tolerance: float) -> int:
+    """The most evaluations :func:`bisect_grid` makes: both ends of the grid, then
+    halving its ``steps`` until one step is left (fewer when 1.0 already reaches the
+    goal or ``max_multiplier`` does not)."""
+    return 2 + math.ceil(math.log2(grid_steps(max_multiplier, tolerance)))
+
+
 def bisect_grid(
     evaluate: Callable[[float], Evaluation],
     tolerance: float,
@@ -191,15 +200,20 @@ def search_target(
     tolerance: float = 0.01,
     criterion: Criterion = "mean",
     on_evaluation: Callable[[Evaluation], None] | None = None,
+    progress: Progress | None = None,
 ) -> TargetResult:
     """Bisect the capacity multiplier of ``stage`` (at ``units``, default all) for the
     smallest one on the grid ``1, 1 + tolerance, …, max_multiplier`` whose simulated
-    ``kpi`` reaches ``goal`` under ``policy``; common random numbers throughout."""
+    ``kpi`` reaches ``goal`` under ``policy``; common random numbers throughout.
+    ``progress(done)``: the replications done of the evaluation under way (at most
+    :func:`max_evaluations` of them)."""
     direction, scaled, before = _check_request(spec, kpi, stage, units, max_multiplier, tolerance)
 
     def evaluate(m: float) -> Evaluation:
         trial = scale_capacity(spec, m, stage, units)
-        run = run_simulation(trial, [policy], seed, replications, executor=executor)
+        run = run_simulation(
+            trial, [policy], seed, replications, executor=executor, progress=progress
+        )
         e = run.policies[policy].kpis[Stage(stage)][kpi]
         ci = (e.lo, e.hi)
         return Evaluation(m, e.mean, ci, _reached(e.mean, ci, goal, direction, criterion))

@@ -85,3 +85,39 @@ def test_one_error_style_across_the_commands() -> None:
     args = ["estimate", "mmc", "--arrival-rate", "-1", "--service-rate", "1", "--servers", "2"]
     bad = CliRunner().invoke(app, args)
     assert bad.exit_code == 2 and "error:" in bad.output and "Error:" not in bad.output
+
+
+PLACEHOLDER = re.compile(r"<[\w\[\]| ]+>")
+"""Typer's type labels: ``<bool>``, ``<str>``, ``<list[str]>``, ``<int range>``, ``<a|b>``."""
+
+
+@pytest.mark.parametrize("path", [(), *(p for p, _ in every_command())], ids=str)
+def test_no_type_placeholders_in_any_help(path: tuple[str, ...]) -> None:
+    """Values are named (N, DAYS, PATH=VALUE, sv|en); flags, --help included, show none."""
+    shown = rendered_help(*path)
+    assert not PLACEHOLDER.findall(shown), (path, PLACEHOLDER.findall(shown))
+    assert "--help -h Show this message and exit." in shown
+
+
+def test_values_are_named_for_what_they_are() -> None:
+    shown = rendered_help("simulate")
+    for expected in (
+        "--policy -p POLICY Policy to compare",
+        "--replications N [x>=1]",
+        "--set PATH=VALUE Override",
+        "--out DIR Folder",
+        "--lang sv|en Report",
+        "--executor serial|process|dask",
+        "* SCENARIO Scenario file",
+    ):
+        assert expected in shown, expected
+    assert "--json Print JSON instead of a table." in rendered_help("estimate", "mmc")
+    assert "--units UNIT Scale only these units (repeatable" in rendered_help("target")
+
+
+def test_allocate_help_lists_solve_and_what_auto_means() -> None:
+    group = rendered_help("allocate")
+    assert "solve Solve PROBLEM.json" in group and "generate Write" in group
+    solve = rendered_help("allocate", "solve")
+    assert "--solver auto|flow|cpsat|greedy|greedy_home|greedy_edd auto: flow" in solve
+    assert "[default: (auto: flow, or cpsat with side constraints)]" in solve

@@ -13,7 +13,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("allokering", "simulering", "scenarios", "api")
-SHARED = {"api.cli.common", "api.cli.console", "api.cli.database", "api.cli.terminal_tables"}
+SHARED = {
+    "api.cli.common",
+    "api.cli.console",
+    "api.cli.database",
+    "api.cli.metavars",
+    "api.cli.progress",
+    "api.cli.terminal_tables",
+}
 
 
 def imported_modules(path: Path) -> set[str]:
