@@ -23,9 +23,10 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from api.cli.common import SetAssignments, check_policies, fail, progress_bar, warn
+from api.cli.common import SetAssignments, check_policies, fail, warn
 from api.cli.console import console, err
 from api.cli.database import DatabaseUrl, settings_for
+from api.cli.progress import RunProgress
 from api.forecasting.errors import ForecastInputError
 from api.forecasting.forecast import (
     DEFAULT_HISTORY_WEEKS,
@@ -42,7 +43,6 @@ from api.forecasting.scenario_doc import Overrides
 from api.service import db
 from api.service.keys import Caller, Role
 from scenarios.loader import ScenarioError, read_yaml
-
 
 SpecialtyOpt = Annotated[str, typer.Option("--specialty", help="Specialty code, e.g. gallsten")]
 StageOption = Annotated[str, typer.Option("--stage", help="first_visit or treatment")]
@@ -149,9 +149,8 @@ def forecast_command(
 
 
 def run_with_bar(prep: Prepared, req: ForecastRequest) -> dict[str, Any]:
-    with progress_bar() as bar:
-        task = bar.add_task(f"forecast {req.specialty} {req.stage}", total=req.replications)
-        return simulate(prep, req, lambda done, total: bar.update(task, completed=done))
+    with RunProgress(f"forecast {req.specialty} {req.stage}", req.replications) as shown:
+        return simulate(prep, req, lambda done, total: shown.update(done))
 
 
 def write_snapshot(prep: Prepared, path: Path) -> None:
@@ -166,9 +165,9 @@ def write_outputs(doc: dict[str, Any], json_path: Path | None, report: Path | No
         json_path.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
         err.print(f"wrote {json_path}")
     if report is not None:
-        from simulering.forecast import render_forecast_report  # Plotly: only when asked
+        from simulering.report.forecast_page import render_forecast_report  # Plotly: when asked
 
-        report.write_text(render_forecast_report(doc), encoding="utf-8")
+        render_forecast_report(doc, report)
         err.print(f"wrote {report}")
 
 
@@ -203,8 +202,12 @@ def print_forecast(doc: dict[str, Any]) -> None:
         queue = p["queue"]["region"]
         breaches = sum(b["mean"] for b in p["breaches"]["region"])
         table.add_row(
-            name, interval(queue[0]), interval(queue[w12]), interval(queue[-1]),
-            f"{breaches:.1f}", str(len(p["worklist"])),
+            name,
+            interval(queue[0]),
+            interval(queue[w12]),
+            interval(queue[-1]),
+            f"{breaches:.1f}",
+            str(len(p["worklist"])),
         )
     console.print(table)
     for name, bt in doc.get("backtest", {}).items():

@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api.forecasting.estimates import Estimate
 from api.forecasting.errors import ForecastInputError
+from api.forecasting.estimates import Estimate
 from api.forecasting.region import service_region
 from api.forecasting.scenario_doc import Overrides, RunOptions, build_scenario
 from api.forecasting.snapshot import read_snapshot
@@ -88,7 +88,11 @@ def prepare(session: Session, region_name: str, req: ForecastRequest) -> Prepare
     region_units = service_units(session)
     day = req.day()
     snap = read_snapshot(
-        session, service_region(region_name, region_units), req.specialty, req.stage, day,
+        session,
+        service_region(region_name, region_units),
+        req.specialty,
+        req.stage,
+        day,
         req.history_weeks,
     )
     region = service_region(region_name, [c.unit for c in snap.calendars])
@@ -102,7 +106,9 @@ def service_units(session: Session) -> list[UnitRow]:
     return list(session.scalars(select(UnitRow).order_by(UnitRow.id)))
 
 
-def simulate(prep: Prepared, req: ForecastRequest, progress: Progress | None = None) -> dict[str, Any]:
+def simulate(
+    prep: Prepared, req: ForecastRequest, progress: Progress | None = None
+) -> dict[str, Any]:
     """The forecast document of the prepared scenario."""
     doc: dict[str, Any] = run_forecast(
         prep.scenario,

@@ -104,7 +104,11 @@ def waiting_entry(w: WaitingOnDay, snap: Snapshot, warnings: list[str]) -> dict[
 
 
 def _until(
-    start: dt.date | None, until: dt.date | None, snap: Snapshot, rid: str, kind: str,
+    start: dt.date | None,
+    until: dt.date | None,
+    snap: Snapshot,
+    rid: str,
+    kind: str,
     warnings: list[str],
 ) -> dt.date | None:
     """The end of a pause in effect on the forecast date; an open-ended one lasts past
@@ -236,4 +240,6 @@ def validate(doc: dict[str, Any]) -> Scenario:
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"] if p not in ("slots", "servers", "RegionSpec"))
-        raise ForecastInputError(loc or "scenario", str(err["msg"]).removeprefix("Value error, "))
+        raise ForecastInputError(
+            loc or "scenario", str(err["msg"]).removeprefix("Value error, ")
+        ) from None

@@ -114,8 +114,12 @@ def calendars(
 
 
 def priorities(
-    session: Session, specialty: str, stage: str, window: tuple[dt.date, dt.date],
-    waiting: Sequence[WaitingOnDay], warnings: list[str],
+    session: Session,
+    specialty: str,
+    stage: str,
+    window: tuple[dt.date, dt.date],
+    waiting: Sequence[WaitingOnDay],
+    warnings: list[str],
 ) -> dict[str, tuple[int, float]]:
     """The distinct priorities of the data with their limits and their shares of the
     arrivals in ``window`` (of the waiting list when nothing arrived)."""

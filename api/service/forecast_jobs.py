@@ -17,22 +17,21 @@ read of its result or report are audited.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.orm import Session
 
 from api.forecasting.errors import ForecastInputError
 from api.forecasting.forecast import prepare
-from api.service.forecast_runs import KIND, forecast_request
 from api.service import audit
 from api.service.db_schema import SimulationJobRow
+from api.service.forecast_runs import KIND, forecast_request
 from api.service.forecast_schemas import ForecastIn, ForecastOut
 from api.service.http_problems import Problem, invalid_field
 from api.service.job_scenarios import check_policies, too_large
 from api.service.keys import Caller, Role
+from api.service.service_layer import check_job_quota
 from api.service.settings import Settings
 from api.service.state import State
-from api.service.service_layer import check_job_quota
+
 
 def input_problem(exc: ForecastInputError) -> Problem:
     """A 422 naming the request's field (``body.as_of``) or the scenario's."""

@@ -27,9 +27,7 @@ KIND = "forecast"
 
 def forecast_request(req: dict[str, Any]) -> ForecastRequest:
     """The :class:`ForecastRequest` of a stored job request (``ForecastIn`` as JSON)."""
-    body = ForecastIn.model_validate(
-        {k: v for k, v in req.items() if k != "kind"}, strict=False
-    )
+    body = ForecastIn.model_validate({k: v for k, v in req.items() if k != "kind"}, strict=False)
     return ForecastRequest(
         specialty=body.specialty,
         stage=body.stage.value,
@@ -44,19 +42,22 @@ def forecast_request(req: dict[str, Any]) -> ForecastRequest:
 
 
 def run_forecast_job(
-    uow: UnitOfWork, settings: Settings, job: tuple[str, str], request: dict[str, Any],
+    uow: UnitOfWork,
+    settings: Settings,
+    job: tuple[str, str],
+    request: dict[str, Any],
     progress: Callable[[int, int], None],
 ) -> tuple[dict[str, Any], str]:
     """Run a queued forecast job ``(id, owner key)``: its document and HTML report."""
-    from simulering.forecast import render_forecast_report  # Plotly: with the first job
+    from simulering.report.forecast_page import render_forecast  # Plotly: with the first job
 
     job_id, owner = job
     req = forecast_request(request)
-    caller = Caller(owner, frozenset({Role.planner}), purpose="follow-up")  # access_log.Purpose.follow_up
+    caller = Caller(owner, frozenset({Role.planner}), purpose="follow-up")
     with uow.writing() as s:
         prep = prepare(s, settings.region, req)
         audit_read(s, caller, job_id, req, prep)
     doc = simulate(prep, req, progress)
     with uow.reading() as s:
         add_backtest(s, doc, req)
-    return doc, render_forecast_report(doc)
+    return doc, render_forecast(doc, "sv")

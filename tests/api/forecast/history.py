@@ -83,29 +83,70 @@ def events_of(records: list[dict[str, Any]]) -> list[Event]:
         if arrived is None or arrived >= START + dt.timedelta(days=DAYS):
             continue
         limit = 30 if r["priority"] == "P1" else 90
-        out.append(Event(arrived, 0, rid, "register", {
-            "referral_id": rid, "specialty": SPECIALTY, "stage": "first_visit",
-            "area": r["area"], "priority": r["priority"], "limit_days": limit,
-            "clock_start": arrived.isoformat(), "home_unit": r["home_unit"],
-            "on": arrived.isoformat(),
-        }))
+        out.append(
+            Event(
+                arrived,
+                0,
+                rid,
+                "register",
+                {
+                    "referral_id": rid,
+                    "specialty": SPECIALTY,
+                    "stage": "first_visit",
+                    "area": r["area"],
+                    "priority": r["priority"],
+                    "limit_days": limit,
+                    "clock_start": arrived.isoformat(),
+                    "home_unit": r["home_unit"],
+                    "on": arrived.isoformat(),
+                },
+            )
+        )
         served = day_of(r["first_visit_day"])
         withdrawn = day_of(r["first_visit_withdrawn_day"])
         if served is not None:
             booked_on = max(arrived, served - dt.timedelta(days=7))
             week = monday(served).isoformat()
-            out.append(Event(booked_on, 1, rid, "patch", {
-                "status": "booked", "unit": r["first_visit_unit"], "week": week,
-                "on": booked_on.isoformat(),
-            }))
-            out.append(Event(served, 2, rid, "patch", {
-                "status": "completed", "completed_on": served.isoformat(),
-                "on": served.isoformat(),
-            }))
+            out.append(
+                Event(
+                    booked_on,
+                    1,
+                    rid,
+                    "patch",
+                    {
+                        "status": "booked",
+                        "unit": r["first_visit_unit"],
+                        "week": week,
+                        "on": booked_on.isoformat(),
+                    },
+                )
+            )
+            out.append(
+                Event(
+                    served,
+                    2,
+                    rid,
+                    "patch",
+                    {
+                        "status": "completed",
+                        "completed_on": served.isoformat(),
+                        "on": served.isoformat(),
+                    },
+                )
+            )
         elif withdrawn is not None:
-            out.append(Event(withdrawn, 1, rid, "patch", {
-                "status": "withdrawn", "on": withdrawn.isoformat(),
-            }))
+            out.append(
+                Event(
+                    withdrawn,
+                    1,
+                    rid,
+                    "patch",
+                    {
+                        "status": "withdrawn",
+                        "on": withdrawn.isoformat(),
+                    },
+                )
+            )
     return sorted(out, key=lambda e: (e.day, e.order, e.referral))
 
 
@@ -116,8 +157,12 @@ def set_up_units(client: httpx.Client) -> None:
         u = region[uid]
         body = {"name": u.name, "hospital_group": u.hospital_group, "lat": u.lat, "lon": u.lon}
         client.put(f"/v1/units/{uid}", json=body).raise_for_status()
-        cap = {"specialty": SPECIALTY, "stage": "first_visit",
-               "from_week": START.isoformat(), "slots_per_week": slots}
+        cap = {
+            "specialty": SPECIALTY,
+            "stage": "first_visit",
+            "from_week": START.isoformat(),
+            "slots_per_week": slots,
+        }
         client.put(f"/v1/units/{uid}/capacity", json=cap).raise_for_status()
 
 

@@ -59,11 +59,27 @@ def history_server(
 
 def forecast_args(server: Server, out: Path) -> list[str]:
     return [
-        "forecast", "--specialty", SPECIALTY, "--stage", "first_visit",
-        "--as-of", MIDPOINT.isoformat(), "--weeks", "26", "--replications", "20",
-        "--policy", POLICY, "--database-url", server.database_url,
-        "--json", str(out / "forecast.json"), "--snapshot-out", str(out / "snapshot.yaml"),
-        "--report", str(out / "forecast.html"),
+        "forecast",
+        "--specialty",
+        SPECIALTY,
+        "--stage",
+        "first_visit",
+        "--as-of",
+        MIDPOINT.isoformat(),
+        "--weeks",
+        "26",
+        "--replications",
+        "20",
+        "--policy",
+        POLICY,
+        "--database-url",
+        server.database_url,
+        "--json",
+        str(out / "forecast.json"),
+        "--snapshot-out",
+        str(out / "snapshot.yaml"),
+        "--report",
+        str(out / "forecast.html"),
     ]
 
 
@@ -99,8 +115,12 @@ def test_cli_forecast_from_the_midpoint_covers_what_happened(
 
 def test_forecast_job_backtests_and_is_audited(history_server: Server) -> None:
     body = {
-        "specialty": SPECIALTY, "stage": "first_visit", "as_of": MIDPOINT.isoformat(),
-        "weeks": 26, "replications": 20, "policies": [POLICY],
+        "specialty": SPECIALTY,
+        "stage": "first_visit",
+        "as_of": MIDPOINT.isoformat(),
+        "weeks": 26,
+        "replications": 20,
+        "policies": [POLICY],
     }
     started = dt.datetime.now(dt.UTC).isoformat()
     with history_server.client("planner", timeout=60) as client:

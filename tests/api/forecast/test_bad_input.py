@@ -31,19 +31,37 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                 unit = {"name": uid, "hospital_group": "SU", "lat": lat, "lon": 12.0}
                 c.put(f"/v1/units/{uid}", json=unit).raise_for_status()
             for spec in ("gallsten", "ogon"):
-                cap = {"specialty": spec, "stage": "first_visit",
-                       "from_week": FIRST.isoformat(), "slots_per_week": 5}
+                cap = {
+                    "specialty": spec,
+                    "stage": "first_visit",
+                    "from_week": FIRST.isoformat(),
+                    "slots_per_week": 5,
+                }
                 c.put("/v1/units/u_a/capacity", json=cap).raise_for_status()
             for i in range(30):
                 day = (FIRST + dt.timedelta(days=i % 14)).isoformat()
-                c.post("/v1/referrals", json={
-                    "referral_id": f"b-{i}", "specialty": "gallsten", "area": "1480",
-                    "clock_start": day, "home_unit": "u_a", "on": day,
-                }).raise_for_status()
-            c.post("/v1/referrals", json={
-                "referral_id": "o-1", "specialty": "ogon", "area": "1480",
-                "clock_start": FIRST.isoformat(), "home_unit": "u_b", "on": FIRST.isoformat(),
-            }).raise_for_status()
+                c.post(
+                    "/v1/referrals",
+                    json={
+                        "referral_id": f"b-{i}",
+                        "specialty": "gallsten",
+                        "area": "1480",
+                        "clock_start": day,
+                        "home_unit": "u_a",
+                        "on": day,
+                    },
+                ).raise_for_status()
+            c.post(
+                "/v1/referrals",
+                json={
+                    "referral_id": "o-1",
+                    "specialty": "ogon",
+                    "area": "1480",
+                    "clock_start": FIRST.isoformat(),
+                    "home_unit": "u_b",
+                    "on": FIRST.isoformat(),
+                },
+            ).raise_for_status()
         yield srv
     finally:
         srv.stop()
@@ -51,9 +69,21 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 def forecast(server: Server, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "api.cli", "forecast", "--database-url", server.database_url,
-         "--weeks", "2", "--replications", "2", *args],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "api.cli",
+            "forecast",
+            "--database-url",
+            server.database_url,
+            "--weeks",
+            "2",
+            "--replications",
+            "2",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
     )
 
 
@@ -67,10 +97,14 @@ def one_error_line(res: subprocess.CompletedProcess[str], *words: str) -> None:
 
 GALLSTEN = ("--specialty", "gallsten", "--stage", "first_visit")
 RATES = (
-    "--set", "demand.referrals_per_week={'1480': 15}",
-    "--set", "pathway.assessment.returned_share=0.0",
-    "--set", "behaviour.no_show_share=0.02",
-    "--set", "behaviour.withdrawal_share_per_year=0.1",
+    "--set",
+    "demand.referrals_per_week={'1480': 15}",
+    "--set",
+    "pathway.assessment.returned_share=0.0",
+    "--set",
+    "behaviour.no_show_share=0.02",
+    "--set",
+    "behaviour.withdrawal_share_per_year=0.1",
 )
 
 
@@ -78,19 +112,33 @@ RATES = (
     ("args", "words"),
     [
         (("--specialty", "hjarta", "--stage", "first_visit"), ("specialty", "hjarta", "gallsten")),
-        (("--specialty", "gallsten", "--stage", "operation"), ("stage", "operation", "first_visit")),
+        (
+            ("--specialty", "gallsten", "--stage", "operation"),
+            ("stage", "operation", "first_visit"),
+        ),
         (("--specialty", "ogon", "--stage", "first_visit"), ("units.u_b", "capacity calendar")),
         (GALLSTEN, ("demand.referrals_per_week", "weeks of history", "--set")),
-        ((*GALLSTEN, "--as-of", (today() + dt.timedelta(days=3)).isoformat()),
-         ("as_of", "future")),
-        ((*GALLSTEN, "--as-of", (FIRST - dt.timedelta(days=1)).isoformat()),
-         ("as_of", "before the first record", FIRST.isoformat())),
+        ((*GALLSTEN, "--as-of", (today() + dt.timedelta(days=3)).isoformat()), ("as_of", "future")),
+        (
+            (*GALLSTEN, "--as-of", (FIRST - dt.timedelta(days=1)).isoformat()),
+            ("as_of", "before the first record", FIRST.isoformat()),
+        ),
         ((*GALLSTEN, "--weeks", "53"), ("weeks", "53", "1..52")),
-        ((*GALLSTEN, *RATES, "--set", "units[u_a].first_visit.slots_per_week=-3"),
-         ("slots_per_week",)),
+        (
+            (*GALLSTEN, *RATES, "--set", "units[u_a].first_visit.slots_per_week=-3"),
+            ("slots_per_week",),
+        ),
     ],
-    ids=["specialty", "stage", "no-calendar", "short-history", "future", "before-first",
-         "weeks", "bad-set"],
+    ids=[
+        "specialty",
+        "stage",
+        "no-calendar",
+        "short-history",
+        "future",
+        "before-first",
+        "weeks",
+        "bad-set",
+    ],
 )
 def test_bad_input_is_one_line_and_exit_2(
     server: Server, args: tuple[str, ...], words: tuple[str, ...]
@@ -116,15 +164,33 @@ def test_overrides_stand_in_for_rates_the_history_cannot_give(
         ({"specialty": "ogon", "stage": "first_visit"}, "body.units.u_b"),
         ({"specialty": "gallsten", "stage": "first_visit"}, "body.demand.referrals_per_week"),
         ({"specialty": "gallsten", "stage": "first_visit", "weeks": 53}, "body.weeks"),
-        ({"specialty": "gallsten", "stage": "first_visit", "replications": 5000},
-         "body.replications"),
-        ({"specialty": "gallsten", "stage": "first_visit", "policies": ["nope"]},
-         "body.policies.0"),
-        ({"specialty": "gallsten", "stage": "first_visit",
-          "as_of": (today() + dt.timedelta(days=3)).isoformat()}, "body.as_of"),
+        (
+            {"specialty": "gallsten", "stage": "first_visit", "replications": 5000},
+            "body.replications",
+        ),
+        (
+            {"specialty": "gallsten", "stage": "first_visit", "policies": ["nope"]},
+            "body.policies.0",
+        ),
+        (
+            {
+                "specialty": "gallsten",
+                "stage": "first_visit",
+                "as_of": (today() + dt.timedelta(days=3)).isoformat(),
+            },
+            "body.as_of",
+        ),
     ],
-    ids=["specialty", "stage", "no-calendar", "short-history", "weeks", "replications",
-         "policy", "future"],
+    ids=[
+        "specialty",
+        "stage",
+        "no-calendar",
+        "short-history",
+        "weeks",
+        "replications",
+        "policy",
+        "future",
+    ],
 )
 def test_bad_forecast_requests_are_422_naming_the_field(
     server: Server, body: dict[str, object], field: str
