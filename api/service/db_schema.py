@@ -143,7 +143,7 @@ class ReferralHistoryRow(Base):
     )
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
     on_day: Mapped[dt.date] = mapped_column(Date)
-    change: Mapped[str] = mapped_column(String(32))
+    change: Mapped[str] = mapped_column(String(48))
     specialty: Mapped[str] = mapped_column(String(64))
     stage: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))

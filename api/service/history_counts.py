@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from api.service.db_schema import ReferralHistoryRow, ReferralRow
 from api.service.history import WAITING, timelines
-from api.service.weeks import monday
+from api.service.weeks import monday, today
 
 H = ReferralHistoryRow
 
@@ -127,7 +127,12 @@ def waiting_days(session: Session, specialty: str, stage: str, a: dt.date, b: dt
 def history_counts(
     session: Session, specialty: str, stage: str, from_day: dt.date, to_day: dt.date
 ) -> HistoryCounts:
-    """The counts of :class:`HistoryCounts` for ``specialty`` and ``stage``."""
+    """The counts of :class:`HistoryCounts` for ``specialty`` and ``stage``; ValueError
+    when ``to_day`` is after today (no history yet) or before ``from_day``."""
+    if to_day > today():
+        raise ValueError(f"to_day: is in the future ({to_day.isoformat()})")
+    if to_day < from_day:
+        raise ValueError("to_day: is before from_day")
     span = (H.specialty == specialty, H.stage == stage)
     first = session.scalar(select(func.min(H.on_day)).where(*span))
     changes = dict(

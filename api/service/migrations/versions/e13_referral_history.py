@@ -55,7 +55,7 @@ def create_history() -> sa.Table:
         sa.Column("referral_id", sa.String(128), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("on_day", sa.Date(), nullable=False),
-        sa.Column("change", sa.String(32), nullable=False),
+        sa.Column("change", sa.String(48), nullable=False),
         sa.Column("specialty", sa.String(64), nullable=False),
         sa.Column("stage", sa.String(16), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
