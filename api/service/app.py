@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from prometheus_fastapi_instrumentator import Instrumentator
 from sqlalchemy.exc import DBAPIError
 
+from api import planner
 from api.service import access_log, db, db_errors, http_problems, limits, logs, rate_limit
 from api.service.allocation_limits import SolveGate
 from api.service.audit import AuditWriter
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for router in ROUTERS:
         app.include_router(router)
+    planner.mount(app, settings)
     Instrumentator(excluded_handlers=["/metrics"]).instrument(app).expose(
         app, include_in_schema=False
     )
