@@ -14,6 +14,7 @@ from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 from sqlalchemy.exc import DBAPIError
 
+from api import planner
 from api.service import (
     access_log,
     db,
@@ -106,5 +107,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for router in ROUTERS:
         app.include_router(router)
+    planner.mount(app, settings)
     metrics.install(app)
     return app

@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     horizon_weeks: int = Field(26, ge=1, le=104, description="Weeks of capacity the queue sees")
     sim_workers: int = Field(0, ge=0, description="Processes per simulation job (0 = cores)")
     dask_address: str | None = Field(None, description="Run simulation jobs on this Dask cluster")
+    planner_secret: str = Field(
+        "",
+        description="Signs the planner app's session cookies (unset: a random secret per "
+        "process, so sessions end with a restart; set it when serving with several workers)",
+    )
     max_replications: int = Field(200, ge=1, description="Largest replications per job")
     suggestion_cache_seconds: float = Field(
         1.0, ge=0, le=60, description="Reuse residual capacity for suggestions this long"

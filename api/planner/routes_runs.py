@@ -1,0 +1,130 @@
+"""A planner's runs: the list, one run's progress and results, cancelling it, and
+its downloads — each through the service layer the JSON API uses."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from api.planner import csrf
+from api.planner.forms import first, parse_form
+from api.planner.pages import PREFIX, Planner, lang_of, render, state_of
+from api.planner.results import context_of, kpi_tables, paired_tables, priority_tables
+from api.planner.runs import RunRow, run_of, runs_of
+from api.planner.sessions import PlannerSession
+from api.planner.texts import CATALOGUE, texts
+from api.service import service_layer
+from api.service.deps import request_id
+from api.service.http_problems import Problem
+from simulering.report.labels import Labels
+from simulering.results import SimulationResult
+
+router = APIRouter(prefix=PREFIX, include_in_schema=False)
+JobId = Annotated[str, Path(max_length=36)]
+
+
+class NoSuchRun(Exception):
+    """Not a run of this planner (answered 404, as the API answers another's job)."""
+
+
+def own_run(request: Request, session: PlannerSession, job_id: str) -> RunRow:
+    run = run_of(state_of(request).uow, session.key_id, job_id)
+    if run is None:
+        raise NoSuchRun(job_id)
+    return run
+
+
+@router.get("/runs", response_class=HTMLResponse)
+def run_list(request: Request, session: Planner) -> HTMLResponse:
+    runs = runs_of(state_of(request).uow, session.key_id)
+    return render(request, "runs.html", {"runs": runs, "nav": "runs"}, session)
+
+
+def result_context(request: Request, session: PlannerSession, job_id: str) -> dict[str, Any]:
+    """The run's result tables (the read audited by the service layer)."""
+    out = service_layer.get_simulation(state_of(request), job_id, session.caller, request_id())
+    if out.result is None:
+        return {}
+    lang = lang_of(request)
+    t = texts(lang)
+    result = SimulationResult.from_document(out.result)
+    labels = Labels(lang, context_of(out.request))
+    return {
+        "kpi_tables": kpi_tables(result, labels, t),
+        "priority_tables": priority_tables(result, labels, t),
+        "paired_tables": paired_tables(result.paired, labels, t),
+        "baseline": labels.policy(result.paired.baseline),
+        "warnings": result.warnings,
+    }
+
+
+@router.get("/runs/{job_id}", response_class=HTMLResponse)
+def run_page(job_id: JobId, request: Request, session: Planner) -> HTMLResponse:
+    run = own_run(request, session, job_id)
+    context: dict[str, Any] = {"run": run, "nav": "runs"}
+    if run.state == "done":
+        context.update(result_context(request, session, job_id))
+        others = [r for r in runs_of(state_of(request).uow, session.key_id) if r.id != run.id]
+        context["others"] = [r for r in others if r.state == "done"]
+    return render(request, "run.html", context, session)
+
+
+@router.get("/runs/{job_id}/progress")
+def run_progress(job_id: JobId, request: Request, session: Planner) -> JSONResponse:
+    """The run's state and finished replications, for the page's progress bar."""
+    run = own_run(request, session, job_id)
+    key = f"state_{run.state}"
+    label = texts(lang_of(request))[key] if key in CATALOGUE else run.state
+    return JSONResponse(
+        {
+            "state": run.state,
+            "state_label": label,
+            "progress": run.progress,
+            "done": run.replications_done,
+            "total": run.replications,
+            "error": run.error,
+        }
+    )
+
+
+@router.post("/runs/{job_id}/cancel")
+async def cancel_run(job_id: JobId, request: Request, session: Planner) -> Response:
+    form = parse_form(await request.body())
+    if not csrf.valid(request, {k: first(form, k) for k in form}):
+        return RedirectResponse(f"{PREFIX}/runs/{job_id}?csrf=failed", 303)
+    try:
+        await run_in_threadpool(
+            service_layer.cancel_simulation, state_of(request), job_id, session.caller, request_id()
+        )
+    except Problem as exc:
+        if exc.status != 409:  # already finished: the page shows how it ended
+            raise
+    return RedirectResponse(f"{PREFIX}/runs/{job_id}", 303)
+
+
+@router.get("/runs/{job_id}/report", response_class=HTMLResponse)
+def run_report(job_id: JobId, request: Request, session: Planner) -> HTMLResponse:
+    """The run's HTML report with its charts (audited by the service layer)."""
+    own_run(request, session, job_id)
+    html = service_layer.simulation_report(state_of(request), job_id, session.caller, request_id())
+    download = request.query_params.get("download") == "1"
+    headers = {"Content-Disposition": f'attachment; filename="remiss-{job_id}.html"'}
+    return HTMLResponse(html, headers=headers if download else None)
+
+
+@router.get("/runs/{job_id}/result.json")
+def run_json(job_id: JobId, request: Request, session: Planner) -> Response:
+    """The run's result document (what ``remiss simulate --json`` writes)."""
+    own_run(request, session, job_id)
+    out = service_layer.get_simulation(state_of(request), job_id, session.caller, request_id())
+    if out.result is None:
+        raise NoSuchRun(job_id)
+    return Response(
+        json.dumps(out.result, ensure_ascii=False, indent=1),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="remiss-{job_id}.json"'},
+    )

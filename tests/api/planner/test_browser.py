@@ -1,0 +1,155 @@
+"""The planner app in a real browser (Debian's Chromium) against a real ``remiss serve``
+on SQLite: a planner signs in, opens gallsten, runs two policies, changes a capacity,
+runs again, watches the progress, opens the results and compares the two runs. Every
+page: no console error, no serious or critical axe-core violation, a screenshot kept."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.api.planner.browser import (
+    HAVE_CHROMIUM,
+    NO_CHROMIUM,
+    axe_violations,
+    chromium,
+    console_errors,
+    screenshot,
+)
+from tests.api.service.service_server import Server, start_server
+
+pytestmark = pytest.mark.skipif(not HAVE_CHROMIUM, reason=NO_CHROMIUM)
+RUN = {"replications": "3", "horizon_days": "150", "warmup_days": "0"}
+CAPACITY = "f-cap__su_ostra__first_visit"
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    srv = start_server(tmp_path)
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+def check_page(driver: Any, name: str, shots: list[Path]) -> None:
+    """No console error, no serious axe violation, the lang attribute set, one h1;
+    then the screenshot."""
+    assert console_errors(driver) == [], name
+    assert driver.execute_script("return document.documentElement.lang") in ("sv", "en")
+    assert len(driver.find_elements("css selector", "h1")) == 1, name
+    violations = axe_violations(driver)
+    assert violations == [], (name, violations)
+    shots.append(screenshot(driver, name))
+
+
+def fill_run(driver: Any, capacity: str | None = None) -> None:
+    """Choose separate and shared, a short run, and maybe a capacity; submit."""
+    for box in driver.find_elements("css selector", "input[name=policies]"):
+        if box.is_selected() != (box.get_attribute("value") in ("separate", "shared")):
+            box.click()
+    for name, value in RUN.items():
+        field = driver.find_element("id", f"f-{name}")
+        field.clear()
+        field.send_keys(value)
+    if capacity is not None:
+        field = driver.find_element("id", CAPACITY)
+        field.clear()
+        field.send_keys(capacity)
+    driver.find_element("css selector", "#whatif ~ form button[type=submit]").click()
+
+
+def watch_until_done(driver: Any) -> list[str]:
+    """The states the page showed while the run went on, until its results show."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    seen: list[str] = []
+
+    def finished(d: Any) -> bool:
+        found = d.find_elements("id", "run-state")
+        if found:
+            text = found[0].text
+            if not seen or seen[-1] != text:
+                seen.append(text)
+        return bool(d.find_elements("id", "results-h"))
+
+    WebDriverWait(driver, 180, poll_frequency=0.2).until(finished)
+    return seen
+
+
+def sign_in(driver: Any, server: Server, shots: list[Path]) -> None:
+    driver.get(f"{server.url}/planner/")
+    assert driver.current_url.endswith("/planner/sign-in")
+    check_page(driver, "01-sign-in", shots)
+    driver.find_element("id", "api_key").send_keys(server.keys["planner"])
+    driver.find_element("css selector", "form.card button[type=submit]").click()
+    assert driver.current_url.endswith("/planner/scenarios")
+    check_page(driver, "02-library", shots)
+
+
+def run_twice(driver: Any, server: Server, shots: list[Path]) -> None:
+    """An earlier run as the library has it, then one with more capacity."""
+    driver.find_element("link text", "Gallstensoperationer i VGR — koncepttest 1").click()
+    assert "/planner/scenarios/gallsten" in driver.current_url
+    assert driver.find_element("id", CAPACITY).get_attribute("value") == "31"
+    check_page(driver, "03-scenario-gallsten", shots)
+    fill_run(driver)
+    seen = watch_until_done(driver)
+    assert seen[-1] == "klar", seen
+    check_page(driver, "04-run-earlier-results", shots)
+    driver.get(f"{server.url}/planner/scenarios/gallsten")
+    fill_run(driver, capacity="-4")  # refused beside its field, as the schema says
+    error = driver.find_element("id", "e-cap__su_ostra__first_visit")
+    assert "greater than or equal to 0" in error.text
+    assert driver.find_element("id", CAPACITY).get_attribute("aria-invalid") == "true"
+    console_errors(driver)  # the 422 of the refused form is the point, not an error
+    check_page(driver, "05-whatif-error-beside-field", shots)
+    fill_run(driver, capacity="40")
+    assert driver.find_elements("id", "run-bar"), driver.find_element("tag name", "main").text[:800]
+    check_page(driver, "06-run-progress", shots)
+    seen = watch_until_done(driver)
+    assert seen[-1] == "klar", seen
+    changes = driver.find_element("tag name", "main").text
+    assert "units[su_ostra].first_visit.slots_per_week=40" in changes
+    tables = driver.find_elements("css selector", "#results-h ~ .scroll table")
+    assert len(tables) >= 4  # two stages, priority groups, paired differences
+    assert "Väntande ≤ 90 d" in driver.find_element("tag name", "main").text
+    check_page(driver, "07-run-results", shots)
+
+
+def compare_and_browse(driver: Any, server: Server, shots: list[Path]) -> None:
+    driver.find_element("css selector", "#cmp-h ~ form button[type=submit]").click()
+    assert "/planner/compare?" in driver.current_url
+    note = driver.find_element("id", "seed-note").text
+    assert note.startswith("Körningarna delar frö"), note
+    text = driver.find_element("tag name", "main").text
+    assert "B − A" in text and "Körning A" in text
+    check_page(driver, "08-compare", shots)
+    driver.find_element("link text", "Körningar").click()
+    rows = driver.find_elements("css selector", "main tbody tr")
+    assert len(rows) == 2
+    check_page(driver, "09-runs", shots)
+    driver.find_element("link text", "Kön just nu").click()
+    assert driver.find_element("id", "forecast-h")
+    check_page(driver, "10-queue", shots)
+    driver.find_element("css selector", "a[lang=en]").click()
+    assert driver.execute_script("return document.documentElement.lang") == "en"
+    assert driver.find_element("tag name", "h1").text == "The live queue"
+    check_page(driver, "11-queue-english", shots)
+
+
+def test_planner_flow_in_chromium(server: Server) -> None:
+    shots: list[Path] = []
+    with chromium() as driver:
+        sign_in(driver, server, shots)
+        run_twice(driver, server, shots)
+        compare_and_browse(driver, server, shots)
+        driver.find_element("css selector", "header form button").click()
+        assert "/planner/sign-in" in driver.current_url
+        driver.get(f"{server.url}/planner/runs")
+        assert "/planner/sign-in" in driver.current_url  # signed out: no way back in
+    assert len(shots) == 11
+    assert all(p.stat().st_size > 5_000 for p in shots)
