@@ -5,8 +5,8 @@ shares. Key names are written here and nowhere else (Interface B)."""
 from __future__ import annotations
 
 import datetime as dt
-from math import inf, sqrt
 from collections.abc import Sequence
+from math import inf, sqrt
 from typing import Any
 
 import numpy as np
