@@ -13,6 +13,7 @@ replications run serially or on any executor (:mod:`simulering.executors`).
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,13 +52,20 @@ class ForecastJob:
 
 
 def forecast_replication(job: ForecastJob, replication: int) -> dict[str, WeeklySeries]:
-    """Every policy on one replication's patients, read week by week."""
+    """Every policy on one replication's patients, read week by week.
+
+    A model and its policy refer to each other (and SimPy's processes to the model), so
+    a run's lists are freed only by the cycle collector; collecting after each run keeps
+    the peak memory at one run's (about 330 MB rather than 4 GB for the 50,000-referral
+    benchmark) for about 0.3 s of CPU."""
     spec = job.spec
     patients = draw_patients(spec, replication_stream(job.seed, replication))
     out: dict[str, WeeklySeries] = {}
     for name in job.policies:
         records = run_policy(spec, patients, name, job.seed, replication)
         out[name] = weekly_series(spec, patients, records, job.stage, job.calendar)
+        del records
+        gc.collect()
     return out
 
 
