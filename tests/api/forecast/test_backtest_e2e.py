@@ -137,6 +137,8 @@ def test_forecast_job_backtests_and_is_audited(history_server: Server) -> None:
         report = client.get(f"/v1/forecasts/{job}/report")
         assert report.status_code == 200 and "text/html" in report.headers["content-type"]
     with history_server.client("auditor") as client:
-        rows = client.get("/v1/audit", params={"start": started, "limit": 500}).json()["rows"]
+        audit = client.get("/v1/audit", params={"from": started, "limit": 500})
+        assert audit.status_code == 200, audit.text
+        rows = audit.json()["rows"]
     actions = {r["action"] for r in rows if r["entity_id"] == job or r["entity"] == "forecast"}
     assert {"forecast.start", "forecast.read", "forecast.result", "forecast.report"} <= actions

@@ -121,8 +121,13 @@ def run_twice(driver: Any, server: Server, shots: list[Path]) -> None:
 
 
 def compare_and_browse(driver: Any, server: Server, shots: list[Path]) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+
     driver.find_element("css selector", "#cmp-h ~ form button[type=submit]").click()
-    assert "/planner/compare?" in driver.current_url
+    # the click starts a navigation; a loaded machine may not have finished it yet
+    WebDriverWait(driver, 30, poll_frequency=0.2).until(
+        lambda d: "/planner/compare?" in d.current_url
+    )
     note = driver.find_element("id", "seed-note").text
     assert note.startswith("Körningarna delar frö"), note
     text = driver.find_element("tag name", "main").text
