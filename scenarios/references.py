@@ -4,8 +4,10 @@ named by what they are and who publishes them, in Swedish and English.
 A scenario's ``sources`` say where its numbers come from, often by a path into the
 project's facts (``../shared/data/vgr_kommuner.csv``) or the repository
 (``scenarios/regioner/vgr.yaml``). Such a path means nothing to a board reading the
-report; :func:`readable` puts the reference's name in its place. ``tests/scenarios``
-checks that no library scenario's report keeps a path.
+report; :func:`readable` puts the reference's name in its place.
+``tests/scenarios/test_references.py`` checks that no library scenario's sources keep a
+path, except the ``remiss calibrate`` command quoted by ``mvo_spridning`` (its paths stay
+so it can be re-run).
 """
 
 from __future__ import annotations
