@@ -4,16 +4,15 @@ estimates table, rendered in headless Chromium without script errors."""
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from simulering.report.forecast_page import render_forecast, render_forecast_report
+from tests.chromium import HAVE_CHROMIUM, NO_CHROMIUM, chromium
 from tests.simulering.test_forecast import forecast, scenario
-from tests.simulering.test_report import ARTIFACTS, CHROMEDRIVER, CHROMIUM, ERROR_HOOK
+from tests.simulering.test_report import ARTIFACTS
 
 ESTIMATES = {
     "arrivals_per_week.a1": {"value": 5.0, "from": "history", "weeks_of_history": 26, "n": 130}
@@ -53,38 +52,14 @@ def test_only_swedish_is_offered(doc: dict[str, Any]) -> None:
         render_forecast(doc, lang="en")
 
 
-@pytest.mark.skipif(
-    not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
-    reason="needs Debian's chromium and chromium-driver: apt-get install -y chromium "
-    "chromium-driver",
-)
+@pytest.mark.skipif(not HAVE_CHROMIUM, reason=NO_CHROMIUM)
 def test_forecast_report_renders_in_headless_chromium(doc: dict[str, Any], tmp_path: Path) -> None:
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
+    pytest.importorskip("selenium.webdriver")
     from selenium.webdriver.support.ui import WebDriverWait
 
     path = tmp_path / "prognos.html"
     render_forecast_report(doc, path)
-    profile = tempfile.mkdtemp(prefix="remiss-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        f"--user-data-dir={profile}",
-        "--window-size=1280,900",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    try:
-        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": ERROR_HOOK})
+    with chromium() as driver:
         driver.get(path.as_uri())
         rendered = (
             "return Array.from(document.querySelectorAll('.js-plotly-plot'))"
@@ -108,6 +83,3 @@ def test_forecast_report_renders_in_headless_chromium(doc: dict[str, Any], tmp_p
         ARTIFACTS.mkdir(exist_ok=True)
         shot = ARTIFACTS / "forecast_report.png"
         assert driver.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -27,9 +25,8 @@ from simulering.results import (
     StageKpis,
 )
 from simulering.runner import run_simulation
+from tests.chromium import HAVE_CHROMIUM, NO_CHROMIUM, chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 POLICIES = ("separate", "shared")
 BUNDLE = get_plotlyjs()
@@ -361,49 +358,19 @@ def test_unknown_language_and_no_policies_are_refused(
 
 
 # --- the real thing: open it in headless Chromium ---------------------------------------
-ERROR_HOOK = """
-window.__errors = [];
-window.addEventListener('error', e => window.__errors.push(String(e.message)));
-window.addEventListener('unhandledrejection', e => window.__errors.push(String(e.reason)));
-"""
 
 
-@pytest.mark.skipif(
-    not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
-    reason="needs Debian's chromium and chromium-driver (/usr/bin/chromium, "
-    "/usr/bin/chromedriver): apt-get install -y chromium chromium-driver",
-)
+@pytest.mark.skipif(not HAVE_CHROMIUM, reason=NO_CHROMIUM)
 def test_report_renders_in_headless_chromium(
     result: SimulationResult, ctx: ReportContext, tmp_path: Path
 ) -> None:
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
+    pytest.importorskip("selenium.webdriver")
     from selenium.webdriver.support.ui import WebDriverWait
 
     path = tmp_path / "report.html"
     write_report(result, ctx, path)
     expected = n_figures(path.read_text(encoding="utf-8"))
-    profile = tempfile.mkdtemp(prefix="remiss-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        f"--user-data-dir={profile}",
-        "--window-size=1280,900",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    try:
-        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": ERROR_HOOK})
+    with chromium() as driver:
         driver.get(path.as_uri())
         rendered_js = (
             "return Array.from(document.querySelectorAll('.js-plotly-plot'))"
@@ -428,6 +395,3 @@ def test_report_renders_in_headless_chromium(
         shot = ARTIFACTS / "report.png"
         assert driver.save_screenshot(str(shot))
         assert shot.stat().st_size > 10_000
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)

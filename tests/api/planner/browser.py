@@ -8,63 +8,28 @@ the report test's screenshot), one PNG per page, named by step.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 ARTEFACTS = Path(
     os.environ.get("REMISS_TEST_ARTEFACTS")
     or Path(__file__).resolve().parents[2] / "artifacts" / "planner"
 )
-HAVE_CHROMIUM = CHROMIUM.exists() and CHROMEDRIVER.exists()
-NO_CHROMIUM = (
-    "needs Debian's chromium and chromium-driver (/usr/bin/chromium, /usr/bin/chromedriver): "
-    "apt-get install -y chromium chromium-driver"
-)
-ERROR_HOOK = """
-window.__errors = [];
-window.addEventListener('error', e => window.__errors.push(String(e.message)));
-window.addEventListener('unhandledrejection', e => window.__errors.push(String(e.reason)));
-"""
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-    "--window-size=1280,900",
-)
 
 
-@contextmanager
-def chromium() -> Iterator[Any]:
-    """A headless Chromium at 1280 × 900 that keeps its console log."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+def navigate(driver: Any, element: Any) -> None:
+    """Click a link or submit button and wait until the next page has loaded: a click
+    only starts the navigation, and on a loaded machine the old page may still be there
+    when the test looks for the new one."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
 
-    profile = tempfile.mkdtemp(prefix="remiss-planner-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (*FLAGS, f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    try:
-        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": ERROR_HOOK})
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
+    page = driver.find_element("tag name", "html")
+    element.click()
+    wait = WebDriverWait(driver, 30, poll_frequency=0.1)
+    wait.until(expected_conditions.staleness_of(page))
+    wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 def console_errors(driver: Any) -> list[str]:

@@ -11,15 +11,9 @@ from typing import Any
 
 import pytest
 
-from tests.api.planner.browser import (
-    HAVE_CHROMIUM,
-    NO_CHROMIUM,
-    axe_violations,
-    chromium,
-    console_errors,
-    screenshot,
-)
+from tests.api.planner.browser import axe_violations, console_errors, navigate, screenshot
 from tests.api.service.service_server import Server, start_server
+from tests.chromium import HAVE_CHROMIUM, NO_CHROMIUM, chromium
 
 pytestmark = pytest.mark.skipif(not HAVE_CHROMIUM, reason=NO_CHROMIUM)
 RUN = {"replications": "3", "horizon_days": "150", "warmup_days": "0"}
@@ -59,7 +53,7 @@ def fill_run(driver: Any, capacity: str | None = None) -> None:
         field = driver.find_element("id", CAPACITY)
         field.clear()
         field.send_keys(capacity)
-    driver.find_element("css selector", "#whatif ~ form button[type=submit]").click()
+    navigate(driver, driver.find_element("css selector", "#whatif ~ form button[type=submit]"))
 
 
 def watch_until_done(driver: Any) -> list[str]:
@@ -85,14 +79,14 @@ def sign_in(driver: Any, server: Server, shots: list[Path]) -> None:
     assert driver.current_url.endswith("/planner/sign-in")
     check_page(driver, "01-sign-in", shots)
     driver.find_element("id", "api_key").send_keys(server.keys["planner"])
-    driver.find_element("css selector", "form.card button[type=submit]").click()
+    navigate(driver, driver.find_element("css selector", "form.card button[type=submit]"))
     assert driver.current_url.endswith("/planner/scenarios")
     check_page(driver, "02-library", shots)
 
 
 def run_twice(driver: Any, server: Server, shots: list[Path]) -> None:
     """An earlier run as the library has it, then one with more capacity."""
-    driver.find_element("link text", "Gallstensoperationer i VGR — koncepttest 1").click()
+    navigate(driver, driver.find_element("link text", "Gallstensoperationer i VGR — koncepttest 1"))
     assert "/planner/scenarios/gallsten" in driver.current_url
     assert driver.find_element("id", CAPACITY).get_attribute("value") == "31"
     check_page(driver, "03-scenario-gallsten", shots)
@@ -121,26 +115,21 @@ def run_twice(driver: Any, server: Server, shots: list[Path]) -> None:
 
 
 def compare_and_browse(driver: Any, server: Server, shots: list[Path]) -> None:
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    driver.find_element("css selector", "#cmp-h ~ form button[type=submit]").click()
-    # the click starts a navigation; a loaded machine may not have finished it yet
-    WebDriverWait(driver, 30, poll_frequency=0.2).until(
-        lambda d: "/planner/compare?" in d.current_url
-    )
+    navigate(driver, driver.find_element("css selector", "#cmp-h ~ form button[type=submit]"))
+    assert "/planner/compare?" in driver.current_url
     note = driver.find_element("id", "seed-note").text
     assert note.startswith("Körningarna delar frö"), note
     text = driver.find_element("tag name", "main").text
     assert "B − A" in text and "Körning A" in text
     check_page(driver, "08-compare", shots)
-    driver.find_element("link text", "Körningar").click()
+    navigate(driver, driver.find_element("link text", "Körningar"))
     rows = driver.find_elements("css selector", "main tbody tr")
     assert len(rows) == 2
     check_page(driver, "09-runs", shots)
-    driver.find_element("link text", "Kön just nu").click()
+    navigate(driver, driver.find_element("link text", "Kön just nu"))
     assert driver.find_element("id", "forecast-h")
     check_page(driver, "10-queue", shots)
-    driver.find_element("css selector", "a[lang=en]").click()
+    navigate(driver, driver.find_element("css selector", "a[lang=en]"))
     assert driver.execute_script("return document.documentElement.lang") == "en"
     assert driver.find_element("tag name", "h1").text == "The live queue"
     check_page(driver, "11-queue-english", shots)
@@ -152,7 +141,7 @@ def test_planner_flow_in_chromium(server: Server) -> None:
         sign_in(driver, server, shots)
         run_twice(driver, server, shots)
         compare_and_browse(driver, server, shots)
-        driver.find_element("css selector", "header form button").click()
+        navigate(driver, driver.find_element("css selector", "header form button"))
         assert "/planner/sign-in" in driver.current_url
         driver.get(f"{server.url}/planner/runs")
         assert "/planner/sign-in" in driver.current_url  # signed out: no way back in
