@@ -14,6 +14,7 @@ import logging
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 from asgi_correlation_id import CorrelationIdFilter
@@ -77,26 +78,42 @@ class RequestLog:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        start = time.perf_counter()
-        status = [500]
 
-        async def send_status(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status[0] = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_status)
-        finally:
-            route = scope.get("route")
+        def done(status: int, seconds: float) -> None:
             caller = scope.get("state", {}).get("caller")
             access.info(
                 "request",
                 extra={
                     "method": scope["method"],
-                    "route": getattr(route, "path", "(unmatched)"),
-                    "status": status[0],
-                    "ms": round(1000 * (time.perf_counter() - start), 2),
+                    "route": getattr(scope.get("route"), "path", "(unmatched)"),
+                    "status": status,
+                    "ms": round(1000 * seconds, 2),
                     "actor": getattr(caller, "key_id", None),
                 },
             )
+
+        await call_observed(self.app, scope, receive, send, done)
+
+
+async def call_observed(
+    app: ASGIApp,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    done: Callable[[int, float], None],
+) -> None:
+    """Run ``app`` on one HTTP request, then tell ``done`` the response status (500 when
+    none was sent) and the seconds it took, also when the app raised: the access log's
+    and the metrics' shared measure of a request."""
+    start = time.perf_counter()
+    status = [500]
+
+    async def send_status(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            status[0] = message["status"]
+        await send(message)
+
+    try:
+        await app(scope, receive, send_status)
+    finally:
+        done(status[0], time.perf_counter() - start)

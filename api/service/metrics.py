@@ -17,7 +17,6 @@ multiprocess mode).
 from __future__ import annotations
 
 import os
-import time
 
 from fastapi import FastAPI, Request, Response
 from prometheus_client import (
@@ -28,7 +27,9 @@ from prometheus_client import (
     multiprocess,
 )
 from prometheus_client.exposition import generate_latest
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api.service.logs import call_observed
 
 ENDPOINT = "/metrics"
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -79,20 +80,12 @@ class RequestMetrics:
         if scope["type"] != "http" or scope["path"] == ENDPOINT:
             await self.app(scope, receive, send)
             return
-        start = time.perf_counter()
-        status = [500]
 
-        async def send_status(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status[0] = message["status"]
-            await send(message)
+        def done(status: int, seconds: float) -> None:
+            handler = getattr(scope.get("route"), "path", None) or "none"
+            self.series.observe(scope["method"], handler, status, seconds)
 
-        try:
-            await self.app(scope, receive, send_status)
-        finally:
-            route = scope.get("route")
-            handler = getattr(route, "path", None) or "none"
-            self.series.observe(scope["method"], handler, status[0], time.perf_counter() - start)
+        await call_observed(self.app, scope, receive, send, done)
 
 
 def install(app: FastAPI) -> None:
