@@ -17,8 +17,6 @@ read of its result or report are audited.
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
-
 from api.forecasting.errors import ForecastInputError
 from api.forecasting.forecast import prepare
 from api.service import audit
@@ -27,8 +25,8 @@ from api.service.forecast_runs import KIND, forecast_request
 from api.service.forecast_schemas import ForecastIn, ForecastOut
 from api.service.http_problems import Problem, invalid_field
 from api.service.job_scenarios import check_policies, too_large
-from api.service.keys import Caller, Role
-from api.service.service_layer import check_job_quota
+from api.service.keys import Caller
+from api.service.service_layer import check_job_quota, find_job, job_report
 from api.service.settings import Settings
 from api.service.state import State
 
@@ -57,30 +55,24 @@ def start_forecast(st: State, body: ForecastIn, caller: Caller, request_id: str)
     except ForecastInputError as exc:
         raise input_problem(exc) from None
     if len(prep.scenario.waiting_list or []) > st.settings.max_referrals_per_year:
-        raise too_large("body.specialty", len(prep.scenario.waiting_list or []),
-                        st.settings.max_referrals_per_year)
-    detail = {"specialty": req.specialty, "stage": req.stage, "as_of": request["as_of"],
-              "policies": list(req.policies), "replications": req.replications}
+        raise too_large(
+            "body.specialty",
+            len(prep.scenario.waiting_list or []),
+            st.settings.max_referrals_per_year,
+        )
+    detail = {
+        "specialty": req.specialty,
+        "stage": req.stage,
+        "as_of": request["as_of"],
+        "policies": list(req.policies),
+        "replications": req.replications,
+    }
     with st.uow.writing() as s:
         check_job_quota(s, caller, st.settings.max_jobs_per_key)
         job_id = st.jobs.add(s, caller.key_id, request)
         audit.record(s, caller, request_id, "forecast.start", "forecast", job_id, detail)
     st.jobs.start(job_id)
     return ForecastOut(id=job_id, state="queued", progress=0.0, request=request)
-
-
-def is_forecast(job: SimulationJobRow) -> bool:
-    return isinstance(job.request, dict) and job.request.get("kind") == KIND
-
-
-def find_forecast(session: Session, job_id: str, caller: Caller) -> SimulationJobRow:
-    """The forecast job if the caller may see it (own; admin: all), else 404."""
-    job = session.get(SimulationJobRow, job_id)
-    if job is None or not is_forecast(job):
-        raise Problem(404, "Not found", "no forecast job with this id")
-    if not (job.actor == caller.key_id or Role.admin in caller.roles):
-        raise Problem(404, "Not found", "no forecast job with this id")
-    return job
 
 
 def forecast_out(job: SimulationJobRow) -> ForecastOut:
@@ -98,17 +90,11 @@ def forecast_out(job: SimulationJobRow) -> ForecastOut:
 def get_forecast(st: State, job_id: str, caller: Caller, request_id: str) -> ForecastOut:
     """The job and its forecast, answered once its access row is committed."""
     with st.uow.reading() as s:
-        out = forecast_out(find_forecast(s, job_id, caller))
+        out = forecast_out(find_job(s, job_id, caller, KIND))
     st.audit.write(audit.audit_row(caller, request_id, "forecast.result", "forecast", job_id))
     return out
 
 
 def forecast_report(st: State, job_id: str, caller: Caller, request_id: str) -> str:
     """The finished job's HTML report (409 while not done), audited."""
-    with st.uow.reading() as s:
-        job = find_forecast(s, job_id, caller)
-        if job.state != "done" or job.report is None:
-            raise Problem(409, "Conflict", f"the job is {job.state}; the report comes when done")
-        report = job.report
-    st.audit.write(audit.audit_row(caller, request_id, "forecast.report", "forecast", job_id))
-    return report
+    return job_report(st, job_id, caller, request_id, KIND)

@@ -312,14 +312,23 @@ def check_job_quota(session: Session, caller: Caller, limit: int) -> None:
         )
 
 
-def find_job(session: Session, job_id: str, caller: Caller) -> SimulationJobRow:
-    """The job if the caller may see it: their own, or any job for an admin key. Another
-    planner's job is a 404, as if it did not exist."""
+def job_kind(job: SimulationJobRow) -> str:
+    """``simulation``, or the ``kind`` its request names (``forecast``)."""
+    kind = job.request.get("kind") if isinstance(job.request, dict) else None
+    return str(kind) if kind else "simulation"
+
+
+def find_job(
+    session: Session, job_id: str, caller: Caller, kind: str = "simulation"
+) -> SimulationJobRow:
+    """The job of this kind if the caller may see it: their own, or any job for an admin
+    key. Another planner's job, or a job of the other kind (``/v1/simulations`` and
+    ``/v1/forecasts`` each show their own), is a 404, as if it did not exist."""
     job = session.get(SimulationJobRow, job_id)
-    if job is None or not (job.actor == caller.key_id or Role.admin in caller.roles):
-        raise Problem(404, "Not found", "no simulation job with this id")
-    if job.request.get("kind") == "forecast":  # /v1/forecasts shows these
-        raise Problem(404, "Not found", "no simulation job with this id")
+    if job is None or job_kind(job) != kind:
+        raise Problem(404, "Not found", f"no {kind} job with this id")
+    if not (job.actor == caller.key_id or Role.admin in caller.roles):
+        raise Problem(404, "Not found", f"no {kind} job with this id")
     return job
 
 
@@ -360,15 +369,19 @@ def cancel_simulation(st: State, job_id: str, caller: Caller, request_id: str) -
 
 
 def simulation_report(st: State, job_id: str, caller: Caller, request_id: str) -> str:
+    """The finished simulation job's HTML report (:func:`job_report`)."""
+    return job_report(st, job_id, caller, request_id, "simulation")
+
+
+def job_report(st: State, job_id: str, caller: Caller, request_id: str, kind: str) -> str:
     """The finished job's HTML report (409 while it is not done), answered once its
-    access row is committed."""
+    access row (``<kind>.report``) is committed."""
     with st.uow.reading() as s:
-        job = find_job(s, job_id, caller)
+        job = find_job(s, job_id, caller, kind)
         if job.state != "done" or job.report is None:
             raise Problem(409, "Conflict", f"the job is {job.state}; the report comes when done")
         report = job.report
-    row = audit.audit_row(caller, request_id, "simulation.report", "simulation", job_id)
-    st.audit.write(row)
+    st.audit.write(audit.audit_row(caller, request_id, f"{kind}.report", kind, job_id))
     return report
 
 
