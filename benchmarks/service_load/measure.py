@@ -3,8 +3,10 @@ server's own time per request from its JSON access log, and the CPU each side us
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +44,21 @@ def read_log(
         elif line.strip() and len(other) < 5:
             other.append(line.decode(errors="replace")[:300])
     return ms, other
+
+
+async def settled_log(
+    server: Server, start: int, request_ids: set[str], timeout: float = 2.0
+) -> tuple[list[float], list[str]]:
+    """``read_log`` from ``start`` to the log's end once the server has written the access
+    line of every measured request: it writes a line after the response has gone out, so
+    the last lines of a phase may arrive after the client has its answers. Waits up to
+    ``timeout`` seconds, then returns what is there."""
+    deadline = time.monotonic() + timeout
+    while True:
+        own, lines = read_log(server.log, (start, server.log_size()), request_ids)
+        if len(own) >= len(request_ids) or time.monotonic() >= deadline:
+            return own, lines
+        await asyncio.sleep(0.02)
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -88,7 +105,7 @@ async def run_phase(
     load_before = load_average()
     async with open_client(plan.client_kind, server.url, server.portal_key, plan.clients) as c:
         d = await drive(c, request, plan, server)
-    own, log_lines = read_log(server.log, d.log_offsets, d.samples.request_ids)
+    own, log_lines = await settled_log(server, d.log_offsets[0], d.samples.request_ids)
     return phase_result(d, own, log_lines, database, workers, phase, plan, load_before)
 
 
