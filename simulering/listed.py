@@ -48,22 +48,25 @@ def direct_treatment(spec: ModelSpec, pts: Patients) -> npt.NDArray[np.bool_]:
 
 
 def bookings(spec: ModelSpec, pts: Patients) -> Bookings:
-    """The booked rows of the actual list by day and pool: each on the first day of its
-    booked week (from the day it may be served) on which its unit has a slot of its
-    pool. A booking whose unit has no slot that week is not held: that referral waits
-    on the list like any other."""
+    """The booked rows of the actual list by day and pool, in list order: each on the
+    first day of its booked week (from the day it may be served) on which its unit has a
+    slot of its pool not yet held by an earlier booking, so a week's bookings fill its
+    days one slot each and never exceed its capacity. A booking its unit has no free slot
+    for that week is not held: that referral waits on the list like any other."""
     wl = spec.waiting_list
     held: Bookings = {}
     if wl is None or not wl.booked.any():
         return held
+    free = {p: pool.slots.copy() for p, pool in enumerate(spec.pools) if pool.slots is not None}
     for ref in np.flatnonzero(wl.booked).tolist():
         p = 0 if wl.stage[ref] == 0 else int(pts.pool[ref])
-        slots = spec.pools[p].slots
-        assert slots is not None  # a waiting list needs slot calendars (schema)
+        assert p in free  # a waiting list needs slot calendars (schema)
         unit, monday = int(wl.unit[ref]), int(wl.booked_monday[ref])
         lo = max(0, monday, int(np.ceil(wl.ready[ref])))
         hi = min(spec.horizon_days, monday + 7)
-        open_days = [d for d in range(lo, hi) if slots[d, unit] > 0]
-        if open_days:
-            held.setdefault((open_days[0], p), []).append((ref, unit))
+        open_days = np.flatnonzero(free[p][lo:hi, unit] > 0)
+        if open_days.size:
+            day = lo + int(open_days[0])
+            free[p][day, unit] -= 1
+            held.setdefault((day, p), []).append((ref, unit))
     return held

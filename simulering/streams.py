@@ -26,6 +26,7 @@ PURPOSES = (
     "backlog",
     "policy",
     "choice",
+    "estimates",
 )
 
 

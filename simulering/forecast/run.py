@@ -27,6 +27,7 @@ from scenarios.schema import KNOWN_POLICIES, Scenario
 from simulering.executors import Executor, SerialExecutor
 from simulering.forecast.document import iso_days, policy_document
 from simulering.forecast.errors import ForecastError
+from simulering.forecast.uncertainty import FloatArray, arrival_counts, with_drawn_arrivals
 from simulering.forecast.weekly import Calendar, WeeklySeries, weekly_series
 from simulering.patients import draw_patients
 from simulering.results import replication_warning
@@ -49,6 +50,9 @@ class ForecastJob:
     policies: tuple[str, ...]
     seed: int
     calendar: Calendar
+    arrival_counts: FloatArray | None = None
+    """The referrals per area behind estimated arrival rates (their uncertainty is
+    drawn per replication, :mod:`simulering.forecast.uncertainty`); None: rates known."""
 
 
 def forecast_replication(job: ForecastJob, replication: int) -> dict[str, WeeklySeries]:
@@ -58,8 +62,11 @@ def forecast_replication(job: ForecastJob, replication: int) -> dict[str, Weekly
     a run's lists are freed only by the cycle collector; collecting after each run keeps
     the peak memory at one run's (about 330 MB rather than 4 GB for the 50,000-referral
     benchmark) for about 0.3 s of CPU."""
+    streams = replication_stream(job.seed, replication)
     spec = job.spec
-    patients = draw_patients(spec, replication_stream(job.seed, replication))
+    if job.arrival_counts is not None:
+        spec = with_drawn_arrivals(spec, job.arrival_counts, streams)
+    patients = draw_patients(spec, streams)
     out: dict[str, WeeklySeries] = {}
     for name in job.policies:
         records = run_policy(spec, patients, name, job.seed, replication)
@@ -133,7 +140,9 @@ def run_forecast(
     spec = compile_scenario(scenario, region, Overrides(horizon_days=horizon, warmup_days=0))
     cal = forecast_calendar(start, weeks, spec.month_ends.tolist())
     s = STAGES.index(stage)
-    job = ForecastJob(spec, s, tuple(policies), scenario.run.seed, cal)
+    estimates = dict(scenario.forecast_estimates or {})
+    counts = arrival_counts(estimates, spec.area_ids)
+    job = ForecastJob(spec, s, tuple(policies), scenario.run.seed, cal, counts)
     runs: dict[int, dict[str, WeeklySeries]] = {}
     ex = executor or SerialExecutor()
     for done, (i, result) in enumerate(
@@ -158,7 +167,8 @@ def run_forecast(
         },
         "replications": replications,
         "seed": scenario.run.seed,
-        "estimates": dict(scenario.forecast_estimates or {}),
+        "estimates": estimates,
+        "uncertain_estimates": ["arrivals"] if counts is not None else [],
         "warnings": forecast_warnings(spec, s, replications),
     }
 

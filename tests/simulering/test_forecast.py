@@ -15,6 +15,9 @@ import pytest
 from scenarios.schema import Scenario
 from simulering.executors import ProcessExecutor
 from simulering.forecast import ForecastError, backtest, run_forecast
+from simulering.forecast.uncertainty import arrival_counts, with_drawn_arrivals
+from simulering.streams import replication_stream
+from tests.conftest import compile_dict
 from tests.scenarios.test_forecast_inputs import forecast_doc
 
 START = dt.date(2026, 6, 1)  # a Monday: week 0 starts on day 0
@@ -118,14 +121,60 @@ def test_intervals_are_in_range_and_contain_the_mean() -> None:
         assert probs == sorted(probs, reverse=True) and all(0.5 <= p <= 1 for p in probs)
 
 
+ESTIMATED = {
+    "arrivals": {"value": {"a1": 5.0, "a2": 2.0}, "weeks_of_history": 4.0, "n": 28},
+}
+"""Arrival rates as estimated from 4 weeks of history: 20 and 8 referrals."""
+
+
 def test_same_seed_same_document_serial_or_parallel() -> None:
-    sc = scenario(6.0, forecast_estimates={"arrivals": {"value": 7, "n": 70}})
+    sc = scenario(6.0, forecast_estimates=ESTIMATED)
     serial = forecast(sc)
     with ProcessExecutor(2) as ex:
         parallel = forecast(sc, executor=ex)
     assert serial == parallel and serial == forecast(sc)
-    assert serial["estimates"] == {"arrivals": {"value": 7, "n": 70}}
+    assert serial["estimates"] == ESTIMATED and serial["uncertain_estimates"] == ["arrivals"]
     assert serial["seed"] == 11 and serial["replications"] == 6
+
+
+def test_estimated_arrival_rates_widen_the_intervals_by_their_error() -> None:
+    # no capacity: the queue is the arrivals, so its spread is theirs. At the estimate
+    # alone week 9 has Poisson(9 · 7) arrivals (sd 7.9); with 28 referrals behind the
+    # estimate the rate's own error adds 9 · 7 / √28 (sd 11.9): together sd 14.3
+    known = forecast(scenario(0.0), replications=60, policies=["shared"])
+    estimated = forecast(
+        scenario(0.0, forecast_estimates=ESTIMATED), replications=60, policies=["shared"]
+    )
+    assert known["uncertain_estimates"] == []
+
+    def half_width(doc: dict[str, Any]) -> float:
+        last = doc["policies"]["shared"]["queue"]["region"][-1]
+        return float(last["hi"] - last["lo"]) / 2
+
+    # the 95 % prediction half-width is about 2 sd: 16 at the estimate, 29 with its error
+    assert 11 < half_width(known) < 21
+    assert 22 < half_width(estimated) < 37
+    mean = estimated["policies"]["shared"]["queue"]["region"][-1]["mean"]
+    assert mean == pytest.approx(40 + 7 * (WEEKS - 1), rel=0.15)  # the estimate's mean
+
+
+def test_drawn_rates_have_the_estimate_as_mean_and_its_poisson_error() -> None:
+    sc = scenario(6.0, forecast_estimates=ESTIMATED)
+    spec = compile_dict(sc.model_dump(mode="json"))
+    counts = arrival_counts(ESTIMATED, spec.area_ids)
+    assert counts is not None and counts.tolist()[:2] == [20.0, 8.0]
+    assert arrival_counts({"arrivals": {"value": {"a1": 5.0}, "from": "override"}}, ("a1",)) is None
+    rates = np.array(
+        [
+            with_drawn_arrivals(spec, counts, replication_stream(11, i)).daily_arrivals[0, :2]
+            for i in range(4000)
+        ]
+    )
+    base = spec.daily_arrivals[0, :2]
+    assert rates.mean(axis=0) == pytest.approx(base, rel=0.03)
+    assert rates.std(axis=0) == pytest.approx(base / np.sqrt([20.0, 8.0]), rel=0.06)
+    again = with_drawn_arrivals(spec, counts, replication_stream(11, 3)).daily_arrivals
+    assert (again[0, :2] == rates[3]).all()  # its own stream: the same draw every time
 
 
 @pytest.mark.parametrize(

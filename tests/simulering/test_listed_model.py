@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from scenarios.schema import KNOWN_POLICIES
+from simulering.listed import bookings
 from simulering.patients import draw_patients
 from simulering.runner import run_policy
 from simulering.streams import replication_stream
@@ -126,3 +127,44 @@ def test_a_closed_unit_serves_nobody_in_its_closure() -> None:
     fv = rec.served[0][~np.isnan(rec.served[0])]
     assert fv.size > 0 and fv.min() >= 28  # 2026-07-01 is day 28
     assert rec.served[0, 31] >= 28  # the booking in a closed week is not held
+
+
+def _served_per_day(served: np.ndarray, unit: np.ndarray, days: int, units: int) -> np.ndarray:
+    """How many referrals each unit served on each day (one stage's records)."""
+    done = ~np.isnan(served)
+    counts = np.zeros((days, units), dtype=np.int64)
+    np.add.at(counts, (served[done].astype(np.int64), unit[done]), 1)
+    return counts
+
+
+@pytest.mark.parametrize("policy", ["separate", "shared"])
+def test_bookings_hold_slots_and_never_exceed_capacity(policy: str) -> None:
+    week = [
+        {
+            "id": f"b-{i}",
+            "unit": "u3",
+            "area": "a3",
+            "priority": "standard",
+            "clock_start": "2026-05-20",
+            "booked_week": "2026-06-29",
+        }
+        for i in range(40)
+    ]
+    spec = compile_dict(forecast_doc(waiting_list=_listed() + week))
+    pts = draw_patients(spec, replication_stream(SEED, 0))
+    rec = run_policy(spec, pts, policy, SEED, 0)
+    slots = spec.pools[0].slots
+    assert slots is not None
+    per_day = _served_per_day(rec.served[0], rec.unit[0], spec.horizon_days, spec.n_units)
+    assert (per_day <= slots).all()  # a booking holds a slot, it is not served on top
+    booked = np.arange(33, 73)
+    in_week = (rec.served[0, booked] >= 26) & (rec.served[0, booked] < 33)
+    capacity = int(slots[26:33, 2].sum())
+    assert 0 < capacity < 40  # the week cannot hold them all
+    # every slot of the week goes to a booking (less the no-shows and withdrawals) ...
+    assert capacity - 7 <= in_week.sum() <= capacity - 1  # _listed's booking holds one
+    # ... and the bookings it cannot hold wait on the list like any other referral
+    held = bookings(spec, pts)
+    assert sum(len(refs) for refs in held.values()) == capacity  # _listed's too: same week
+    for (day, _), refs in held.items():
+        assert len(refs) <= slots[day, 2]
