@@ -12,11 +12,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import OperationalError
 
 from api.cli.console import console, err, error
-from api.cli.database import DatabaseUrl, settings_for
+from api.cli.database import DatabaseUrl, settings_for, shown
 from api.service import audit_chain, db
 from api.service.db_errors import one_line
 from api.service.db_schema import ApiKeyRow, utcnow
@@ -52,12 +51,8 @@ def serve(
     it cannot be reached, one line says so and the exit status is 1."""
     import uvicorn
 
-    settings = settings_for(database_url)
-    where = make_url(settings.database_url).render_as_string(hide_password=True)
-    try:
-        db.check_reachable(settings.database_url, settings.db_timeouts())
-    except DBAPIError as exc:
-        error(f"cannot reach the database {where}: {one_line(exc)}", 1)
+    settings = settings_for(database_url, schema=False)
+    where = shown(settings.database_url)
     os.environ["REMISS_DATABASE_URL"] = settings.database_url
     address = f"http://{host}:{port}"
     err.print(
@@ -82,7 +77,7 @@ def db_upgrade(
     revision: Annotated[str, typer.Option(help="Target revision")] = "head",
 ) -> None:
     """Create or migrate the schema to the newest revision."""
-    settings = settings_for(database_url)
+    settings = settings_for(database_url, schema=False)
     try:
         db.upgrade(settings.database_url, revision)
     except OperationalError as exc:
@@ -104,7 +99,7 @@ def apikey_create(
     reason = refusal(name)
     if reason is not None:
         error(f"--name: {reason}")
-    settings = settings_for(database_url)
+    settings = settings_for(database_url, schema=False)
     db.upgrade(settings.database_url)
     engine = db.make_engine(settings.database_url, pool_size=1)
     with db.session_factory(engine).begin() as s:
