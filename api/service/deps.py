@@ -28,9 +28,7 @@ Portal = Annotated[
 ]
 """The portal, naming its end user in ``X-Remiss-User``."""
 Planner = Annotated[Caller, Depends(acting(Role.planner, purpose=Purpose.follow_up))]
-JobViewer = Annotated[
-    Caller, Depends(acting(Role.planner, Role.admin, purpose=Purpose.follow_up))
-]
+JobViewer = Annotated[Caller, Depends(acting(Role.planner, Role.admin, purpose=Purpose.follow_up))]
 """Simulation jobs: a planner sees their own, an admin key every job."""
 Admin = Annotated[Caller, Depends(acting(Role.admin, purpose=Purpose.administration))]
 Auditor = Annotated[Caller, Depends(acting(Role.auditor, purpose=Purpose.audit))]
