@@ -24,12 +24,23 @@ from rich.console import Console
 
 from benchmarks import RESULTS_DIR
 
+
+def refresh_docs(*_: object, **__: object) -> None:
+    """After a benchmark: paste the results into the pages that show them
+    (:mod:`benchmarks.docs_page`; nothing changes when the results did not)."""
+    from benchmarks.docs_page import refresh
+
+    for page in refresh():
+        typer.echo(f"updated {page}")
+
+
 app = typer.Typer(
     name="remiss-bench",
     help="Benchmarks against peers, written to benchmarks/results/.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    result_callback=refresh_docs,
 )
 
 
@@ -415,6 +426,13 @@ def abuse(
             typer.echo(f"wrote {path}")
     if report.server_errors:
         raise typer.Exit(1)
+
+
+@app.command("docs")
+def docs() -> None:
+    """Paste benchmarks/results/ into README.md, docs/benchmarks.md and docs/allocation.md
+    (every benchmark does this when it finishes)."""
+    # the result callback does the work
 
 
 def main() -> None:

@@ -7,8 +7,8 @@ ratio of CPU times (issue 15's target: optimised at most 2× shared), the load a
 before and after, and where the optimised policy spends its CPU: gathering the plan
 columns and applying plans vs inside the solver (:func:`allokering.arrays.plan`).
 Run with ``remiss-bench optimised`` or ``python -m benchmarks.optimised_cost``; it
-writes ``results/optimised_cost.json`` and ``.md`` and regenerates the table in
-``docs/benchmarks.md`` between its markers.
+writes ``results/optimised_cost.json`` and ``.md`` (which ``remiss-bench`` then pastes into
+``docs/benchmarks.md``, :mod:`benchmarks.docs_page`).
 """
 
 from __future__ import annotations
@@ -18,13 +18,12 @@ import os
 import platform
 import statistics
 import time
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks import BENCH_DIR, RESULTS_DIR
+from benchmarks import RESULTS_DIR
 from scenarios.loader import load_spec
 from simulering.model import Model
 from simulering.patients import draw_patients
@@ -34,9 +33,6 @@ from simulering.streams import replication_stream
 
 TARGET_RATIO = 2.0
 """Issue 15: optimised at most this many times shared (CPU per replication)."""
-DOCS_PAGE = BENCH_DIR.parent / "docs" / "benchmarks.md"
-BEGIN, END = "<!-- optimised_cost:begin -->", "<!-- optimised_cost:end -->"
-"""The markers around the generated table in :data:`DOCS_PAGE`."""
 
 
 def _load() -> list[float]:
@@ -129,19 +125,6 @@ def markdown_table(r: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def update_docs(table: str, page: Path = DOCS_PAGE) -> bool:
-    """Replace the table between the markers of ``page``; False when it has none."""
-    if not page.exists():
-        return False
-    text = page.read_text(encoding="utf-8")
-    if BEGIN not in text or END not in text:
-        return False
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    page.write_text(f"{head}{BEGIN}\n{table}{END}{tail}", encoding="utf-8")
-    return True
-
-
 def main(scenario: str = "gallsten", replications: int = 3, write: bool = True) -> dict[str, Any]:
     r = measure(scenario, replications)
     table = Table(title=f"optimised vs shared — {scenario}, median of {replications} replications")
@@ -158,8 +141,6 @@ def main(scenario: str = "gallsten", replications: int = 3, write: bool = True) 
             f"# optimised vs shared\n\n{md}\nReproduce with `remiss-bench optimised`.\n",
             encoding="utf-8",
         )
-        if scenario == "gallsten" and replications == 3:  # the documented run
-            update_docs(md)
     return r
 
 

@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psutil  # type: ignore[import-untyped]
 from rich.console import Console
 from rich.table import Table
 
@@ -56,6 +57,10 @@ class Timing:
     seconds: float
     startup_seconds: float
     per_replication_ms: float
+    cpu_seconds: float = 0.0
+    """CPU of this process and of its worker processes over the timed run."""
+    load_before: list[float] = field(default_factory=list)
+    load_after: list[float] = field(default_factory=list)
     speedup: float | None = None
     digest: str = ""
 
@@ -87,6 +92,25 @@ def _digest(obj: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def _cpu_seconds(
+    me: psutil.Process, children: dict[int, float] | None = None
+) -> tuple[float, dict[int, float]]:
+    """This process's CPU seconds (user + system) and each live child's, by pid."""
+    own = me.cpu_times()
+    kids: dict[int, float] = {}
+    for child in me.children(recursive=True):
+        try:
+            t = child.cpu_times()
+        except psutil.Error:  # ended between listing and reading
+            continue
+        kids[child.pid] = t.user + t.system
+    return own.user + own.system, kids
+
+
+def _load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
 def run(
     replications: int = 100,
     policies: Sequence[str] | None = None,
@@ -112,12 +136,19 @@ def run(
         date=dt.date.today().isoformat(),
         identical=True,
     )
+    me = psutil.Process()
     for kind in executors:
         t0 = time.perf_counter()
         with open_executor(kind, 1 if kind == "serial" else n_workers) as ex:
+            load_before = _load()
+            own0, kids0 = _cpu_seconds(me)
             t1 = time.perf_counter()
             result = run_simulation(spec, pols, seed, replications, executor=ex)
             t2 = time.perf_counter()
+            own1, kids1 = _cpu_seconds(me)
+            load_after = _load()
+        # workers started during the run count whole; those alive before, from then
+        cpu = own1 - own0 + sum(t - kids0.get(pid, 0.0) for pid, t in kids1.items())
         report.timings.append(
             Timing(
                 executor=kind,
@@ -125,6 +156,9 @@ def run(
                 seconds=t2 - t1,
                 startup_seconds=t1 - t0,
                 per_replication_ms=1000 * (t2 - t1) / replications,
+                cpu_seconds=cpu,
+                load_before=load_before,
+                load_after=load_after,
                 digest=_digest(_results_only(result.to_document())),
             )
         )
@@ -144,18 +178,33 @@ def rich_table(r: ReplicationsReport) -> Table:
         ),
         title_justify="left",
     )
-    for col in ("executor", "workers", "wall s", "ms / replication", "speed-up", "start-up s"):
+    for col in (
+        "executor",
+        "workers",
+        "wall s",
+        "CPU s",
+        "ms / replication",
+        "speed-up",
+        "start-up s",
+        "load before → after",
+    ):
         table.add_column(col, justify="left" if col == "executor" else "right")
     for t in r.timings:
         table.add_row(
             t.executor,
             str(t.workers),
             f"{t.seconds:.2f}",
+            f"{t.cpu_seconds:.2f}",
             f"{t.per_replication_ms:.0f}",
             "–" if t.speedup is None else f"{t.speedup:.2f}×",
             f"{t.startup_seconds:.2f}",
+            _loads(t),
         )
     return table
+
+
+def _loads(t: Timing) -> str:
+    return f"{t.load_before[0]:.2f} → {t.load_after[0]:.2f}" if t.load_before else "–"
 
 
 def markdown(r: ReplicationsReport) -> str:
@@ -167,20 +216,23 @@ def markdown(r: ReplicationsReport) -> str:
         f"policy on the same patients), seed {r.seed}. Machine: {r.cores} cores, "
         f"{r.machine}, Python {r.python}, {r.date}.",
         "",
-        "| executor | workers | wall s | ms / replication | speed-up vs serial | start-up s |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| executor | workers | wall s | CPU s | ms / replication | speed-up vs serial "
+        "| start-up s | load (1 min) before → after |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for t in r.timings:
         speed = "–" if t.speedup is None else f"{t.speedup:.2f}×"
         lines.append(
-            f"| {t.executor} | {t.workers} | {t.seconds:.2f} | {t.per_replication_ms:.0f} | "
-            f"{speed} | {t.startup_seconds:.2f} |"
+            f"| {t.executor} | {t.workers} | {t.seconds:.2f} | {t.cpu_seconds:.2f} | "
+            f"{t.per_replication_ms:.0f} | {speed} | {t.startup_seconds:.2f} | {_loads(t)} |"
         )
     lines += [
         "",
         f"Results identical on every executor: **{'yes' if r.identical else 'NO'}** "
         "(SHA-256 of the summaries and paired comparison).",
         "",
+        "CPU: this process and its worker processes (user + system, psutil) over the "
+        "timed run; the serial run is the peer of the other two. "
         "Wall time excludes starting the executor (the start-up column: process pool workers "
         "are forked on first use and counted in wall time; the Dask LocalCluster's start is "
         "reported apart). Reproduce with `remiss-bench replications "
