@@ -436,5 +436,10 @@ def docs() -> None:
 
 
 def main() -> None:
-    """Console-script entry point (``remiss-bench``)."""
-    app()
+    """Console-script entry point (``remiss-bench``): the help names values as
+    ``remiss``'s does (:mod:`api.cli.metavars`), with ``-h`` beside ``--help``."""
+    from api.cli.metavars import HELP_NAMES, name_values
+
+    command = name_values(typer.main.get_command(app))
+    command.context_settings["help_option_names"] = HELP_NAMES
+    command.main(prog_name="remiss-bench")

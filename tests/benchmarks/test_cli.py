@@ -3,6 +3,11 @@ instance is exactly what the generator draws from the shared geography."""
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
+
 from typer.testing import CliRunner
 
 from allokering.generate import generate
@@ -34,3 +39,18 @@ def test_stored_instance_is_what_the_generator_draws() -> None:
     )
     stored = instance_path(size).read_text(encoding="utf-8")
     assert drawn.model_dump_json(exclude_defaults=True) == stored
+
+
+def test_the_help_of_every_benchmark_names_its_values() -> None:
+    commands = ["", "allocate", "simulate", "service", "replications", "optimised", "forecast"]
+    for name in [*commands, "startup", "abuse", "docs"]:
+        out = subprocess.run(
+            [sys.executable, "-m", "benchmarks", *([name] if name else []), "-h"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "COLUMNS": "200"},
+        )
+        assert out.returncode == 0, out.stderr
+        assert "Usage: remiss-bench" in out.stdout
+        assert not re.search(r"<(bool|str|int|float|path|list\[\w+\])[^>]*>", out.stdout), name
