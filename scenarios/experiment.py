@@ -14,8 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-
-import pyarrow as pa
+from typing import TYPE_CHECKING
 
 from scenarios.loader import (
     Overrides,
@@ -32,6 +31,9 @@ from simulering.executors import Executor
 from simulering.results import SimulationResult
 from simulering.runner import Progress, run_simulation
 from simulering.spec import ModelSpec
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
-
-import pyarrow as pa
+from typing import TYPE_CHECKING
 
 from simulering.executors import (
     Executor,
@@ -31,7 +30,6 @@ from simulering.paired import compare
 from simulering.patients import Patients, draw_patients
 from simulering.policies import make_policy
 from simulering.progress import Progress, Ticks, new_token, report
-from simulering.records_table import records_table
 from simulering.results import (
     MIN_REPLICATIONS,
     Estimate,
@@ -42,6 +40,9 @@ from simulering.results import (
 )
 from simulering.spec import ModelSpec
 from simulering.streams import replication_stream
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 __all__ = [
     "MIN_REPLICATIONS",
@@ -99,13 +100,15 @@ def run_replication(
         records = run_policy(spec, patients, name, seed, replication, days)
         result[name] = replication_kpis(spec, patients, records)
         if tables is not None:
+            from simulering.records_table import records_table  # pyarrow: 0.27 s, when asked
+
             tables.append(records_table(spec, patients, records, name, replication))
     return result
 
 
 JobSpec = tuple[tuple[str, ...], int, int, bool, int]
 """(policies, seed, replication, keep records, progress token: 0 when nobody watches)"""
-JobResult = tuple[dict[str, PolicyResult[float]], list[pa.Table]]
+JobResult = tuple[dict[str, PolicyResult[float]], list["pa.Table"]]
 
 
 def _run_job(spec: ModelSpec, job: JobSpec) -> JobResult:

@@ -10,11 +10,10 @@ from math import inf, sqrt
 from typing import Any
 
 import numpy as np
-from scipy.special import stdtrit
 
 from simulering.forecast.weekly import WeeklySeries
 from simulering.forecast.worklist import worklist
-from simulering.results import BOUNDS, estimate
+from simulering.results.estimate import BOUNDS, estimate, t_quantile
 from simulering.spec import FloatArray, ModelSpec
 
 
@@ -29,7 +28,7 @@ def band(values: FloatArray, share: bool = False) -> dict[str, float | None]:
     arr = arr[np.isfinite(arr)]
     if est.mean is None or arr.size < 2:
         return {"mean": est.mean, "lo": est.lo, "hi": est.hi}
-    half = float(stdtrit(arr.size - 1, 0.975)) * float(arr.std(ddof=1)) * sqrt(1 + 1 / arr.size)
+    half = t_quantile(arr.size - 1, 0.975) * float(arr.std(ddof=1)) * sqrt(1 + 1 / arr.size)
     ceiling = 1.0 if share else inf
     lo = min(max(0.0, est.mean - half), est.mean)
     return {"mean": est.mean, "lo": lo, "hi": max(min(ceiling, est.mean + half), est.mean)}
