@@ -39,6 +39,12 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
         "Okänd, återkallad eller felaktig nyckel, eller en nyckel utan rollen planerare.",
         "Unknown, revoked or malformed key, or a key without the planner role.",
     ),
+    "sign_in_limited": (
+        "För många misslyckade inloggningar från den här adressen. Försök igen om {minutes} min.",
+        "Too many failed sign-ins from this address. Try again in {minutes} min.",
+    ),
+    "forged_title": ("Formuläret avvisades", "The form was refused"),
+    "back": ("Tillbaka", "Back"),
     "signed_out": ("Du är utloggad.", "You are signed out."),
     "session_ended": (
         "Sessionen har gått ut eller nyckeln har återkallats. Logga in igen.",
