@@ -22,6 +22,7 @@ from api.service.deps import request_id
 from api.service.http_problems import Problem
 from simulering.report.labels import Labels
 from simulering.results import SimulationResult
+from simulering.results.long_table import kpi_parquet
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 JobId = Annotated[str, Path(max_length=36)]
@@ -138,4 +139,15 @@ def run_json(job_id: JobId, request: Request, session: Planner) -> Response:
         json.dumps(document, ensure_ascii=False, indent=1),
         media_type="application/json",
         headers=attachment(f"remiss-{job_id}.json"),
+    )
+
+
+@router.get("/runs/{job_id}/result.parquet")
+def run_parquet(job_id: JobId, request: Request, session: Planner) -> Response:
+    """The run's KPIs as one long Parquet table (:mod:`simulering.results.long_table`)."""
+    document = stored_result(request, session, job_id)
+    return Response(
+        kpi_parquet(document),
+        media_type="application/vnd.apache.parquet",
+        headers=attachment(f"remiss-{job_id}.parquet"),
     )

@@ -403,7 +403,31 @@ def test_a_revoked_key_ends_its_sessions(server: Server) -> None:
     assert planner_rows(server, before) == [("access.refused", planner_id, 303, "revoked key")]
 
 
-# --- runs: only one's own ---------------------------------------------------------------
+# --- runs: only one's own, and their downloads ------------------------------------------
+
+
+def leaves(document: dict[str, Any]) -> dict[tuple[Any, ...], tuple[Any, Any, Any]]:
+    """Every KPI estimate of a result document by (policy, stage, breakdown, group,
+    kpi): its mean and interval, read from the JSON as written."""
+    found: dict[tuple[Any, ...], tuple[Any, Any, Any]] = {}
+    for policy, p in document["policies"].items():
+        for stage, kpis in p["kpis"].items():
+            for name, e in kpis.items():
+                if name == "by_priority":
+                    for group, gk in e.items():
+                        for gname, ge in gk.items():
+                            found[(policy, stage, "priority", group, gname)] = (
+                                ge["mean"],
+                                *ge["ci95"],
+                            )
+                else:
+                    found[(policy, stage, "all", None, name)] = (e["mean"], *e["ci95"])
+        for breakdown in ("unit", "area", "subregion"):
+            for group, stages in p[f"by_{breakdown}"].items():
+                for stage, kpis in stages.items():
+                    for name, e in kpis.items():
+                        found[(policy, stage, breakdown, group, name)] = (e["mean"], *e["ci95"])
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -421,7 +445,7 @@ def test_a_planner_sees_only_their_own_runs(server: Server, finished_run: tuple[
     owner_key, job = finished_run
     _, other_key = new_key(server, "planner")
     owner, other = signed_in(server, owner_key), signed_in(server, other_key)
-    for path in ("", "/progress", "/result.json", "/report"):
+    for path in ("", "/progress", "/result.json", "/result.parquet", "/report"):
         assert other.http.get(f"/planner/runs/{job}{path}").status_code == 404, path
         assert owner.http.get(f"/planner/runs/{job}{path}").status_code == 200, path
     cancel = other.http.post(f"/planner/runs/{job}/cancel", data={"csrf": other.csrf})
@@ -430,6 +454,57 @@ def test_a_planner_sees_only_their_own_runs(server: Server, finished_run: tuple[
     assert job in owner.http.get("/planner/runs").text
     compared = other.http.get("/planner/compare", params={"a": job, "b": job})
     assert "Välj två klara körningar." in compared.text and "B − A" not in compared.text
+
+
+def test_the_parquet_download_holds_the_json_documents_kpis(
+    server: Server, finished_run: tuple[str, str]
+) -> None:
+    import pyarrow.parquet as pq
+
+    owner_key, job = finished_run
+    owner = signed_in(server, owner_key)
+    page = owner.http.get(f"/planner/runs/{job}")
+    assert f'href="/planner/runs/{job}/result.parquet"' in page.text
+    assert "Nyckeltalen som Parquet-tabell" in page.text
+    english = owner.http.get(f"/planner/runs/{job}", params={"lang": "en"})
+    assert "The KPIs as a Parquet table" in english.text
+
+    document = owner.http.get(f"/planner/runs/{job}/result.json").json()
+    download = owner.http.get(f"/planner/runs/{job}/result.parquet")
+    assert download.headers["content-disposition"] == f'attachment; filename="remiss-{job}.parquet"'
+    path = Path(server.workdir) / "result.parquet"
+    path.write_bytes(download.content)
+    table = pq.read_table(path)
+    assert table.column_names == [
+        "scenario",
+        "seed",
+        "replications",
+        "policy",
+        "stage",
+        "breakdown",
+        "group",
+        "kpi",
+        "mean",
+        "ci95_low",
+        "ci95_high",
+    ]
+    rows = table.to_pylist()
+    expected = leaves(document)
+    got = {
+        (r["policy"], r["stage"], r["breakdown"], r["group"], r["kpi"]): (
+            r["mean"],
+            r["ci95_low"],
+            r["ci95_high"],
+        )
+        for r in rows
+    }
+    assert len(got) == len(rows) == len(expected) > 100
+    assert got == expected
+    assert {(r["scenario"], r["seed"], r["replications"]) for r in rows} == {
+        (document["scenario"], document["seed"], document["replications"])
+    }
+    assert {r["policy"] for r in rows} == {"separate", "shared"}
+    assert {r["breakdown"] for r in rows} == {"all", "priority", "unit", "area", "subregion"}
 
 
 # --- the sign-in rate limit -------------------------------------------------------------
