@@ -58,6 +58,7 @@ def fill_run(driver: Any, capacity: str | None = None) -> None:
 
 def watch_until_done(driver: Any) -> list[str]:
     """The states the page showed while the run went on, until its results show."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
     seen: list[str] = []
@@ -70,7 +71,12 @@ def watch_until_done(driver: Any) -> list[str]:
                 seen.append(text)
         return bool(d.find_elements("id", "results-h"))
 
-    WebDriverWait(driver, 180, poll_frequency=0.2).until(finished)
+    # the page reloads itself when the run ends: a state read just as the old page goes
+    # is a stale element, read again at the next poll
+    wait = WebDriverWait(
+        driver, 180, poll_frequency=0.2, ignored_exceptions=[StaleElementReferenceException]
+    )
+    wait.until(finished)
     return seen
 
 
