@@ -28,6 +28,9 @@ from api.planner.pages import (
     store_of,
 )
 from api.planner.sessions import (
+    ENTITY,
+    SIGN_IN,
+    SIGN_OUT,
     PlannerSession,
     clear_cookie,
     current,
@@ -102,7 +105,7 @@ async def sign_in(request: Request) -> Response:
 
     def record() -> None:
         with st.uow.writing() as s:
-            audit.record(s, caller, request_id(), "planner.sign_in", "session", session_id)
+            audit.record(s, caller, request_id(), SIGN_IN, ENTITY, session_id)
 
     await run_in_threadpool(record)
     response = RedirectResponse(f"{PREFIX}/scenarios", 303)
@@ -117,13 +120,10 @@ async def sign_out(request: Request, session: Planner) -> Response:
     if not csrf.valid(request, {k: first(form, k) for k in form}):
         return await run_in_threadpool(forged, request, session, f"{PREFIX}/scenarios")
     st = state_of(request)
-    store_of(request).end(session.session_id)
 
-    def record() -> None:
+    def record() -> None:  # the row ends the session (sessions.signed_out)
         with st.uow.writing() as s:
-            audit.record(
-                s, session.caller, request_id(), "planner.sign_out", "session", session.session_id
-            )
+            audit.record(s, session.caller, request_id(), SIGN_OUT, ENTITY, session.session_id)
 
     await run_in_threadpool(record)
     response = RedirectResponse(f"{SIGN_IN_ROUTE}?out=1", 303)

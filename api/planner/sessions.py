@@ -10,23 +10,24 @@ it), ``Path=/planner``, ``Secure`` when the request came over https or
 refused whatever the browser kept.
 
 Every request re-reads the key's row: a key revoked, or no longer holding the planner
-role, ends its sessions at once. Signing out ends the session in this process (its id is
-remembered until the token would have expired anyway), so the old cookie is refused even
-when a browser kept it, and deletes the cookie.
+role, ends its sessions at once. Signing out writes the session's ``planner.sign_out``
+audit row, and every request looks for that row (one lookup on the audit log's entity
+index): the old cookie is refused afterwards even when a browser kept it, by every
+worker process and after a restart.
 """
 
 from __future__ import annotations
 
 import secrets
-import threading
-import time
 from dataclasses import dataclass
 
 from fastapi import Request, Response
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from api.service.access_log import Purpose
-from api.service.db_schema import ApiKeyRow
+from api.service.db_schema import ApiKeyRow, AuditRow
 from api.service.keys import Caller, Role, roles_of
 from api.service.unit_of_work import UnitOfWork
 
@@ -34,6 +35,10 @@ COOKIE = "remiss_planner"
 SESSION_SECONDS = 8 * 3600
 """A session lasts a working day."""
 SALT = "remiss-planner-session"
+SIGN_IN = "planner.sign_in"
+SIGN_OUT = "planner.sign_out"
+"""The audit actions of a session's start and end (entity ``session``, its id)."""
+ENTITY = "session"
 
 
 @dataclass(frozen=True)
@@ -60,14 +65,12 @@ class Refusal:
 
 
 class SessionStore:
-    """Signs session tokens and remembers the sessions signed out in this process;
-    ``always_secure`` marks the cookies ``Secure`` also on plain-http requests."""
+    """Signs and reads session tokens; ``always_secure`` marks the cookies ``Secure``
+    also on plain-http requests."""
 
     def __init__(self, secret: str, always_secure: bool = False) -> None:
         self.serializer = URLSafeTimedSerializer(secret or secrets.token_urlsafe(32), SALT)
         self.always_secure = always_secure
-        self.ended: dict[str, float] = {}
-        self.lock = threading.Lock()
 
     def token(self, key_id: str) -> tuple[str, str]:
         """A new session's token and id."""
@@ -75,8 +78,8 @@ class SessionStore:
         return self.serializer.dumps({"k": key_id, "s": session_id}), session_id
 
     def read(self, token: str) -> tuple[str, str] | Refusal:
-        """(key id, session id) of a valid, unexpired, not signed-out token; else why
-        it is refused, with the key id when the token is one this server signed."""
+        """(key id, session id) of a valid, unexpired token; else why it is refused,
+        with the key id when the token is one this server signed."""
         try:
             data = self.serializer.loads(token, max_age=SESSION_SECONDS)
         except SignatureExpired as exc:
@@ -89,17 +92,7 @@ class SessionStore:
         session_id = data.get("s") if isinstance(data, dict) else None
         if not isinstance(key_id, str) or not isinstance(session_id, str):
             return Refusal("bad session token")
-        with self.lock:
-            if session_id in self.ended:
-                return Refusal("signed out", key_id)
         return key_id, session_id
-
-    def end(self, session_id: str) -> None:
-        """Sign a session out (forgetting those whose tokens have expired anyway)."""
-        now = time.time()
-        with self.lock:
-            self.ended = {s: t for s, t in self.ended.items() if t > now}
-            self.ended[session_id] = now + SESSION_SECONDS
 
 
 def sign_in_refusal(row: ApiKeyRow | None) -> str | None:
@@ -124,12 +117,27 @@ def current(
     found = store.read(token)
     if isinstance(found, Refusal):
         return found
+    key_id, session_id = found
     with uow.reading() as s:
-        row = s.get(ApiKeyRow, found[0])
+        row = s.get(ApiKeyRow, key_id)
+        ended = signed_out(s, session_id)
     reason = sign_in_refusal(row)
     if reason is not None or row is None:
-        return Refusal(reason or "unknown key", found[0])
-    return PlannerSession(found[0], found[1], roles_of(row))
+        return Refusal(reason or "unknown key", key_id)
+    if ended:
+        return Refusal("signed out", key_id)
+    return PlannerSession(key_id, session_id, roles_of(row))
+
+
+def signed_out(s: Session, session_id: str) -> bool:
+    """Whether the audit log holds the session's sign-out."""
+    found = s.scalar(
+        select(AuditRow.id)
+        .where(AuditRow.entity == ENTITY, AuditRow.entity_id == session_id)
+        .where(AuditRow.action == SIGN_OUT)
+        .limit(1)
+    )
+    return found is not None
 
 
 def is_secure(request: Request) -> bool:

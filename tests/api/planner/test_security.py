@@ -369,6 +369,24 @@ def test_sign_out_ends_the_session_on_the_server(server: Server) -> None:
     signed_in(server, key)  # the key itself goes on working
 
 
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_sign_out_holds_after_a_restart(kind: str, tmp_path: Path) -> None:
+    """The sign-out is on record in the database, not in the process: after a restart
+    (the same secret) the signed-out cookie is still refused and a live one still holds."""
+    srv = start_server(tmp_path, database_for(kind), REMISS_PLANNER_SECRET=SECRET)
+    try:
+        _, key = new_key(srv, "planner")
+        gone, kept = signed_in(srv, key), signed_in(srv, key)
+        old = gone.session
+        assert gone.http.post("/planner/sign-out", data={"csrf": gone.csrf}).status_code == 303
+        srv.kill()
+        srv.start()
+        refused_to_sign_in_again(srv, old)
+        assert kept.http.get("/planner/runs").status_code == 200
+    finally:
+        srv.stop()
+
+
 def test_an_expired_or_forged_session_is_refused(server: Server) -> None:
     planner_id = key_id_named(server, "test planner")
     now = time.time()
