@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from api.planner import routes_auth, routes_compare, routes_library, routes_queue, routes_runs
 from api.planner.pages import HERE, PREFIX, SignInNeeded, render, sign_in_redirect
 from api.planner.sessions import SessionStore
+from api.service.rate_limit import FailedAttempts
 from api.service.settings import Settings
 
 ROUTERS = (
@@ -36,7 +37,10 @@ def not_found(request: Request, exc: Exception) -> HTMLResponse:
 
 def mount(app: FastAPI, settings: Settings) -> None:
     """Add the planner's pages, its static files and its session store to ``app``."""
-    app.state.planner_sessions = SessionStore(settings.planner_secret)
+    app.state.planner_sessions = SessionStore(
+        settings.planner_secret, settings.planner_secure_cookies
+    )
+    app.state.planner_sign_ins = FailedAttempts(settings.planner_sign_in_limit)
     for router in ROUTERS:
         app.include_router(router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="planner-static")

@@ -13,7 +13,7 @@ import secrets
 
 from fastapi import Request, Response
 
-from api.planner.sessions import SESSION_SECONDS, is_https
+from api.planner.sessions import SESSION_SECONDS, is_secure
 
 COOKIE = "remiss_csrf"
 FIELD = "csrf"
@@ -35,7 +35,7 @@ def keep(response: Response, request: Request, token: str) -> None:
             path="/planner",
             httponly=True,
             samesite="strict",
-            secure=is_https(request),
+            secure=is_secure(request),
         )
 
 

@@ -11,8 +11,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from api.planner import csrf
-from api.planner.sessions import PlannerSession, SessionStore, current
+from api.planner.sessions import PlannerSession, Refusal, SessionStore, clear_cookie, current
 from api.planner.texts import DEFAULT_LANG, Lang, as_lang, texts
+from api.service.access_log import Purpose, refusal_row
+from api.service.rate_limit import FailedAttempts
 from api.service.state import State
 
 HERE = Path(__file__).resolve().parent
@@ -32,7 +34,10 @@ class SignInNeeded(Exception):
 def sign_in_redirect(request: Request, exc: Exception) -> Response:
     """The answer to :class:`SignInNeeded`: 303 to the sign-in page."""
     ended = isinstance(exc, SignInNeeded) and exc.ended
-    return RedirectResponse(f"{PREFIX}/sign-in" + ("?ended=1" if ended else ""), 303)
+    response = RedirectResponse(f"{PREFIX}/sign-in" + ("?ended=1" if ended else ""), 303)
+    if ended:  # the refused cookie is of no more use
+        clear_cookie(response, request)
+    return response
 
 
 def lang_of(request: Request) -> Lang:
@@ -54,12 +59,35 @@ def state_of(request: Request) -> State:
     return st
 
 
+def sign_in_attempts(request: Request) -> FailedAttempts:
+    attempts: FailedAttempts = request.app.state.planner_sign_ins
+    return attempts
+
+
+def audit_refusal(
+    request: Request, status: int, reason: str, action: str = "access.refused", key_id: str = ""
+) -> None:
+    """The audit row of a refused planner request, as the API writes one for a refused
+    key (:func:`api.service.access_log.refusal_row`: the key when known, the route, the
+    status), with the reason; returns once it is committed (blocking: call it on a
+    worker thread)."""
+    row = refusal_row(request, status)
+    row.update(action=action, purpose=Purpose.follow_up.value)
+    if key_id:
+        row["actor"] = key_id
+    row["detail"]["reason"] = reason
+    state_of(request).audit.write(row)
+
+
 def signed_in(request: Request) -> PlannerSession:
     """A dependency: the signed-in planner (a sync function, so FastAPI runs its
-    database read on a worker thread); :class:`SignInNeeded` otherwise."""
+    database read on a worker thread); :class:`SignInNeeded` otherwise, a refused
+    cookie audited."""
     session = current(request, store_of(request), state_of(request).uow)
-    if session is None:
-        raise SignInNeeded(ended=bool(request.cookies.get("remiss_planner")))
+    if isinstance(session, Refusal):
+        audit_refusal(request, 303, session.reason, key_id=session.key_id)
+    if not isinstance(session, PlannerSession):
+        raise SignInNeeded(ended=session is not None)
     request.state.key_id = session.key_id  # the access log's actor, as for a key
     request.state.caller = session.caller
     return session
@@ -98,3 +126,10 @@ def render(
             LANG_COOKIE, lang, max_age=365 * 86400, path=PREFIX, samesite="lax", httponly=True
         )
     return response
+
+
+def forged(request: Request, session: PlannerSession | None, back: str) -> HTMLResponse:
+    """The 403 page of a form whose CSRF token is missing or wrong (nothing was
+    done; the refusal audited); ``back`` links to where the form was."""
+    audit_refusal(request, 403, "csrf token mismatch")
+    return render(request, "forged.html", {"back": back}, session, 403)

@@ -21,7 +21,7 @@ from api.planner.forms import (
     service_field,
     summer_index,
 )
-from api.planner.pages import PREFIX, Planner, lang_of, render, state_of
+from api.planner.pages import PREFIX, Planner, audit_refusal, lang_of, render, state_of
 from api.planner.sessions import PlannerSession
 from api.planner.texts import texts
 from api.service import service_layer
@@ -97,10 +97,12 @@ def scenario_page(
     values: dict[str, str],
     chosen: list[str],
     errors: dict[str, str] | None = None,
+    status_code: int | None = None,
 ) -> HTMLResponse:
     context = scenario_context(scenario)
     context.update(values=values, chosen=chosen, errors=errors or {})
-    return render(request, "scenario.html", context, session, 422 if errors else 200)
+    status = status_code or (422 if errors else 200)
+    return render(request, "scenario.html", context, session, status)
 
 
 @router.get("/scenarios/{name}", response_class=HTMLResponse)
@@ -133,9 +135,10 @@ async def start_run(name: str, request: Request, session: Planner) -> Response:
     form: Form = parse_form(await request.body())
     values = {k: first(form, k) for k in form}
     t = texts(lang_of(request))
-    if not csrf.valid(request, values):
-        errors = {"_form": t.csrf_failed}
-        return scenario_page(request, session, scenario, values, form.get("policies", []), errors)
+    if not csrf.valid(request, values):  # nothing started; the form shown again
+        await run_in_threadpool(audit_refusal, request, 403, "csrf token mismatch")
+        chosen, errors = form.get("policies", []), {"_form": t.csrf_failed}
+        return scenario_page(request, session, scenario, values, chosen, errors, 403)
     whatif = read_whatif(form, scenario, t)
     if not whatif.errors:
         whatif.scenario.setdefault("assumptions", []).extend(

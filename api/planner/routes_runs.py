@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from api.planner import csrf
 from api.planner.forms import first, parse_form
-from api.planner.pages import PREFIX, Planner, lang_of, render, state_of
+from api.planner.pages import PREFIX, Planner, forged, lang_of, render, state_of
 from api.planner.results import context_of, kpi_tables, paired_tables, priority_tables
 from api.planner.runs import RunRow, run_of, runs_of
 from api.planner.sessions import PlannerSession
@@ -22,6 +22,7 @@ from api.service.deps import request_id
 from api.service.http_problems import Problem
 from simulering.report.labels import Labels
 from simulering.results import SimulationResult
+from simulering.results.long_table import kpi_parquet
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 JobId = Annotated[str, Path(max_length=36)]
@@ -95,7 +96,8 @@ def run_progress(job_id: JobId, request: Request, session: Planner) -> JSONRespo
 async def cancel_run(job_id: JobId, request: Request, session: Planner) -> Response:
     form = parse_form(await request.body())
     if not csrf.valid(request, {k: first(form, k) for k in form}):
-        return RedirectResponse(f"{PREFIX}/runs/{job_id}?csrf=failed", 303)
+        return await run_in_threadpool(forged, request, session, f"{PREFIX}/runs/{job_id}")
+    await run_in_threadpool(own_run, request, session, job_id)
     try:
         await run_in_threadpool(
             service_layer.cancel_simulation, state_of(request), job_id, session.caller, request_id()
@@ -112,19 +114,40 @@ def run_report(job_id: JobId, request: Request, session: Planner) -> HTMLRespons
     own_run(request, session, job_id)
     html = service_layer.simulation_report(state_of(request), job_id, session.caller, request_id())
     download = request.query_params.get("download") == "1"
-    headers = {"Content-Disposition": f'attachment; filename="remiss-{job_id}.html"'}
-    return HTMLResponse(html, headers=headers if download else None)
+    return HTMLResponse(html, headers=attachment(f"remiss-{job_id}.html") if download else None)
+
+
+def stored_result(request: Request, session: PlannerSession, job_id: str) -> dict[str, Any]:
+    """The run's result document (the read audited by the service layer); 404 when the
+    run is not this planner's or has no result."""
+    own_run(request, session, job_id)
+    out = service_layer.get_simulation(state_of(request), job_id, session.caller, request_id())
+    if out.result is None:
+        raise NoSuchRun(job_id)
+    return out.result
+
+
+def attachment(name: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{name}"'}
 
 
 @router.get("/runs/{job_id}/result.json")
 def run_json(job_id: JobId, request: Request, session: Planner) -> Response:
     """The run's result document (what ``remiss simulate --json`` writes)."""
-    own_run(request, session, job_id)
-    out = service_layer.get_simulation(state_of(request), job_id, session.caller, request_id())
-    if out.result is None:
-        raise NoSuchRun(job_id)
+    document = stored_result(request, session, job_id)
     return Response(
-        json.dumps(out.result, ensure_ascii=False, indent=1),
+        json.dumps(document, ensure_ascii=False, indent=1),
         media_type="application/json",
-        headers={"Content-Disposition": f'attachment; filename="remiss-{job_id}.json"'},
+        headers=attachment(f"remiss-{job_id}.json"),
+    )
+
+
+@router.get("/runs/{job_id}/result.parquet")
+def run_parquet(job_id: JobId, request: Request, session: Planner) -> Response:
+    """The run's KPIs as one long Parquet table (:mod:`simulering.results.long_table`)."""
+    document = stored_result(request, session, job_id)
+    return Response(
+        kpi_parquet(document),
+        media_type="application/vnd.apache.parquet",
+        headers=attachment(f"remiss-{job_id}.parquet"),
     )

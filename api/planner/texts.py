@@ -39,6 +39,12 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
         "Okänd, återkallad eller felaktig nyckel, eller en nyckel utan rollen planerare.",
         "Unknown, revoked or malformed key, or a key without the planner role.",
     ),
+    "sign_in_limited": (
+        "För många misslyckade inloggningar från den här adressen. Försök igen om {minutes} min.",
+        "Too many failed sign-ins from this address. Try again in {minutes} min.",
+    ),
+    "forged_title": ("Formuläret avvisades", "The form was refused"),
+    "back": ("Tillbaka", "Back"),
     "signed_out": ("Du är utloggad.", "You are signed out."),
     "session_ended": (
         "Sessionen har gått ut eller nyckeln har återkallats. Logga in igen.",
@@ -173,9 +179,14 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
     "downloads": ("Ladda ner", "Download"),
     "download_json": ("Resultat som JSON", "Results as JSON"),
     "download_report": ("Rapporten som HTML-fil", "The report as an HTML file"),
+    "download_parquet": ("Nyckeltalen som Parquet-tabell", "The KPIs as a Parquet table"),
     "parquet_note": (
-        "Parquet: simuleringsjobben sparar inga patientrader, så ingen Parquet-fil finns.",
-        "Parquet: simulation jobs store no patient records, so there is no Parquet file.",
+        "Parquet-tabellen har en rad per nyckeltal, princip, steg och grupp (alla, "
+        "prioritet, enhet, kommun, delregion): medelvärde och 95 % intervall över "
+        "replikeringarna. Jobben sparar inte varje replikerings värden eller patientrader.",
+        "The Parquet table has one row per KPI, policy, stage and group (all, priority, "
+        "unit, area, sub-region): the mean and 95 % interval across the replications. "
+        "Jobs keep neither each replication's values nor patient records.",
     ),
     "warnings": ("Varningar", "Warnings"),
     "compare_with": ("Jämför med en annan körning", "Compare with another run"),

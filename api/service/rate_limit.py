@@ -10,6 +10,8 @@ this process's memory — with ``--workers N`` each worker process counts on its
   goes on.
 
 Both refusals are 429 problem documents with ``Retry-After`` (whole seconds).
+:class:`FailedAttempts` counts the planner app's failed sign-ins per address the same way
+(``REMISS_PLANNER_SIGN_IN_LIMIT``, :mod:`api.planner.routes_auth`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,31 @@ from api.service.http_problems import problem_response
 from api.service.keys import hash_key
 from api.service.limits import key_is_live
 from api.service.state import State
+
+
+def retry_after(limiter: FixedWindowRateLimiter, item: RateLimitItem, *identifiers: str) -> int:
+    """Whole seconds until the window of ``identifiers`` ends (at least 1)."""
+    reset = limiter.get_window_stats(item, *identifiers).reset_time
+    return max(1, math.ceil(reset - time.time()))
+
+
+class FailedAttempts:
+    """Failed attempts per client address in fixed windows of ``limit`` (limits
+    notation, e.g. ``10/5 minutes``): past it, the address :meth:`blocked` until its
+    window ends."""
+
+    def __init__(self, limit: str) -> None:
+        self.item: RateLimitItem = parse(limit)
+        self.limiter = FixedWindowRateLimiter(MemoryStorage())
+
+    def blocked(self, address: str) -> bool:
+        return not self.limiter.test(self.item, address)
+
+    def failed(self, address: str) -> None:
+        self.limiter.hit(self.item, address)
+
+    def retry_after(self, address: str) -> int:
+        return retry_after(self.limiter, self.item, address)
 
 
 class RateLimit:
@@ -66,9 +93,7 @@ class RateLimit:
         await self.app(scope, receive, count_refusals)
 
     def retry_after(self, item: RateLimitItem, *identifiers: str) -> int:
-        """Whole seconds until the window of ``identifiers`` ends (at least 1)."""
-        reset = self.limiter.get_window_stats(item, *identifiers).reset_time
-        return max(1, math.ceil(reset - time.time()))
+        return retry_after(self.limiter, item, *identifiers)
 
     @staticmethod
     async def refuse(

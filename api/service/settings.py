@@ -40,6 +40,16 @@ class Settings(BaseSettings):
         description="Signs the planner app's session cookies (unset: a random secret per "
         "process, so sessions end with a restart; set it when serving with several workers)",
     )
+    planner_secure_cookies: bool = Field(
+        False,
+        description="Mark the planner app's cookies Secure on every request, not only on "
+        "https ones (set it behind a proxy that ends TLS)",
+    )
+    planner_sign_in_limit: str = Field(
+        "10/5 minutes",
+        description="Failed planner sign-ins per client address before its sign-ins get 429 "
+        "(limits notation)",
+    )
     max_replications: int = Field(200, ge=1, description="Largest replications per job")
     suggestion_cache_seconds: float = Field(
         1.0, ge=0, le=60, description="Reuse residual capacity for suggestions this long"

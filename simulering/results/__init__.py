@@ -8,7 +8,9 @@
   :func:`summarise_policy`);
 - :mod:`~simulering.results.comparison`: the paired comparison of the policies;
 - :mod:`~simulering.results.simulation`: :class:`SimulationResult`, a whole run, with
-  ``to_document()``/``from_document()`` for the ``remiss simulate --json`` document.
+  ``to_document()``/``from_document()`` for the ``remiss simulate --json`` document;
+- :mod:`~simulering.results.long_table`: a run's KPIs as one long table (the planner
+  app's Parquet download).
 
 Each type writes and reads its own part of the document; no other module spells a key.
 """

@@ -121,3 +121,30 @@ def test_allocate_help_lists_solve_and_what_auto_means() -> None:
     solve = rendered_help("allocate", "solve")
     assert "--solver auto|flow|cpsat|greedy|greedy_home|greedy_edd auto: flow" in solve
     assert "[default: (auto: flow, or cpsat with side constraints)]" in solve
+
+
+def synopsis_of(command: str) -> str:
+    """The synopsis of ``remiss COMMAND`` in docs/cli.md: its line and the indented
+    lines continuing it."""
+    lines = (Path(__file__).parents[2] / "docs" / "cli.md").read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"remiss {command} "))
+    continued = [lines[start]]
+    for line in lines[start + 1 :]:
+        if not line.startswith(" "):
+            break
+        continued.append(line)
+    return " ".join(" ".join(continued).split())
+
+
+@pytest.mark.parametrize(
+    ("doc_name", "sub"), [("allocate [solve]", "solve"), ("allocate generate", "generate")]
+)
+def test_the_cli_page_lists_every_allocate_option(doc_name: str, sub: str) -> None:
+    command = dict(every_command())[("allocate", sub)]
+    shown = synopsis_of(doc_name)
+    for param in command.params:
+        for opt in [*param.opts, *param.secondary_opts]:
+            if opt.startswith("--") and opt != "--help":
+                assert opt in shown, (opt, shown)
+    for choices in re.findall(r"--[a-z-]+ ([a-z_]+(?:\|[a-z_]+)+)", rendered_help("allocate", sub)):
+        assert choices in shown, (choices, shown)

@@ -1,7 +1,8 @@
 """The planner app in a real browser (Debian's Chromium) against a real ``remiss serve``
 on SQLite: a planner signs in, opens gallsten, runs two policies, changes a capacity,
-runs again, watches the progress, opens the results and compares the two runs. Every
-page: no console error, no serious or critical axe-core violation, a screenshot kept."""
+runs again, watches the progress, opens the results and compares the two runs; a forged
+form and too many failed sign-ins are refused. Every page: no console error, no serious
+or critical axe-core violation, a screenshot kept."""
 
 from __future__ import annotations
 
@@ -58,6 +59,7 @@ def fill_run(driver: Any, capacity: str | None = None) -> None:
 
 def watch_until_done(driver: Any) -> list[str]:
     """The states the page showed while the run went on, until its results show."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
     seen: list[str] = []
@@ -70,7 +72,12 @@ def watch_until_done(driver: Any) -> list[str]:
                 seen.append(text)
         return bool(d.find_elements("id", "results-h"))
 
-    WebDriverWait(driver, 180, poll_frequency=0.2).until(finished)
+    # the page reloads itself when the run ends: a state read just as the old page goes
+    # is a stale element, read again at the next poll
+    wait = WebDriverWait(
+        driver, 180, poll_frequency=0.2, ignored_exceptions=[StaleElementReferenceException]
+    )
+    wait.until(finished)
     return seen
 
 
@@ -135,15 +142,40 @@ def compare_and_browse(driver: Any, server: Server, shots: list[Path]) -> None:
     check_page(driver, "11-queue-english", shots)
 
 
+def forged_sign_out(driver: Any, shots: list[Path]) -> None:
+    """The sign-out form with its CSRF token changed, as a forged one: the 403 page,
+    still signed in."""
+    driver.execute_script("document.querySelector('header form input[name=csrf]').value = 'x'")
+    navigate(driver, driver.find_element("css selector", "header form button"))
+    assert driver.find_element("tag name", "h1").text == "The form was refused"
+    console_errors(driver)  # the 403 is the point, not an error
+    check_page(driver, "12-forged-form-refused", shots)
+    navigate(driver, driver.find_element("link text", "Back"))
+    assert driver.current_url.endswith("/planner/scenarios")
+
+
+def sign_in_limited(driver: Any, shots: list[Path]) -> None:
+    """Ten wrong keys, then the eleventh sign-in from this address is refused (429)."""
+    for i in range(11):
+        driver.find_element("id", "api_key").send_keys(f"rk_wrong_{i}")
+        navigate(driver, driver.find_element("css selector", "form.card button[type=submit]"))
+    alert = driver.find_element("css selector", "main p.error").text
+    assert alert.startswith("Too many failed sign-ins from this address."), alert
+    console_errors(driver)  # the 401s and the 429 are the point
+    check_page(driver, "13-sign-in-limited", shots)
+
+
 def test_planner_flow_in_chromium(server: Server) -> None:
     shots: list[Path] = []
     with chromium() as driver:
         sign_in(driver, server, shots)
         run_twice(driver, server, shots)
         compare_and_browse(driver, server, shots)
+        forged_sign_out(driver, shots)
         navigate(driver, driver.find_element("css selector", "header form button"))
         assert "/planner/sign-in" in driver.current_url
         driver.get(f"{server.url}/planner/runs")
         assert "/planner/sign-in" in driver.current_url  # signed out: no way back in
-    assert len(shots) == 11
+        sign_in_limited(driver, shots)
+    assert len(shots) == 13
     assert all(p.stat().st_size > 5_000 for p in shots)
