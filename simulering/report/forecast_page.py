@@ -126,7 +126,16 @@ def estimates(doc: Mapping[str, Any]) -> str:
                 esc(e.get("n", "–")),
             ]
         )
-    return _table(["Skattning", "Värde", "Källa", "Veckor historik", "Antal (n)"], rows)
+    table = _table(["Skattning", "Värde", "Källa", "Veckor historik", "Antal (n)"], rows)
+    uncertain = list(doc.get("uncertain_estimates") or [])
+    if not uncertain:
+        return table
+    note = (
+        "<p>Prognosintervallen inkluderar osäkerheten i den skattade ankomsttakten: varje "
+        "replikering drar sina takter kring skattningen efter hur många remisser den "
+        f"bygger på ({esc(', '.join(uncertain))}).</p>"
+    )
+    return table + note
 
 
 def sections(doc: Mapping[str, Any]) -> list[Section]:
@@ -134,7 +143,10 @@ def sections(doc: Mapping[str, Any]) -> list[Section]:
     labels = {p: TEXT["sv"].get(f"policy_{p}", p) for p in doc["policies"]}
     if "separate_by_hospital_group" in labels:  # "idag" alone is too short for a legend
         labels["separate_by_hospital_group"] = "Idag (köer per förvaltning)"
-    band = "Linjen är medelvärdet över replikeringarna, bandet dess 95 %-konfidensintervall."
+    band = (
+        "Linjen är medelvärdet över replikeringarna, bandet ett 95 %-prognosintervall: där "
+        "en vecka som faktiskt inträffar väntas hamna (medelvärde ± t·s·√(1 + 1/n))."
+    )
     out: list[Section] = [("summary", "Sammanfattning", summary(doc, labels))]
     charts = [
         region_fan(

@@ -11,7 +11,7 @@ import pytest
 
 from simulering.report.forecast_page import render_forecast, render_forecast_report
 from tests.chromium import HAVE_CHROMIUM, NO_CHROMIUM, chromium
-from tests.simulering.test_forecast import forecast, scenario
+from tests.simulering.test_forecast import ESTIMATED, forecast, scenario
 from tests.simulering.test_report import ARTIFACTS
 
 ESTIMATES = {
@@ -45,6 +45,16 @@ def test_every_section_and_table(doc: dict[str, Any]) -> None:
     assert "arrivals_per_week.a1" in text and ">130<" in text
     assert "Gemensam kö" in text and "Separata köer" in text
     assert "Väntande per vecka, hela regionen" in text
+
+
+def test_the_bands_are_prediction_intervals_and_say_what_they_include(
+    doc: dict[str, Any],
+) -> None:
+    assert "95 %-prognosintervall" in render_forecast(doc)
+    assert "konfidensintervall" not in render_forecast(doc)
+    assert "osäkerheten i den skattade ankomsttakten" not in render_forecast(doc)
+    estimated = forecast(scenario(1.0, forecast_estimates=ESTIMATED), replications=3)
+    assert "osäkerheten i den skattade ankomsttakten" in render_forecast(estimated)
 
 
 def test_only_swedish_is_offered(doc: dict[str, Any]) -> None:
