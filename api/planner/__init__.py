@@ -3,7 +3,8 @@ regional planning office, in Swedish by default (English by a switch).
 
 Signed in with a planner key (exchanged for a session cookie, :mod:`api.planner.sessions`),
 a planner reads the scenario library, tries a change in a what-if form, starts and
-follows runs, reads their results and compares two runs, and sees the live queue. Every
+follows runs, reads their results and compares two runs, and sees the live queue and
+forecasts of it with the breach worklist. Every
 action goes through :mod:`api.service.service_layer`, exactly as the JSON API's routes
 do, so the same checks, limits and audit rows apply. :func:`mount` adds it to the
 service's FastAPI app.
@@ -15,7 +16,14 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from api.planner import routes_auth, routes_compare, routes_library, routes_queue, routes_runs
+from api.planner import (
+    routes_auth,
+    routes_compare,
+    routes_forecasts,
+    routes_library,
+    routes_queue,
+    routes_runs,
+)
 from api.planner.pages import HERE, PREFIX, SignInNeeded, render, sign_in_redirect
 from api.planner.sessions import SessionStore
 from api.service.rate_limit import FailedAttempts
@@ -27,6 +35,7 @@ ROUTERS = (
     routes_runs.router,
     routes_compare.router,
     routes_queue.router,
+    routes_forecasts.router,
 )
 
 
@@ -47,3 +56,4 @@ def mount(app: FastAPI, settings: Settings) -> None:
     app.add_exception_handler(SignInNeeded, sign_in_redirect)
     app.add_exception_handler(routes_library.NoSuchScenario, not_found)
     app.add_exception_handler(routes_runs.NoSuchRun, not_found)
+    app.add_exception_handler(routes_forecasts.NoSuchForecast, not_found)

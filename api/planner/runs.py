@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from api.service.db_schema import SimulationJobRow
+from api.service.service_layer import job_kind
 from api.service.unit_of_work import UnitOfWork
 
 RUN_LIST_LIMIT = 100
@@ -81,21 +82,21 @@ def run_row(job: SimulationJobRow) -> RunRow:
 
 
 def runs_of(uow: UnitOfWork, key_id: str) -> list[RunRow]:
-    """The key's latest runs, newest first."""
+    """The key's latest runs (simulations, not forecasts), newest first."""
     with uow.reading() as s:
         jobs = s.scalars(
             select(SimulationJobRow)
             .where(SimulationJobRow.actor == key_id)
             .order_by(SimulationJobRow.created_at.desc())
-            .limit(RUN_LIST_LIMIT)
-        ).all()
-        return [run_row(j) for j in jobs]
+        )
+        rows = [run_row(j) for j in jobs if job_kind(j) == "simulation"]
+    return rows[:RUN_LIST_LIMIT]
 
 
 def run_of(uow: UnitOfWork, key_id: str, job_id: str) -> RunRow | None:
     """The key's own run ``job_id``, or None."""
     with uow.reading() as s:
         job = s.get(SimulationJobRow, job_id)
-        if job is None or job.actor != key_id:
+        if job is None or job.actor != key_id or job_kind(job) != "simulation":
             return None
         return run_row(job)

@@ -239,12 +239,59 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
     "per_specialty": ("Per specialitet", "Per specialty"),
     "per_priority": ("Per prioritet", "Per priority"),
     "forecast_title": ("Prognos och brytlista", "Forecast and breach worklist"),
-    "forecast_pending": (
-        "Prognoserna kommer med prognosfunktionen (issue 16) och visas här när den finns "
-        "i tjänsten. Inga prognoser visas förrän dess.",
-        "Forecasts come with the forecast feature (issue 16) and show here once the "
-        "service has it. No forecast is shown until then.",
+    "forecast_intro": (
+        "Prognosen utgår från kön som den ser ut i dag: varje väntande remiss med sin "
+        "verkliga väntetid, prioritet, hemområde, patientvald väntan och bokning, varje "
+        "enhets kapacitetskalender och den inflödestakt som skattas ur tjänstens egen "
+        "historik. Den visar vecka för vecka hur många som väntar och hur många som "
+        "passerar sin vårdgarantigräns, med 95 %-prognosintervall, och brytlistan: de "
+        "remisser som bryter gränsen i minst hälften av replikeringarna.",
+        "The forecast starts from the queue as it is today: every waiting referral with "
+        "its real wait, priority, home area, patient-chosen waiting and booking, each "
+        "unit's capacity calendar, and the arrival rates estimated from the service's own "
+        "history. It shows week by week how many wait and how many pass their care "
+        "guarantee limit, with 95 % prediction intervals, and the breach worklist: the "
+        "referrals that breach in at least half of the replications.",
     ),
+    "forecast_start": ("Starta prognos", "Start forecast"),
+    "forecast_weeks": ("Veckor framåt (1–52)", "Weeks ahead (1–52)"),
+    "forecast_no_specialty": (
+        "Ingen specialitet har väntande remisser att göra en prognos för.",
+        "No specialty has waiting referrals to forecast.",
+    ),
+    "forecasts_yours": ("Dina prognoser", "Your forecasts"),
+    "forecast_page_title": ("Prognos", "Forecast"),
+    "forecast_summary": (
+        "Väntande och vårdgarantibrott, hela regionen",
+        "Waiting and breaches, whole region",
+    ),
+    "forecast_queue": ("Väntande [95 %-prognosintervall]", "Waiting [95 % prediction interval]"),
+    "forecast_breaches": (
+        "Passerar gränsen den veckan [95 %]",
+        "Passing the limit that week [95 %]",
+    ),
+    "week": ("Vecka (måndag)", "Week (Monday)"),
+    "worklist": ("Brytlista", "Breach worklist"),
+    "worklist_intro": (
+        "Remisserna som bryter vårdgarantin i minst hälften av replikeringarna, med den "
+        "vecka det väntas ske och andelen replikeringar där det sker (de första 200; alla "
+        "finns i JSON-filen och rapporten).",
+        "The referrals that breach the care guarantee in at least half of the "
+        "replications, with the week it is expected and the share of replications in "
+        "which it happens (the first 200; all are in the JSON file and the report).",
+    ),
+    "worklist_empty": (
+        "Ingen remiss bryter vårdgarantin i minst hälften av replikeringarna.",
+        "No referral breaches the care guarantee in at least half of the replications.",
+    ),
+    "referral": ("Remiss", "Referral"),
+    "expected_breach_week": ("Väntad vecka för brott", "Expected breach week"),
+    "probability": ("Sannolikhet", "Probability"),
+    "open_forecast_report": (
+        "Öppna prognosrapporten (solfjädersdiagram per enhet, på svenska)",
+        "Open the forecast report (fan charts per unit, in Swedish)",
+    ),
+    "download_forecast_json": ("Prognosen som JSON", "The forecast as JSON"),
     "not_found": ("Finns inte", "Not found"),
     "not_found_text": ("Sidan eller körningen finns inte.", "The page or run does not exist."),
 }
