@@ -15,13 +15,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
 from api.planner.results import Table
+from api.planner.runs import owned, owned_one
 from api.planner.texts import Texts
 from api.service.db_schema import SimulationJobRow
 from api.service.forecast_runs import KIND
-from api.service.service_layer import job_kind
 from api.service.unit_of_work import UnitOfWork
 from simulering.report.labels import Labels
 
@@ -68,23 +66,12 @@ def forecast_row(job: SimulationJobRow) -> ForecastRow:
 
 def forecasts_of(uow: UnitOfWork, key_id: str) -> list[ForecastRow]:
     """The key's latest forecasts, newest first."""
-    with uow.reading() as s:
-        jobs = s.scalars(
-            select(SimulationJobRow)
-            .where(SimulationJobRow.actor == key_id)
-            .order_by(SimulationJobRow.created_at.desc())
-        )
-        rows = [forecast_row(j) for j in jobs if job_kind(j) == KIND]
-    return rows[:FORECAST_LIST_LIMIT]
+    return owned(uow, key_id, KIND, forecast_row, FORECAST_LIST_LIMIT)
 
 
 def forecast_of(uow: UnitOfWork, key_id: str, job_id: str) -> ForecastRow | None:
     """The key's own forecast ``job_id``, or None."""
-    with uow.reading() as s:
-        job = s.get(SimulationJobRow, job_id)
-        if job is None or job.actor != key_id or job_kind(job) != KIND:
-            return None
-        return forecast_row(job)
+    return owned_one(uow, key_id, job_id, KIND, forecast_row)
 
 
 def shown_weeks(n: int) -> list[int]:

@@ -8,9 +8,9 @@ owner and audits the read, as ``GET /v1/simulations/{id}`` does.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 
@@ -19,6 +19,7 @@ from api.service.service_layer import job_kind
 from api.service.unit_of_work import UnitOfWork
 
 RUN_LIST_LIMIT = 100
+T = TypeVar("T")
 WHAT_IF = "What-if: "
 """How the app marks its changes among a run's scenario assumptions."""
 
@@ -81,22 +82,37 @@ def run_row(job: SimulationJobRow) -> RunRow:
     )
 
 
-def runs_of(uow: UnitOfWork, key_id: str) -> list[RunRow]:
-    """The key's latest runs (simulations, not forecasts), newest first."""
+def owned(
+    uow: UnitOfWork, key_id: str, kind: str, row: Callable[[SimulationJobRow], T], limit: int
+) -> list[T]:
+    """The key's latest ``limit`` jobs of ``kind`` (``simulation`` or ``forecast``), newest
+    first, each as ``row`` makes it."""
     with uow.reading() as s:
         jobs = s.scalars(
             select(SimulationJobRow)
             .where(SimulationJobRow.actor == key_id)
             .order_by(SimulationJobRow.created_at.desc())
         )
-        rows = [run_row(j) for j in jobs if job_kind(j) == "simulation"]
-    return rows[:RUN_LIST_LIMIT]
+        rows = [row(j) for j in jobs if job_kind(j) == kind]
+    return rows[:limit]
+
+
+def owned_one(
+    uow: UnitOfWork, key_id: str, job_id: str, kind: str, row: Callable[[SimulationJobRow], T]
+) -> T | None:
+    """The key's own job ``job_id`` of ``kind`` as ``row`` makes it, or None."""
+    with uow.reading() as s:
+        job = s.get(SimulationJobRow, job_id)
+        if job is None or job.actor != key_id or job_kind(job) != kind:
+            return None
+        return row(job)
+
+
+def runs_of(uow: UnitOfWork, key_id: str) -> list[RunRow]:
+    """The key's latest runs (simulations, not forecasts), newest first."""
+    return owned(uow, key_id, "simulation", run_row, RUN_LIST_LIMIT)
 
 
 def run_of(uow: UnitOfWork, key_id: str, job_id: str) -> RunRow | None:
     """The key's own run ``job_id``, or None."""
-    with uow.reading() as s:
-        job = s.get(SimulationJobRow, job_id)
-        if job is None or job.actor != key_id or job_kind(job) != "simulation":
-            return None
-        return run_row(job)
+    return owned_one(uow, key_id, job_id, "simulation", run_row)
