@@ -74,6 +74,9 @@ class Backtest:
     breaches_mae: float
     queue_interval_width: float
     """The mean width ``hi - lo`` of the queue's 95 % interval over the compared weeks."""
+    rates_drawn: bool
+    """Whether the replications drew their arrival rates (the document's
+    ``uncertain_estimates`` names ``arrivals``)."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,7 @@ class Report:
         return {
             "queue_coverage_mean": statistics.fmean(b.queue_coverage for b in bts),
             "queue_coverage_min": min(b.queue_coverage for b in bts),
+            "queue_coverage_sd": statistics.pstdev(b.queue_coverage for b in bts),
             "queue_coverage_pooled": inside / weeks if weeks else 0.0,
             "queue_mae_mean": statistics.fmean(b.queue_mae for b in bts),
             "queue_mae_max": max(b.queue_mae for b in bts),
@@ -183,6 +187,7 @@ def backtest_of(uow: UnitOfWork, prep: Prepared, req: ForecastRequest) -> Backte
         breaches_coverage=bt["breaches_coverage"],
         breaches_mae=bt["breaches_mae"],
         queue_interval_width=statistics.fmean(widths),
+        rates_drawn="arrivals" in doc["uncertain_estimates"],
     )
 
 
@@ -322,7 +327,8 @@ def verdicts(report: Report) -> list[str]:
     return [
         f"Weeks inside the 95 % interval over all seeds: {_pct(d['queue_coverage_pooled'])} "
         f"with the rates' uncertainty, {_pct(k['queue_coverage_pooled'])} with the rates "
-        "taken as known.",
+        f"taken as known (standard deviation over the seeds {_pct(d['queue_coverage_sd'])} "
+        f"and {_pct(k['queue_coverage_sd'])}).",
         f"Seeds with coverage ≥ {TARGET:.0%} (the back-test's bar): "
         f"{d['seeds_meeting_target']} of {n} with, {k['seeds_meeting_target']} of {n} without.",
         f"CPU {report.cpu_seconds:.1f} s, wall {report.wall_seconds:.1f} s "
