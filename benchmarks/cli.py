@@ -5,6 +5,7 @@ writing its figures to ``benchmarks/results/``.
 (referrals simulated per second), ``service`` (the service under load), ``replications``
 (serial vs process pool vs Dask), ``optimised`` (the optimised policy's cost),
 ``forecast`` (a 50,000-referral waiting list forecast 26 weeks × 20 replications),
+``forecast-coverage`` (the forecast's back-test over many years of history),
 ``startup`` (command start-up) and ``abuse`` (the service under a burst of oversized
 requests).
 
@@ -384,6 +385,34 @@ def forecast(
     from benchmarks.forecast import main as run_forecast_benchmark
 
     run_forecast_benchmark(quick=quick)
+
+
+@app.command("forecast-coverage")
+def forecast_coverage(
+    seeds: Annotated[int, typer.Option(min=1, help="History seeds 1..N")] = 10,
+    weeks: Annotated[int, typer.Option(min=1, max=26, help="Weeks forecast")] = 26,
+    replications: Annotated[int, typer.Option(min=2, help="Replications per forecast")] = 20,
+    write: Annotated[
+        bool, typer.Option("--write/--no-write", help="Write forecast_coverage.md and .json")
+    ] = True,
+    results_dir: Annotated[
+        Path, typer.Option(help="Where forecast_coverage.md and .json go.")
+    ] = RESULTS_DIR,
+) -> None:
+    """The back-test over N years of history: each written through the service's HTTP
+    API into a fresh SQLite database, forecast from its midpoint as remiss forecast
+    --as-of does, with the arrival rates' uncertainty and with the rates known; the
+    queue's coverage and MAE per seed, mean and min."""
+    from benchmarks.forecast_coverage import rich_table, run, verdicts, write_results
+
+    console = Console(width=max(Console().width, 160))  # the table has 11 columns
+    report = run(range(1, seeds + 1), weeks=weeks, replications=replications, console=console)
+    console.print(rich_table(report))
+    for line in verdicts(report):
+        console.print(line)
+    if write:
+        for path in write_results(report, results_dir):
+            console.print(f"wrote {path}")
 
 
 @app.command("startup")

@@ -25,7 +25,12 @@ from typing import Any
 from benchmarks import BENCH_DIR, RESULTS_DIR
 
 ROOT = BENCH_DIR.parent
-PAGES = (ROOT / "README.md", ROOT / "docs" / "benchmarks.md", ROOT / "docs" / "allocation.md")
+PAGES = (
+    ROOT / "README.md",
+    ROOT / "docs" / "benchmarks.md",
+    ROOT / "docs" / "allocation.md",
+    ROOT / "docs" / "forecast-service.md",
+)
 """The pages whose benchmark figures are generated."""
 
 BLOCK = re.compile(

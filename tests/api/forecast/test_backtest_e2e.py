@@ -21,12 +21,11 @@ from typing import Any
 
 import pytest
 
-from tests.api.forecast.history import (
+from benchmarks.forecast_history import (
     MIDPOINT,
     SPECIALTY,
-    events_of,
+    history_events,
     set_up_units,
-    simulated_records,
     write_history,
 )
 from tests.api.service.service_server import Server, database_for, start_server
@@ -51,7 +50,7 @@ def history_server(
     try:
         with server.client("all", timeout=60) as client:
             set_up_units(client)
-            write_history(client, events_of(simulated_records()))
+            write_history(client, history_events())
         yield server
     finally:
         server.stop()
