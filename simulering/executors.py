@@ -20,7 +20,9 @@ bit-identical results.
 The serial and process executors also pass on progress *within* a replication
 (:mod:`simulering.progress`): their :meth:`watch` sends the ticks of the jobs to a
 sink in this process, directly (serial) or through a queue the pool's workers write to
-and this process drains while it waits (process). A Dask cluster has no ``watch``: its
+and this process drains while it waits (process: a
+:class:`~simulering.progress.TickQueue`). A Dask cluster has no ``watch``: its results
+come back through the scheduler as each replication's future completes, and its
 progress moves once per finished replication.
 
 Open an executor once and reuse it for many runs (the capacity search does)::
@@ -33,14 +35,13 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import queue
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import AbstractContextManager, contextmanager
 from types import TracebackType
 from typing import Any, Final, Protocol, Self, TypeVar
 
-from simulering.progress import Sink, install_queue, watching
+from simulering.progress import Sink, TickQueue, install_queue, watching
 
 S = TypeVar("S")
 J = TypeVar("J")
@@ -117,40 +118,28 @@ class ProcessExecutor(_Base):
         self.workers = workers or default_workers()
         self.start_method = start_method
         self._pool: ProcessPoolExecutor | None = None
-        self._ticks: Any = None
+        self._ticks: TickQueue | None = None
         """The queue the workers' progress ticks come through (with the pool)."""
-        self._sink: Sink | None = None
 
     def _start(self) -> ProcessPoolExecutor:
         ctx = multiprocessing.get_context(self.start_method)
-        self._ticks = ctx.Queue()
+        self._ticks = TickQueue(ctx)
         return ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=ctx,
             initializer=install_queue,
-            initargs=(self._ticks,),
+            initargs=(self._ticks.queue,),
         )
 
     @contextmanager
     def watch(self, sink: Sink) -> Iterator[None]:
         """The jobs' progress ticks go to ``sink`` while open (read as results are
         waited for, at least every :data:`TICK_SECONDS`)."""
-        self._drain()  # what an earlier run left is not this run's
-        self._sink = sink
-        try:
+        if self._pool is None:
+            self._pool = self._start()
+        assert self._ticks is not None  # started with the pool
+        with self._ticks.watch(sink):
             yield
-        finally:
-            self._sink = None
-
-    def _drain(self) -> None:
-        """Pass on (or, unwatched, drop) the ticks the workers have sent."""
-        while self._ticks is not None:
-            try:
-                tick = self._ticks.get_nowait()
-            except queue.Empty:
-                return
-            if self._sink is not None:
-                self._sink(tick)
 
     def imap_unordered(
         self, fn: Callable[[S, J], R], shared: S, jobs: Sequence[J]
@@ -167,9 +156,11 @@ class ProcessExecutor(_Base):
                 while nxt < len(jobs) and len(pending) < window:
                     pending[self._pool.submit(fn, shared, jobs[nxt])] = nxt
                     nxt += 1
-                timeout = TICK_SECONDS if self._sink is not None else None
+                watched = self._ticks is not None and self._ticks.sink is not None
+                timeout = TICK_SECONDS if watched else None
                 done, _ = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
-                self._drain()
+                if self._ticks is not None:
+                    self._ticks.drain()
                 for fut in sorted(done, key=pending.__getitem__):
                     yield pending.pop(fut), fut.result()
         finally:

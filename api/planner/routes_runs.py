@@ -14,7 +14,7 @@ from api.planner import csrf
 from api.planner.forms import first, parse_form
 from api.planner.pages import PREFIX, Planner, lang_of, render, state_of
 from api.planner.results import context_of, kpi_tables, paired_tables, priority_tables
-from api.planner.runs import RunRow, run_of, runs_of
+from api.planner.runs import RunRow, progress_view, run_of, runs_of
 from api.planner.sessions import PlannerSession
 from api.planner.texts import CATALOGUE, texts
 from api.service import service_layer
@@ -65,7 +65,8 @@ def result_context(request: Request, session: PlannerSession, job_id: str) -> di
 @router.get("/runs/{job_id}", response_class=HTMLResponse)
 def run_page(job_id: JobId, request: Request, session: Planner) -> HTMLResponse:
     run = own_run(request, session, job_id)
-    context: dict[str, Any] = {"run": run, "nav": "runs"}
+    shown = progress_view(run, lang_of(request))
+    context: dict[str, Any] = {"run": run, "shown": shown, "nav": "runs"}
     if run.state == "done":
         context.update(result_context(request, session, job_id))
         others = [r for r in runs_of(state_of(request).uow, session.key_id) if r.id != run.id]
@@ -75,17 +76,26 @@ def run_page(job_id: JobId, request: Request, session: Planner) -> HTMLResponse:
 
 @router.get("/runs/{job_id}/progress")
 def run_progress(job_id: JobId, request: Request, session: Planner) -> JSONResponse:
-    """The run's state and finished replications, for the page's progress bar."""
+    """The run's state and how far it is, for the page's progress bar: the job's
+    simulated days done of the total and the time left, with the page's words for them."""
     run = own_run(request, session, job_id)
+    lang = lang_of(request)
     key = f"state_{run.state}"
-    label = texts(lang_of(request))[key] if key in CATALOGUE else run.state
+    label = texts(lang)[key] if key in CATALOGUE else run.state
+    shown = progress_view(run, lang)
     return JSONResponse(
         {
             "state": run.state,
             "state_label": label,
             "progress": run.progress,
-            "done": run.replications_done,
-            "total": run.replications,
+            "days_done": run.days_done,
+            "days_total": run.days_total,
+            "seconds_left": run.seconds_left,
+            "replications_done": run.replications_done,
+            "replications": run.replications,
+            "days_text": shown.days,
+            "replications_text": shown.replications,
+            "left_text": shown.left,
             "error": run.error,
         }
     )

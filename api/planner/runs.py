@@ -3,6 +3,10 @@
 Only a job's own columns are read here (state, progress, what was asked); its results
 are read through :func:`api.service.service_layer.get_simulation`, which checks the
 owner and audits the read, as ``GET /v1/simulations/{id}`` does.
+
+A run's progress is the job's (:mod:`api.service.jobs`): the simulated days done of the
+total across all replications and policies, moving within replications, and the time
+left at the rate so far; :func:`progress_view` words it for the run page.
 """
 
 from __future__ import annotations
@@ -14,8 +18,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from api.planner.texts import Lang, texts
 from api.service.db_schema import SimulationJobRow
 from api.service.unit_of_work import UnitOfWork
+from simulering.progress import clock
+from simulering.report.context import ReportContext
+from simulering.report.labels import Labels
 
 RUN_LIST_LIMIT = 100
 WHAT_IF = "What-if: "
@@ -36,11 +44,44 @@ class RunRow:
     seed: int | None
     changes: tuple[str, ...]
     error: str | None
+    days_done: float | None = None
+    """Simulated days done of :attr:`days_total` (None: a job from before they were kept)."""
+    days_total: float | None = None
+    seconds_left: float | None = None
 
     @property
-    def replications_done(self) -> int:
-        """Finished replications (the job's progress counts whole replications)."""
-        return round(self.progress * self.replications)
+    def replications_done(self) -> float:
+        """Replications done, the running ones by how far they have simulated."""
+        return self.progress * self.replications
+
+
+@dataclass(frozen=True)
+class ProgressView:
+    """A run's progress in words of one language."""
+
+    days: str
+    """``1 234 av 5 400 simulerade dagar`` (empty for a job without its days)."""
+    replications: str
+    """``0,6 av 3 replikeringar``"""
+    left: str
+    """``ungefär 0:00:12 kvar`` while it runs and the time left is known, else empty."""
+
+
+def progress_view(run: RunRow, lang: Lang) -> ProgressView:
+    """How far ``run`` is, as the run page shows it (numbers as the report writes them)."""
+    t = texts(lang)
+    labels = Labels(lang, ReportContext(title=run.scenario))
+    days = ""
+    if run.days_total is not None:
+        done = labels.number(run.days_done or 0.0, "count")
+        days = t.days_progress.format(done=done, total=labels.number(run.days_total, "count"))
+    replications = t.replications_progress.format(
+        done=labels.number(run.replications_done, "days"), total=run.replications
+    )
+    left = ""
+    if run.state == "running" and run.seconds_left is not None:
+        left = t.time_left.format(left=clock(run.seconds_left))
+    return ProgressView(days, replications, left)
 
 
 def requested(request: Mapping[str, Any]) -> tuple[str, tuple[str, ...], int, int | None]:
@@ -77,6 +118,9 @@ def run_row(job: SimulationJobRow) -> RunRow:
         seed=seed,
         changes=changes_of(job.request),
         error=job.error,
+        days_done=job.days_done,
+        days_total=job.days_total,
+        seconds_left=job.seconds_left,
     )
 
 

@@ -348,7 +348,19 @@ class SimulationIn(BaseModel):
 class SimulationOut(BaseModel):
     id: str
     state: str = Field(description="queued | running | done | failed | cancelled")
-    progress: float
+    progress: float = Field(
+        description="The share done, 0–1, moving within replications (updated at most "
+        "once a second; on a Dask cluster once per finished replication)"
+    )
+    days_done: float | None = Field(
+        None, description="Simulated days done, across all replications and policies"
+    )
+    days_total: float | None = Field(
+        None, description="Simulated days of the whole job: replications × policies × horizon"
+    )
+    seconds_left: float | None = Field(
+        None, description="Estimated seconds left at the rate so far (none before any progress)"
+    )
     request: dict[str, Any]
     error: str | None = None
     result: dict[str, Any] | None = Field(

@@ -103,6 +103,8 @@ def run_twice(driver: Any, server: Server, shots: list[Path]) -> None:
     check_page(driver, "05-whatif-error-beside-field", shots)
     fill_run(driver, capacity="40")
     assert driver.find_elements("id", "run-bar"), driver.find_element("tag name", "main").text[:800]
+    days = driver.find_element("id", "run-days").text  # 3 × 2 policies × 150 days
+    assert days.endswith(" av 900 simulerade dagar"), days
     check_page(driver, "06-run-progress", shots)
     seen = watch_until_done(driver)
     assert seen[-1] == "klar", seen
