@@ -28,6 +28,8 @@ from simulering.report.labels import Labels
 RUN_LIST_LIMIT = 100
 WHAT_IF = "What-if: "
 """How the app marks its changes among a run's scenario assumptions."""
+WHAT_IF_SV = "Vad händer om: "
+"""… and among their Swedish texts (``assumptions_sv``)."""
 
 
 @dataclass(frozen=True)

@@ -60,10 +60,6 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
     "title": ("Titel", "Title"),
     "open": ("Öppna", "Open"),
     "description": ("Beskrivning", "Description"),
-    "description_language_note": (
-        "Scenariotexterna finns bara på engelska i biblioteket.",
-        "The scenario texts exist in English only in the library.",
-    ),
     "sources": ("Källor", "Sources"),
     "assumptions": ("Antaganden", "Assumptions"),
     "units_and_capacity": ("Enheter och kapacitet", "Units and capacity"),

@@ -326,6 +326,8 @@ class ScenarioInfo(BaseModel):
     name: str
     title: str
     description: str
+    title_sv: str = Field("", description="The title in Swedish (empty: none)")
+    description_sv: str = Field("", description="The description in Swedish (empty: none)")
     policies: list[str]
     replications: int
     horizon_days: int

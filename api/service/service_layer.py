@@ -264,6 +264,8 @@ def list_scenarios() -> list[ScenarioInfo]:
                 name=sc.name,
                 title=sc.title,
                 description=" ".join(sc.description.split()),
+                title_sv=sc.title_sv,
+                description_sv=" ".join(sc.description_sv.split()),
                 policies=list(sc.run.policies),
                 replications=sc.run.replications,
                 horizon_days=sc.run.horizon_days,

@@ -89,6 +89,8 @@ def run_twice(driver: Any, server: Server, shots: list[Path]) -> None:
     navigate(driver, driver.find_element("link text", "Gallstensoperationer i VGR — koncepttest 1"))
     assert "/planner/scenarios/gallsten" in driver.current_url
     assert driver.find_element("id", CAPACITY).get_attribute("value") == "31"
+    about = driver.find_element("css selector", "#about ~ p[lang=sv]").text
+    assert about.startswith("Gallstenssjukdom inom allmänkirurgin"), about  # description_sv
     check_page(driver, "03-scenario-gallsten", shots)
     fill_run(driver)
     seen = watch_until_done(driver)
