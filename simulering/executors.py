@@ -21,9 +21,12 @@ The serial and process executors also pass on progress *within* a replication
 (:mod:`simulering.progress`): their :meth:`watch` sends the ticks of the jobs to a
 sink in this process, directly (serial) or through a queue the pool's workers write to
 and this process drains while it waits (process: a
-:class:`~simulering.progress.TickQueue`). A Dask cluster has no ``watch``: its results
-come back through the scheduler as each replication's future completes, and its
-progress moves once per finished replication.
+:class:`~simulering.progress.TickQueue`). On Dask, results come back through the
+scheduler as each replication's future completes; the ticks take the same way, as Dask
+events (``Worker.log_event`` on topic :data:`PROGRESS_TOPIC`, to which the client
+subscribes), so progress moves within replications there too. A worker that joins the
+cluster after the executor opened sends no ticks (its replications move once, when they
+finish).
 
 Open an executor once and reuse it for many runs (the capacity search does)::
 
@@ -35,13 +38,14 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import queue
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import AbstractContextManager, contextmanager
 from types import TracebackType
 from typing import Any, Final, Protocol, Self, TypeVar
 
-from simulering.progress import Sink, TickQueue, install_queue, watching
+from simulering.progress import Sink, TickQueue, install, install_queue, watching
 
 S = TypeVar("S")
 J = TypeVar("J")
@@ -50,6 +54,8 @@ R = TypeVar("R")
 EXECUTOR_KINDS: Final[tuple[str, ...]] = ("serial", "process", "dask")
 TICK_SECONDS: Final = 0.25
 """How often a watched process pool looks at its workers' progress while it waits."""
+PROGRESS_TOPIC: Final = "remiss-progress"
+"""The Dask event topic a worker's progress ticks are logged under."""
 
 
 def default_workers() -> int:
@@ -123,7 +129,7 @@ class ProcessExecutor(_Base):
 
     def _start(self) -> ProcessPoolExecutor:
         ctx = multiprocessing.get_context(self.start_method)
-        self._ticks = TickQueue(ctx)
+        self._ticks = TickQueue(ctx.Queue())
         return ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=ctx,
@@ -176,6 +182,23 @@ class ProcessExecutor(_Base):
             self._ticks = None
 
 
+def _log_tick(tick: tuple[int, int, float]) -> None:
+    """A Dask worker's sink: the tick as an event of :data:`PROGRESS_TOPIC` (nothing
+    outside a Dask task, e.g. a serial run in a process that also hosts workers)."""
+    from distributed import get_worker
+
+    try:
+        worker = get_worker()
+    except ValueError:
+        return
+    worker.log_event(PROGRESS_TOPIC, list(tick))
+
+
+def _install_on_worker(on: bool) -> None:
+    """Run on each Dask worker: send (or stop sending) its ticks as events."""
+    install(_log_tick if on else None)
+
+
 class DaskExecutor(_Base):
     """A Dask ``distributed`` cluster: the one at ``address``, or a LocalCluster."""
 
@@ -204,23 +227,53 @@ class DaskExecutor(_Base):
                 dashboard_address=None,
             )
             self._client = Client(self._cluster, set_as_default=False)  # type: ignore[no-untyped-call]
+        self._ticks = TickQueue(queue.SimpleQueue())
+        self._watched = False
+
+    def _subscribe(self) -> None:
+        """Ticks from the workers to this client's queue (once, on the first watch)."""
+        if self._watched:
+            return
+        self._client.run(_install_on_worker, True)
+        self._client.subscribe_topic(PROGRESS_TOPIC, lambda event: self._ticks.queue.put(event[1]))
+        self._watched = True
+
+    @contextmanager
+    def watch(self, sink: Sink) -> Iterator[None]:
+        """The jobs' progress ticks go to ``sink`` while open (read as results are
+        waited for, at least every :data:`TICK_SECONDS`)."""
+        self._subscribe()
+        with self._ticks.watch(sink):
+            yield
 
     def imap_unordered(
         self, fn: Callable[[S, J], R], shared: S, jobs: Sequence[J]
     ) -> Iterator[tuple[int, R]]:
-        from distributed import as_completed
-
         shared_f = self._client.scatter(shared, broadcast=True, hash=False)
         futures = [self._client.submit(fn, shared_f, job, pure=False) for job in jobs]
         index = {f.key: i for i, f in enumerate(futures)}
+        finished: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        for fut in futures:
+            fut.add_done_callback(finished.put)  # called on the client's thread
         try:
-            for fut in as_completed(futures, loop=self._client.loop):  # type: ignore[no-untyped-call]
+            for _ in futures:
+                while True:
+                    timeout = TICK_SECONDS if self._ticks.sink is not None else None
+                    try:
+                        fut = finished.get(timeout=timeout)
+                        break
+                    except queue.Empty:
+                        self._ticks.drain()
+                self._ticks.drain()
                 yield index[fut.key], fut.result()
         finally:
             self._client.cancel(futures)
             del shared_f
 
     def close(self) -> None:
+        if self._watched:
+            self._client.unsubscribe_topic(PROGRESS_TOPIC)
+            self._client.run(_install_on_worker, False)
         self._client.close()
         if self._cluster is not None:
             self._cluster.close()

@@ -11,8 +11,11 @@ depends on the process:
   service's :class:`~api.service.job_workers.WorkerPool`), the pool's initializer
   installs a queue's ``put`` (:func:`install_queue`), and the parent drains that
   :class:`TickQueue` while it waits for results;
-- elsewhere (a Dask worker) nothing is installed and :func:`report` does nothing:
-  progress moves once per finished replication there.
+- on a Dask worker, :class:`~simulering.executors.DaskExecutor` installs a sink that
+  logs the tick as a Dask event, which the scheduler passes to the client's
+  subscription and the client drains while it waits for results;
+- elsewhere nothing is installed and :func:`report` does nothing: progress moves once
+  per finished replication there.
 
 Ticks change no state of the model, so results are the same with and without them.
 
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import itertools
 import queue
+import secrets
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -38,7 +42,9 @@ Progress = Callable[[float], None]
 """Receives the replications done, counting the share done of those still running."""
 
 _sink: Sink | None = None
-_tokens = itertools.count(1)
+_tokens = itertools.count(secrets.randbits(60) + 1)
+"""From a random start: two processes whose runs share a Dask cluster (and so see each
+other's ticks) do not draw the same token."""
 
 
 def install(sink: Sink | None) -> None:
@@ -62,7 +68,8 @@ def report(token: int, replication: int, share: float) -> None:
 
 
 def new_token() -> int:
-    """A number no earlier run of this process used, so late ticks are told apart."""
+    """A number no earlier run of this process (nor, but by a 2⁻⁶⁰ chance, of another)
+    used, so late ticks and other clients' ticks are told apart."""
     return next(_tokens)
 
 
@@ -108,13 +115,15 @@ def watching(sink: Sink) -> Iterator[None]:
 
 
 class TickQueue:
-    """The queue a process pool's workers send their ticks through (each worker's
-    initializer calls :func:`install_queue` with :attr:`queue`); the parent passes them
-    on with :meth:`drain` while it waits for results, to the sink :meth:`watch` set."""
+    """The queue the workers' ticks come through — a :mod:`multiprocessing` queue a
+    process pool's workers write to (each worker's initializer calls
+    :func:`install_queue` with :attr:`queue`), or a local queue a Dask subscription
+    fills; the parent passes them on with :meth:`drain` while it waits for results, to
+    the sink :meth:`watch` set."""
 
-    def __init__(self, context: Any) -> None:
-        """``context``: the pool's :mod:`multiprocessing` context."""
-        self.queue: Any = context.Queue()
+    def __init__(self, ticks: Any) -> None:
+        """``ticks``: the queue (``get_nowait``, and ``close`` if it has one)."""
+        self.queue: Any = ticks
         self.sink: Sink | None = None
 
     @contextmanager
@@ -135,10 +144,12 @@ class TickQueue:
             except (queue.Empty, OSError, ValueError):  # empty, or closed
                 return
             if self.sink is not None:
-                self.sink(tick)
+                self.sink(tuple(tick))
 
     def close(self) -> None:
-        self.queue.close()
+        close = getattr(self.queue, "close", None)
+        if close is not None:
+            close()
 
 
 def clock(seconds: float) -> str:

@@ -70,7 +70,7 @@ class WorkerPool:
         self.workers = workers
         self.should_stop = should_stop
         ctx = multiprocessing.get_context("spawn")
-        self.ticks = TickQueue(ctx)
+        self.ticks = TickQueue(ctx.Queue())
         self.pool: Pool = ctx.Pool(
             workers, initializer=start_worker, initargs=(memory_mb, self.ticks.queue)
         )

@@ -16,8 +16,8 @@ share done, the simulated days done of the total (every replication of every pol
 over the horizon) and the seconds left at the rate so far — the runner's progress
 (:mod:`simulering.progress`) through its :class:`~simulering.progress.Advance`, as the
 command line shows it, written at most every :data:`PROGRESS_SECONDS`. From the job's
-worker processes the ticks come through a queue (:mod:`api.service.job_workers`); on
-Dask the progress moves once per finished replication.
+worker processes the ticks come through a queue (:mod:`api.service.job_workers`), on
+Dask as Dask events (:class:`simulering.executors.DaskExecutor`).
 """
 
 from __future__ import annotations

@@ -352,7 +352,7 @@ class SimulationOut(BaseModel):
     state: str = Field(description="queued | running | done | failed | cancelled")
     progress: float = Field(
         description="The share done, 0–1, moving within replications (updated at most "
-        "once a second; on a Dask cluster once per finished replication)"
+        "once a second)"
     )
     days_done: float | None = Field(
         None, description="Simulated days done, across all replications and policies"
