@@ -79,6 +79,12 @@ class Experiment:
     def name(self) -> str:
         return self.scenario.name
 
+    @property
+    def simulated_days(self) -> int:
+        """Days the run simulates: every replication of every policy over the horizon
+        (the unit a service job's progress counts in)."""
+        return self.plan.replications * len(self.plan.policies) * self.spec.horizon_days
+
     @classmethod
     def load(
         cls,

@@ -20,8 +20,13 @@ bit-identical results.
 The serial and process executors also pass on progress *within* a replication
 (:mod:`simulering.progress`): their :meth:`watch` sends the ticks of the jobs to a
 sink in this process, directly (serial) or through a queue the pool's workers write to
-and this process drains while it waits (process). A Dask cluster has no ``watch``: its
-progress moves once per finished replication.
+and this process drains while it waits (process: a
+:class:`~simulering.progress.TickQueue`). On Dask, results come back through the
+scheduler as each replication's future completes; the ticks take the same way, as Dask
+events (``Worker.log_event`` on topic :data:`PROGRESS_TOPIC`, to which the client
+subscribes), so progress moves within replications there too. A worker that joins the
+cluster after the executor opened sends no ticks (its replications move once, when they
+finish).
 
 Open an executor once and reuse it for many runs (the capacity search does)::
 
@@ -40,7 +45,7 @@ from contextlib import AbstractContextManager, contextmanager
 from types import TracebackType
 from typing import Any, Final, Protocol, Self, TypeVar
 
-from simulering.progress import Sink, install_queue, watching
+from simulering.progress import Sink, TickQueue, install, install_queue, watching
 
 S = TypeVar("S")
 J = TypeVar("J")
@@ -49,6 +54,8 @@ R = TypeVar("R")
 EXECUTOR_KINDS: Final[tuple[str, ...]] = ("serial", "process", "dask")
 TICK_SECONDS: Final = 0.25
 """How often a watched process pool looks at its workers' progress while it waits."""
+PROGRESS_TOPIC: Final = "remiss-progress"
+"""The Dask event topic a worker's progress ticks are logged under."""
 
 
 def default_workers() -> int:
@@ -117,40 +124,28 @@ class ProcessExecutor(_Base):
         self.workers = workers or default_workers()
         self.start_method = start_method
         self._pool: ProcessPoolExecutor | None = None
-        self._ticks: Any = None
+        self._ticks: TickQueue | None = None
         """The queue the workers' progress ticks come through (with the pool)."""
-        self._sink: Sink | None = None
 
     def _start(self) -> ProcessPoolExecutor:
         ctx = multiprocessing.get_context(self.start_method)
-        self._ticks = ctx.Queue()
+        self._ticks = TickQueue(ctx.Queue())
         return ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=ctx,
             initializer=install_queue,
-            initargs=(self._ticks,),
+            initargs=(self._ticks.queue,),
         )
 
     @contextmanager
     def watch(self, sink: Sink) -> Iterator[None]:
         """The jobs' progress ticks go to ``sink`` while open (read as results are
         waited for, at least every :data:`TICK_SECONDS`)."""
-        self._drain()  # what an earlier run left is not this run's
-        self._sink = sink
-        try:
+        if self._pool is None:
+            self._pool = self._start()
+        assert self._ticks is not None  # started with the pool
+        with self._ticks.watch(sink):
             yield
-        finally:
-            self._sink = None
-
-    def _drain(self) -> None:
-        """Pass on (or, unwatched, drop) the ticks the workers have sent."""
-        while self._ticks is not None:
-            try:
-                tick = self._ticks.get_nowait()
-            except queue.Empty:
-                return
-            if self._sink is not None:
-                self._sink(tick)
 
     def imap_unordered(
         self, fn: Callable[[S, J], R], shared: S, jobs: Sequence[J]
@@ -167,9 +162,11 @@ class ProcessExecutor(_Base):
                 while nxt < len(jobs) and len(pending) < window:
                     pending[self._pool.submit(fn, shared, jobs[nxt])] = nxt
                     nxt += 1
-                timeout = TICK_SECONDS if self._sink is not None else None
+                watched = self._ticks is not None and self._ticks.sink is not None
+                timeout = TICK_SECONDS if watched else None
                 done, _ = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
-                self._drain()
+                if self._ticks is not None:
+                    self._ticks.drain()
                 for fut in sorted(done, key=pending.__getitem__):
                     yield pending.pop(fut), fut.result()
         finally:
@@ -183,6 +180,23 @@ class ProcessExecutor(_Base):
         if self._ticks is not None:
             self._ticks.close()
             self._ticks = None
+
+
+def _log_tick(tick: tuple[int, int, float]) -> None:
+    """A Dask worker's sink: the tick as an event of :data:`PROGRESS_TOPIC` (nothing
+    outside a Dask task, e.g. a serial run in a process that also hosts workers)."""
+    from distributed import get_worker
+
+    try:
+        worker = get_worker()
+    except ValueError:
+        return
+    worker.log_event(PROGRESS_TOPIC, list(tick))
+
+
+def _install_on_worker(on: bool) -> None:
+    """Run on each Dask worker: send (or stop sending) its ticks as events."""
+    install(_log_tick if on else None)
 
 
 class DaskExecutor(_Base):
@@ -213,23 +227,53 @@ class DaskExecutor(_Base):
                 dashboard_address=None,
             )
             self._client = Client(self._cluster, set_as_default=False)  # type: ignore[no-untyped-call]
+        self._ticks = TickQueue(queue.SimpleQueue())
+        self._watched = False
+
+    def _subscribe(self) -> None:
+        """Ticks from the workers to this client's queue (once, on the first watch)."""
+        if self._watched:
+            return
+        self._client.run(_install_on_worker, True)
+        self._client.subscribe_topic(PROGRESS_TOPIC, lambda event: self._ticks.queue.put(event[1]))
+        self._watched = True
+
+    @contextmanager
+    def watch(self, sink: Sink) -> Iterator[None]:
+        """The jobs' progress ticks go to ``sink`` while open (read as results are
+        waited for, at least every :data:`TICK_SECONDS`)."""
+        self._subscribe()
+        with self._ticks.watch(sink):
+            yield
 
     def imap_unordered(
         self, fn: Callable[[S, J], R], shared: S, jobs: Sequence[J]
     ) -> Iterator[tuple[int, R]]:
-        from distributed import as_completed
-
         shared_f = self._client.scatter(shared, broadcast=True, hash=False)
         futures = [self._client.submit(fn, shared_f, job, pure=False) for job in jobs]
         index = {f.key: i for i, f in enumerate(futures)}
+        finished: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        for fut in futures:
+            fut.add_done_callback(finished.put)  # called on the client's thread
         try:
-            for fut in as_completed(futures, loop=self._client.loop):  # type: ignore[no-untyped-call]
+            for _ in futures:
+                while True:
+                    timeout = TICK_SECONDS if self._ticks.sink is not None else None
+                    try:
+                        fut = finished.get(timeout=timeout)
+                        break
+                    except queue.Empty:
+                        self._ticks.drain()
+                self._ticks.drain()
                 yield index[fut.key], fut.result()
         finally:
             self._client.cancel(futures)
             del shared_f
 
     def close(self) -> None:
+        if self._watched:
+            self._client.unsubscribe_topic(PROGRESS_TOPIC)
+            self._client.run(_install_on_worker, False)
         self._client.close()
         if self._cluster is not None:
             self._cluster.close()

@@ -7,18 +7,30 @@ into the share of the replication done (every policy counted) and passes it to
 depends on the process:
 
 - serially, :func:`watching` installs the parent's own :class:`Ticks` as the sink;
-- in a worker of :class:`~simulering.executors.ProcessExecutor`, the pool's initializer
-  installs a queue's ``put`` (:func:`install`), and the parent drains that queue while it
-  waits for results;
-- elsewhere (a Dask worker, the service's own worker pool) nothing is installed and
-  :func:`report` does nothing: progress moves once per finished replication there.
+- in a worker of a process pool (:class:`~simulering.executors.ProcessExecutor`, the
+  service's :class:`~api.service.job_workers.WorkerPool`), the pool's initializer
+  installs a queue's ``put`` (:func:`install_queue`), and the parent drains that
+  :class:`TickQueue` while it waits for results;
+- on a Dask worker, :class:`~simulering.executors.DaskExecutor` installs a sink that
+  logs the tick as a Dask event, which the scheduler passes to the client's
+  subscription and the client drains while it waits for results;
+- elsewhere nothing is installed and :func:`report` does nothing: progress moves once
+  per finished replication there.
 
 Ticks change no state of the model, so results are the same with and without them.
+
+:class:`Advance` is the one model of how far a run is — done of a total, the time since
+it started and the time left at the rate so far — that the command line's progress bar
+(:class:`api.cli.progress.RunProgress`) and the service's simulation jobs
+(:mod:`api.service.jobs`) both show.
 """
 
 from __future__ import annotations
 
 import itertools
+import queue
+import secrets
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -30,7 +42,9 @@ Progress = Callable[[float], None]
 """Receives the replications done, counting the share done of those still running."""
 
 _sink: Sink | None = None
-_tokens = itertools.count(1)
+_tokens = itertools.count(secrets.randbits(60) + 1)
+"""From a random start: two processes whose runs share a Dask cluster (and so see each
+other's ticks) do not draw the same token."""
 
 
 def install(sink: Sink | None) -> None:
@@ -54,7 +68,8 @@ def report(token: int, replication: int, share: float) -> None:
 
 
 def new_token() -> int:
-    """A number no earlier run of this process used, so late ticks are told apart."""
+    """A number no earlier run of this process (nor, but by a 2⁻⁶⁰ chance, of another)
+    used, so late ticks and other clients' ticks are told apart."""
     return next(_tokens)
 
 
@@ -97,3 +112,74 @@ def watching(sink: Sink) -> Iterator[None]:
         yield
     finally:
         install(before)
+
+
+class TickQueue:
+    """The queue the workers' ticks come through — a :mod:`multiprocessing` queue a
+    process pool's workers write to (each worker's initializer calls
+    :func:`install_queue` with :attr:`queue`), or a local queue a Dask subscription
+    fills; the parent passes them on with :meth:`drain` while it waits for results, to
+    the sink :meth:`watch` set."""
+
+    def __init__(self, ticks: Any) -> None:
+        """``ticks``: the queue (``get_nowait``, and ``close`` if it has one)."""
+        self.queue: Any = ticks
+        self.sink: Sink | None = None
+
+    @contextmanager
+    def watch(self, sink: Sink) -> Iterator[None]:
+        """The ticks go to ``sink`` while open."""
+        self.drain()  # what an earlier run left is not this run's
+        self.sink = sink
+        try:
+            yield
+        finally:
+            self.sink = None
+
+    def drain(self) -> None:
+        """Pass on (or, unwatched, drop) the ticks the workers have sent."""
+        while True:
+            try:
+                tick = self.queue.get_nowait()
+            except (queue.Empty, OSError, ValueError):  # empty, or closed
+                return
+            if self.sink is not None:
+                self.sink(tuple(tick))
+
+    def close(self) -> None:
+        close = getattr(self.queue, "close", None)
+        if close is not None:
+            close()
+
+
+def clock(seconds: float) -> str:
+    """``H:MM:SS``."""
+    s = max(0, round(seconds))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+class Advance:
+    """How far a run is: ``done`` of ``total`` (replications, simulated days, …), the
+    seconds since it started, and the seconds left at the rate so far."""
+
+    def __init__(self, total: float) -> None:
+        self.total = total
+        self.done = 0.0
+        self.started = time.monotonic()
+
+    def update(self, done: float) -> None:
+        """The run has ``done`` of its total (never more than the total)."""
+        self.done = min(done, self.total)
+
+    def share(self) -> float:
+        """The share done, 0–1."""
+        return self.done / self.total if self.total else 0.0
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def left(self) -> float | None:
+        """Seconds left at the rate so far (None before anything is done)."""
+        if self.done <= 0:
+            return None
+        return self.elapsed() * max(0.0, self.total - self.done) / self.done

@@ -7,8 +7,9 @@ bit-identical. One runner serves every executor (:mod:`simulering.executors`: se
 local process pool, Dask cluster); results come back in replication order.
 
 Progress counts replications done, the running ones by how far they have simulated
-(:mod:`simulering.progress`): within a replication on the serial and process executors,
-once per finished replication on Dask (and on any executor without ``watch``).
+(:mod:`simulering.progress`): within a replication on the serial, process and Dask
+executors (on Dask from the workers that were there when the first run was watched),
+once per finished replication on any executor without ``watch``.
 """
 
 from __future__ import annotations

@@ -2,7 +2,9 @@
 lines when standard error is a file or a pipe.
 
 The runner counts replications done with the running ones by how far they have
-simulated (:mod:`simulering.progress`), so the bar moves within a replication. A plain
+simulated (:mod:`simulering.progress`), so the bar moves within a replication; how far
+the run is and the time left are :class:`simulering.progress.Advance`'s, as the
+service's jobs report them. A plain
 line is written at every further :data:`LINE_PERCENT` % and, while anything moves, at
 least every :data:`LINE_SECONDS` s::
 
@@ -26,6 +28,9 @@ from rich.progress import (
 )
 
 from api.cli.console import err
+from simulering.progress import Advance, clock
+
+__all__ = ["LINE_PERCENT", "LINE_SECONDS", "RunProgress", "clock"]
 
 LINE_PERCENT: Final = 10
 """A plain line at every further 10 % done."""
@@ -33,13 +38,7 @@ LINE_SECONDS: Final = 15.0
 """… and at least every 15 s while the run moves."""
 
 
-def clock(seconds: float) -> str:
-    """``H:MM:SS``."""
-    s = max(0, round(seconds))
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
-
-
-class RunProgress:
+class RunProgress(Advance):
     """``done`` of ``total`` (replications, or another ``unit``), with the time left
     estimated from the rate so far; ``at_most``: the total is only a bound (the capacity
     search may stop early), and is shown as one."""
@@ -47,12 +46,10 @@ class RunProgress:
     def __init__(
         self, description: str, total: float, unit: str = "replications", at_most: bool = False
     ) -> None:
+        super().__init__(total)
         self.description = description
-        self.total = total
         self.unit = unit
         self.prefix = "at most " if at_most else ""
-        self.done = 0.0
-        self.started = time.monotonic()
         self.terminal = err.is_terminal
         self._bar: Progress | None = None
         self._task: TaskID | None = None
@@ -85,22 +82,15 @@ class RunProgress:
         if self._bar is not None:
             self._bar.stop()
         elif exc_type is None:
-            elapsed = clock(time.monotonic() - self.started)
+            elapsed = clock(self.elapsed())
             err.print(f"{self.description}: done in {elapsed}", highlight=False, soft_wrap=True)
 
     def _count(self) -> str:
         return f"{self.done:.1f}/{self.prefix}{self.total:g} {self.unit}"
 
-    def left(self) -> float | None:
-        """Seconds left at the rate so far (None before anything is done)."""
-        if self.done <= 0:
-            return None
-        elapsed = time.monotonic() - self.started
-        return elapsed * max(0.0, self.total - self.done) / self.done
-
     def update(self, done: float, description: str | None = None) -> None:
         """The run has ``done`` of its total (and, optionally, a new description)."""
-        self.done = min(done, self.total)
+        super().update(done)
         if description is not None:
             self.description = description
         if self._bar is not None and self._task is not None:

@@ -42,10 +42,14 @@ class ForecastRow:
     replications: int
     policies: tuple[str, ...]
     error: str | None
+    days_done: float | None = None
+    days_total: float | None = None
+    seconds_left: float | None = None
 
     @property
-    def replications_done(self) -> int:
-        return round(self.progress * self.replications)
+    def replications_done(self) -> float:
+        """Replications done, the running ones by how far they have simulated."""
+        return self.progress * self.replications
 
 
 def forecast_row(job: SimulationJobRow) -> ForecastRow:
@@ -61,6 +65,9 @@ def forecast_row(job: SimulationJobRow) -> ForecastRow:
         replications=int(req.get("replications") or 20),
         policies=tuple(req.get("policies") or ()),
         error=job.error,
+        days_done=job.days_done,
+        days_total=job.days_total,
+        seconds_left=job.seconds_left,
     )
 
 

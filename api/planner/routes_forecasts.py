@@ -18,8 +18,9 @@ from api.planner.forecasts import ForecastRow, forecast_of, summary_tables, work
 from api.planner.forms import Form, first, parse_form
 from api.planner.pages import PREFIX, Planner, audit_refusal, lang_of, render, state_of
 from api.planner.routes_queue import FORECAST_DEFAULTS, queue_page
+from api.planner.runs import progress_answer, progress_view
 from api.planner.sessions import PlannerSession
-from api.planner.texts import CATALOGUE, texts
+from api.planner.texts import texts
 from api.service import forecast_jobs
 from api.service.deps import request_id
 from api.service.forecast_schemas import ForecastIn
@@ -102,7 +103,11 @@ async def start_forecast(request: Request, session: Planner) -> Response:
 @router.get("/forecasts/{job_id}", response_class=HTMLResponse)
 def forecast_page(job_id: JobId, request: Request, session: Planner) -> HTMLResponse:
     row = own_forecast(request, session, job_id)
-    context: dict[str, Any] = {"forecast": row, "nav": "queue"}
+    context: dict[str, Any] = {
+        "forecast": row,
+        "nav": "queue",
+        "shown": progress_view(row, lang_of(request)),
+    }
     if row.state == "done":
         out = forecast_jobs.get_forecast(state_of(request), job_id, session.caller, request_id())
         doc = out.result or {}
@@ -118,20 +123,9 @@ def forecast_page(job_id: JobId, request: Request, session: Planner) -> HTMLResp
 
 @router.get("/forecasts/{job_id}/progress")
 def forecast_progress(job_id: JobId, request: Request, session: Planner) -> JSONResponse:
-    """The forecast's state and finished replications, for the page's progress bar."""
+    """The forecast's state and how far it is, for the page's progress bar."""
     row = own_forecast(request, session, job_id)
-    key = f"state_{row.state}"
-    label = texts(lang_of(request))[key] if key in CATALOGUE else row.state
-    return JSONResponse(
-        {
-            "state": row.state,
-            "state_label": label,
-            "progress": row.progress,
-            "done": row.replications_done,
-            "total": row.replications,
-            "error": row.error,
-        }
-    )
+    return JSONResponse(progress_answer(row, lang_of(request)))
 
 
 @router.get("/forecasts/{job_id}/report", response_class=HTMLResponse)

@@ -22,8 +22,10 @@ from api.planner.forms import (
     summer_index,
 )
 from api.planner.pages import PREFIX, Planner, audit_refusal, lang_of, render, state_of
+from api.planner.runs import WHAT_IF, WHAT_IF_SV
 from api.planner.sessions import PlannerSession
-from api.planner.texts import texts
+from api.planner.texts import Lang, texts
+from api.report_context import report_context
 from api.service import service_layer
 from api.service.deps import request_id
 from api.service.http_problems import Problem
@@ -65,10 +67,13 @@ def form_defaults(scenario: Scenario) -> dict[str, str]:
     return values
 
 
-def scenario_context(scenario: Scenario) -> dict[str, Any]:
-    """What the scenario page shows: the scenario, its region's unit names, the
-    capacity rows and the policies one may choose."""
+def scenario_context(scenario: Scenario, lang: Lang) -> dict[str, Any]:
+    """What the scenario page shows: the scenario, its words in ``lang`` (title,
+    description, assumptions, sources named not as paths — as the report has them), its
+    region's unit names, the capacity rows and the policies one may choose."""
     region = load_region(scenario, LIBRARY_DIR / f"{scenario.name}.yaml")
+    words = report_context(scenario, region).in_language(lang)
+    swedish = lang == "sv"
     names = {u.id: u.name for u in region.units}
     rows = [
         {
@@ -82,6 +87,13 @@ def scenario_context(scenario: Scenario) -> dict[str, Any]:
     ]
     return {
         "scenario": scenario,
+        "words": words,
+        "words_lang": {  # where a Swedish text is missing, the English one, marked so
+            "title": "sv" if swedish and scenario.title_sv else "en",
+            "description": "sv" if swedish and scenario.description_sv else "en",
+            "assumptions": "sv" if swedish and scenario.assumptions_sv else "en",
+            "sources": "sv" if swedish and scenario.sources_sv else "en",
+        },
         "unit_names": names,
         "capacity_rows": rows,
         "known_policies": KNOWN_POLICIES,
@@ -99,7 +111,7 @@ def scenario_page(
     errors: dict[str, str] | None = None,
     status_code: int | None = None,
 ) -> HTMLResponse:
-    context = scenario_context(scenario)
+    context = scenario_context(scenario, lang_of(request))
     context.update(values=values, chosen=chosen, errors=errors or {})
     status = status_code or (422 if errors else 200)
     return render(request, "scenario.html", context, session, status)
@@ -142,8 +154,10 @@ async def start_run(name: str, request: Request, session: Planner) -> Response:
     whatif = read_whatif(form, scenario, t)
     if not whatif.errors:
         whatif.scenario.setdefault("assumptions", []).extend(
-            f"What-if: {c}" for c in whatif.changes
+            f"{WHAT_IF}{c}" for c in whatif.changes
         )
+        if whatif.scenario.get("assumptions_sv"):  # one for one, as the schema asks
+            whatif.scenario["assumptions_sv"].extend(f"{WHAT_IF_SV}{c}" for c in whatif.changes)
         try:
             job_id = await run_in_threadpool(start, state_of(request), whatif, session)
         except Problem as exc:

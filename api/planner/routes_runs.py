@@ -14,9 +14,9 @@ from api.planner import csrf
 from api.planner.forms import first, parse_form
 from api.planner.pages import PREFIX, Planner, forged, lang_of, render, state_of
 from api.planner.results import context_of, kpi_tables, paired_tables, priority_tables
-from api.planner.runs import RunRow, run_of, runs_of
+from api.planner.runs import RunRow, progress_answer, progress_view, run_of, runs_of
 from api.planner.sessions import PlannerSession
-from api.planner.texts import CATALOGUE, texts
+from api.planner.texts import texts
 from api.service import service_layer
 from api.service.deps import request_id
 from api.service.http_problems import Problem
@@ -66,7 +66,8 @@ def result_context(request: Request, session: PlannerSession, job_id: str) -> di
 @router.get("/runs/{job_id}", response_class=HTMLResponse)
 def run_page(job_id: JobId, request: Request, session: Planner) -> HTMLResponse:
     run = own_run(request, session, job_id)
-    context: dict[str, Any] = {"run": run, "nav": "runs"}
+    shown = progress_view(run, lang_of(request))
+    context: dict[str, Any] = {"run": run, "shown": shown, "nav": "runs"}
     if run.state == "done":
         context.update(result_context(request, session, job_id))
         others = [r for r in runs_of(state_of(request).uow, session.key_id) if r.id != run.id]
@@ -76,20 +77,10 @@ def run_page(job_id: JobId, request: Request, session: Planner) -> HTMLResponse:
 
 @router.get("/runs/{job_id}/progress")
 def run_progress(job_id: JobId, request: Request, session: Planner) -> JSONResponse:
-    """The run's state and finished replications, for the page's progress bar."""
+    """The run's state and how far it is, for the page's progress bar: the job's
+    simulated days done of the total and the time left, with the page's words for them."""
     run = own_run(request, session, job_id)
-    key = f"state_{run.state}"
-    label = texts(lang_of(request))[key] if key in CATALOGUE else run.state
-    return JSONResponse(
-        {
-            "state": run.state,
-            "state_label": label,
-            "progress": run.progress,
-            "done": run.replications_done,
-            "total": run.replications,
-            "error": run.error,
-        }
-    )
+    return JSONResponse(progress_answer(run, lang_of(request)))
 
 
 @router.post("/runs/{job_id}/cancel")

@@ -3,6 +3,10 @@
 Only a job's own columns are read here (state, progress, what was asked); its results
 are read through :func:`api.service.service_layer.get_simulation`, which checks the
 owner and audits the read, as ``GET /v1/simulations/{id}`` does.
+
+A run's progress is the job's (:mod:`api.service.jobs`): the simulated days done of the
+total across all replications and policies, moving within replications, and the time
+left at the rate so far; :func:`progress_view` words it for the run page.
 """
 
 from __future__ import annotations
@@ -10,18 +14,24 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
 
+from api.planner.texts import CATALOGUE, Lang, texts
 from api.service.db_schema import SimulationJobRow
 from api.service.service_layer import job_kind
 from api.service.unit_of_work import UnitOfWork
+from simulering.progress import clock
+from simulering.report.context import ReportContext
+from simulering.report.labels import Labels
 
 RUN_LIST_LIMIT = 100
 T = TypeVar("T")
 WHAT_IF = "What-if: "
 """How the app marks its changes among a run's scenario assumptions."""
+WHAT_IF_SV = "Vad händer om: "
+"""… and among their Swedish texts (``assumptions_sv``)."""
 
 
 @dataclass(frozen=True)
@@ -38,11 +48,86 @@ class RunRow:
     seed: int | None
     changes: tuple[str, ...]
     error: str | None
+    days_done: float | None = None
+    """Simulated days done of :attr:`days_total` (None: a job from before they were kept)."""
+    days_total: float | None = None
+    seconds_left: float | None = None
 
     @property
-    def replications_done(self) -> int:
-        """Finished replications (the job's progress counts whole replications)."""
-        return round(self.progress * self.replications)
+    def replications_done(self) -> float:
+        """Replications done, the running ones by how far they have simulated."""
+        return self.progress * self.replications
+
+
+@dataclass(frozen=True)
+class ProgressView:
+    """A run's progress in words of one language."""
+
+    days: str
+    """``1 234 av 5 400 simulerade dagar`` (empty for a job without its days)."""
+    replications: str
+    """``0,6 av 3 replikeringar``"""
+    left: str
+    """``ungefär 0:00:12 kvar`` while it runs and the time left is known, else empty."""
+
+
+class JobProgress(Protocol):
+    """What a run or a forecast tells of how far its job is."""
+
+    @property
+    def state(self) -> str: ...
+    @property
+    def progress(self) -> float: ...
+    @property
+    def replications(self) -> int: ...
+    @property
+    def replications_done(self) -> float: ...
+    @property
+    def days_done(self) -> float | None: ...
+    @property
+    def days_total(self) -> float | None: ...
+    @property
+    def seconds_left(self) -> float | None: ...
+    @property
+    def error(self) -> str | None: ...
+
+
+def progress_view(run: JobProgress, lang: Lang) -> ProgressView:
+    """How far ``run`` is, as the run page shows it (numbers as the report writes them)."""
+    t = texts(lang)
+    labels = Labels(lang, ReportContext(title=""))
+    days = ""
+    if run.days_total is not None:
+        done = labels.number(run.days_done or 0.0, "count")
+        days = t.days_progress.format(done=done, total=labels.number(run.days_total, "count"))
+    replications = t.replications_progress.format(
+        done=labels.number(run.replications_done, "days"), total=run.replications
+    )
+    left = ""
+    if run.state == "running" and run.seconds_left is not None:
+        left = t.time_left.format(left=clock(run.seconds_left))
+    return ProgressView(days, replications, left)
+
+
+def progress_answer(job: JobProgress, lang: Lang) -> dict[str, Any]:
+    """The progress endpoint's answer for a run's or a forecast's page
+    (``static/progress.js``): the state, the numbers and their words in ``lang``."""
+    key = f"state_{job.state}"
+    shown = progress_view(job, lang)
+    return {
+        "state": job.state,
+        "state_label": texts(lang)[key] if key in CATALOGUE else job.state,
+        "progress": job.progress,
+        "days_done": job.days_done,
+        "days_total": job.days_total,
+        "seconds_left": job.seconds_left,
+        "replications_done": job.replications_done,
+        "replications": job.replications,
+        "days_text": shown.days,
+        "replications_text": shown.replications,
+        "left_text": shown.left,
+        "error": job.error,
+    }
 
 
 def requested(request: Mapping[str, Any]) -> tuple[str, tuple[str, ...], int, int | None]:
@@ -79,6 +164,9 @@ def run_row(job: SimulationJobRow) -> RunRow:
         seed=seed,
         changes=changes_of(job.request),
         error=job.error,
+        days_done=job.days_done,
+        days_total=job.days_total,
+        seconds_left=job.seconds_left,
     )
 
 

@@ -66,10 +66,6 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
     "title": ("Titel", "Title"),
     "open": ("Öppna", "Open"),
     "description": ("Beskrivning", "Description"),
-    "description_language_note": (
-        "Scenariotexterna finns bara på engelska i biblioteket.",
-        "The scenario texts exist in English only in the library.",
-    ),
     "sources": ("Källor", "Sources"),
     "assumptions": ("Antaganden", "Assumptions"),
     "units_and_capacity": ("Enheter och kapacitet", "Units and capacity"),
@@ -146,10 +142,14 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
     "state_failed": ("misslyckad", "failed"),
     "state_cancelled": ("avbruten", "cancelled"),
     "run_title": ("Körning", "Run"),
-    "replications_done": ("replikeringar klara", "replications done"),
+    "days_progress": ("{done} av {total} simulerade dagar", "{done} of {total} simulated days"),
+    "replications_progress": ("{done} av {total} replikeringar", "{done} of {total} replications"),
+    "time_left": ("ungefär {left} kvar", "about {left} left"),
     "progress_note": (
-        "Förloppet räknas per färdig replikering; sidan uppdateras av sig själv.",
-        "Progress counts finished replications; the page updates by itself.",
+        "Förloppet räknas i simulerade dagar, för alla replikeringar och styrningsprinciper, "
+        "och rör sig inom varje replikering; sidan uppdateras av sig själv.",
+        "Progress counts simulated days, across all replications and policies, and moves "
+        "within each replication; the page updates by itself.",
     ),
     "cancel": ("Avbryt körningen", "Cancel the run"),
     "error": ("Fel", "Error"),

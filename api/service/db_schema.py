@@ -243,6 +243,13 @@ class SimulationJobRow(Base):
     state: Mapped[str] = mapped_column(String(16))
     """queued | running | done | failed | cancelled"""
     progress: Mapped[float] = mapped_column(Float, default=0.0)
+    """The share done, 0–1 (moving within replications)."""
+    days_done: Mapped[float | None] = mapped_column(Float, nullable=True)
+    """Simulated days done, across all replications and policies (simulation jobs)."""
+    days_total: Mapped[float | None] = mapped_column(Float, nullable=True)
+    """Simulated days of the whole job: replications × policies × horizon."""
+    seconds_left: Mapped[float | None] = mapped_column(Float, nullable=True)
+    """At the rate so far (None before anything is done)."""
     request: Mapped[dict[str, Any]] = mapped_column(JSON)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     report: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -12,7 +12,10 @@ Each worker, as it starts (:func:`start_worker`):
   so a replication that needs more fails with ``MemoryError`` — the job fails with
   that message, the machine and the other jobs go on;
 - asks Linux to kill it when the service process dies (``PR_SET_PDEATHSIG``), so even
-  a killed server leaves no worker behind.
+  a killed server leaves no worker behind;
+- sends its replications' progress ticks (a simulated week each) through a queue that
+  the job drains while it waits (:class:`simulering.progress.TickQueue`, the same as
+  the CLI's process pool), so a job's progress moves within a replication.
 """
 
 from __future__ import annotations
@@ -24,8 +27,11 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from multiprocessing.pool import AsyncResult, Pool
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from simulering.progress import Sink, TickQueue, install_queue
 
 S = TypeVar("S")
 J = TypeVar("J")
@@ -41,8 +47,11 @@ class JobStopped(Exception):
     """The job was cancelled or the server is stopping; its workers are gone."""
 
 
-def start_worker(memory_mb: int) -> None:
-    """Initialise a worker process: the memory limit, and death with its parent."""
+def start_worker(memory_mb: int, ticks: Any = None) -> None:
+    """Initialise a worker process: the memory limit, death with its parent, and its
+    progress ticks to the ``ticks`` queue."""
+    if ticks is not None:
+        install_queue(ticks)
     if memory_mb > 0:
         limit = memory_mb * 2**20
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -61,8 +70,16 @@ class WorkerPool:
         self.workers = workers
         self.should_stop = should_stop
         ctx = multiprocessing.get_context("spawn")
-        self.pool: Pool = ctx.Pool(workers, initializer=start_worker, initargs=(memory_mb,))
+        self.ticks = TickQueue(ctx.Queue())
+        self.pool: Pool = ctx.Pool(
+            workers, initializer=start_worker, initargs=(memory_mb, self.ticks.queue)
+        )
         self.stopped = threading.Event()
+
+    def watch(self, sink: Sink) -> AbstractContextManager[None]:
+        """The replications' progress ticks go to ``sink`` while open (read while the
+        job waits, at least every :data:`POLL_SECONDS`)."""
+        return self.ticks.watch(sink)
 
     def imap_unordered(
         self, fn: Callable[[S, J], R], shared: S, jobs: Sequence[J]
@@ -78,6 +95,7 @@ class WorkerPool:
             while nxt < len(jobs) and len(pending) < window:
                 pending[nxt] = self.pool.apply_async(fn, (shared, jobs[nxt]))
                 nxt += 1
+            self.ticks.drain()
             done = [i for i, res in pending.items() if res.ready()]
             if not done:
                 if self.stopped.is_set() or self.should_stop():
@@ -99,3 +117,4 @@ class WorkerPool:
         """Stop the workers and wait until they are gone."""
         self.pool.terminate()
         self.pool.join()
+        self.ticks.close()

@@ -10,6 +10,14 @@ job never overwrites a cancellation. Stopping the service stops the running job'
 workers and marks the job failed ("stopped with the server"); on start-up the service
 marks any job still ``queued`` or ``running`` from before a restart as ``failed``
 ("interrupted by a server restart"), so none is left hanging.
+
+A running simulation job's row carries how far it is, within replications too: the
+share done, the simulated days done of the total (every replication of every policy
+over the horizon) and the seconds left at the rate so far — the runner's progress
+(:mod:`simulering.progress`) through its :class:`~simulering.progress.Advance`, as the
+command line shows it, written at most every :data:`PROGRESS_SECONDS`. From the job's
+worker processes the ticks come through a queue (:mod:`api.service.job_workers`), on
+Dask as Dask events (:class:`simulering.executors.DaskExecutor`).
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ import threading
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -33,6 +42,7 @@ from api.service.job_workers import JobStopped, WorkerPool
 from api.service.settings import Settings
 from api.service.unit_of_work import UnitOfWork
 from simulering.executors import default_workers, open_executor
+from simulering.progress import Advance
 
 log = logging.getLogger("remiss.jobs")
 INTERRUPTED = "interrupted by a server restart"
@@ -41,6 +51,8 @@ CANCELLED = "cancelled"
 LIVE = ("queued", "running")
 CANCEL_POLL_SECONDS = 1.0
 """How often a running job reads whether another process cancelled it."""
+PROGRESS_SECONDS = 1.0
+"""How often, at most, a running job writes its progress."""
 
 
 class JobRunner:
@@ -66,8 +78,15 @@ class JobRunner:
             )
         return int(res.rowcount)  # type: ignore[attr-defined]
 
-    def add(self, session: Session, actor: str, request: dict[str, Any]) -> str:
-        """A queued job in the caller's transaction; :meth:`start` it once committed."""
+    def add(
+        self,
+        session: Session,
+        actor: str,
+        request: dict[str, Any],
+        days_total: float | None = None,
+    ) -> str:
+        """A queued job in the caller's transaction; :meth:`start` it once committed.
+        ``days_total``: the simulated days it will run (a simulation job)."""
         job_id = str(uuid.uuid4())
         session.add(
             SimulationJobRow(
@@ -75,6 +94,8 @@ class JobRunner:
                 actor=actor,
                 state="queued",
                 progress=0.0,
+                days_done=None if days_total is None else 0.0,
+                days_total=days_total,
                 request=request,
                 created_at=utcnow(),
                 updated_at=utcnow(),
@@ -116,7 +137,16 @@ class JobRunner:
                 doc, html = self._forecast(job_id, request)
             else:
                 doc, html = self._simulate(job_id, request)
-            self._set(job_id, ("running",), state="done", progress=1.0, result=doc, report=html)
+            self._set(
+                job_id,
+                ("running",),
+                state="done",
+                progress=1.0,
+                days_done=SimulationJobRow.days_total,
+                seconds_left=0.0,
+                result=doc,
+                report=html,
+            )
         except JobStopped:
             error = STOPPED if self.stopping else CANCELLED
             self._set(job_id, ("running",), state="failed", error=error)
@@ -153,18 +183,36 @@ class JobRunner:
             state = s.scalar(select(SimulationJobRow.state).where(SimulationJobRow.id == job_id))
         return state != "running"
 
-    def _simulate(self, job_id: str, req: dict[str, Any]) -> tuple[dict[str, Any], str]:
-        experiment = experiment_for(req, self.settings)
-        reps = experiment.plan.replications
+    def _reporter(
+        self, job_id: str, total: float, days_total: float | None = None
+    ) -> Callable[[float], None]:
+        """``report(done)``: the job has ``done`` of ``total`` (replications); it stops
+        the job when it should stop, and writes the share done and the seconds left at
+        most every :data:`PROGRESS_SECONDS` and once ``done`` reaches ``total``. With
+        ``days_total``, also the simulated days done of it."""
+        advance = Advance(days_total or total)
+        scale = advance.total / total if total else 0.0
         last = [0.0]
 
-        def progress(done: float) -> None:
+        def report(done: float) -> None:
             if self._should_stop(job_id):
                 raise JobStopped
+            advance.update(done * scale)
             now = time.monotonic()
-            if now - last[0] > 0.5 or done == reps:
-                last[0] = now
-                self._set(job_id, ("running",), progress=done / reps)
+            if now - last[0] < PROGRESS_SECONDS and done < total:
+                return
+            last[0] = now
+            values: dict[str, Any] = {"progress": advance.share(), "seconds_left": advance.left()}
+            if days_total is not None:
+                values["days_done"] = advance.done
+            self._set(job_id, ("running",), **values)
+
+        return report
+
+    def _simulate(self, job_id: str, req: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        experiment = experiment_for(req, self.settings)
+        days = experiment.simulated_days
+        progress = self._reporter(job_id, experiment.plan.replications, days)
 
         if self.settings.dask_address:
             workers_n = self.settings.sim_workers or None
@@ -198,15 +246,12 @@ class JobRunner:
         """A forecast job (:mod:`api.service.forecast_runs`), on this thread."""
         with self.uow.reading() as s:
             owner = s.scalar(select(SimulationJobRow.actor).where(SimulationJobRow.id == job_id))
-        last = [0.0]
+        reporters: dict[int, Callable[[float], None]] = {}
 
         def progress(done: int, total: int) -> None:
-            if self._should_stop(job_id):
-                raise JobStopped
-            now = time.monotonic()
-            if now - last[0] > 0.5 or done == total:
-                last[0] = now
-                self._set(job_id, ("running",), progress=done / max(total, 1))
+            if total not in reporters:
+                reporters[total] = self._reporter(job_id, max(total, 1))
+            reporters[total](done)
 
         return run_forecast_job(self.uow, self.settings, (job_id, owner or ""), req, progress)
 

@@ -326,6 +326,8 @@ class ScenarioInfo(BaseModel):
     name: str
     title: str
     description: str
+    title_sv: str = Field("", description="The title in Swedish (empty: none)")
+    description_sv: str = Field("", description="The description in Swedish (empty: none)")
     policies: list[str]
     replications: int
     horizon_days: int
@@ -348,7 +350,19 @@ class SimulationIn(BaseModel):
 class SimulationOut(BaseModel):
     id: str
     state: str = Field(description="queued | running | done | failed | cancelled")
-    progress: float
+    progress: float = Field(
+        description="The share done, 0–1, moving within replications (updated at most "
+        "once a second)"
+    )
+    days_done: float | None = Field(
+        None, description="Simulated days done, across all replications and policies"
+    )
+    days_total: float | None = Field(
+        None, description="Simulated days of the whole job: replications × policies × horizon"
+    )
+    seconds_left: float | None = Field(
+        None, description="Estimated seconds left at the rate so far (none before any progress)"
+    )
     request: dict[str, Any]
     error: str | None = None
     result: dict[str, Any] | None = Field(

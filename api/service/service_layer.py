@@ -264,6 +264,8 @@ def list_scenarios() -> list[ScenarioInfo]:
                 name=sc.name,
                 title=sc.title,
                 description=" ".join(sc.description.split()),
+                title_sv=sc.title_sv,
+                description_sv=" ".join(sc.description_sv.split()),
                 policies=list(sc.run.policies),
                 replications=sc.run.replications,
                 horizon_days=sc.run.horizon_days,
@@ -287,10 +289,17 @@ def start_simulation(
     }
     with st.uow.writing() as s:
         check_job_quota(s, caller, st.settings.max_jobs_per_key)
-        job_id = st.jobs.add(s, caller.key_id, request)
+        job_id = st.jobs.add(s, caller.key_id, request, experiment.simulated_days)
         audit.record(s, caller, request_id, "simulation.start", "simulation", job_id, detail)
     st.jobs.start(job_id)
-    return SimulationOut(id=job_id, state="queued", progress=0.0, request=request)
+    return SimulationOut(
+        id=job_id,
+        state="queued",
+        progress=0.0,
+        days_done=0.0,
+        days_total=experiment.simulated_days,
+        request=request,
+    )
 
 
 def check_job_quota(session: Session, caller: Caller, limit: int) -> None:
@@ -337,6 +346,9 @@ def job_out(job: SimulationJobRow) -> SimulationOut:
         id=job.id,
         state=job.state,
         progress=job.progress,
+        days_done=job.days_done,
+        days_total=job.days_total,
+        seconds_left=job.seconds_left,
         request=job.request,
         error=job.error,
         result=job.result,

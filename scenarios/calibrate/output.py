@@ -76,40 +76,73 @@ def command_line(
     return shlex.join(parts)
 
 
-def provenance(result: CalibrationResult, command: str) -> tuple[str, list[str]]:
-    """The ``sources`` entry and the ``assumptions`` entries the calibration adds."""
+def _sv_number(text: str) -> str:
+    """A number written by Python (``1,771``, ``0.869``) as Swedish writes it."""
+    return text.replace(",", " ").replace(".", ",")
+
+
+def provenance(result: CalibrationResult, command: str, lang: str = "en") -> tuple[str, list[str]]:
+    """The ``sources`` entry and the ``assumptions`` entries the calibration adds, in
+    English or (``lang="sv"``, for ``sources_sv`` and ``assumptions_sv``) Swedish."""
+    sv = lang == "sv"
+    num = _sv_number if sv else str
     dates = ", ".join(str(d) for d in result.observation_dates())
-    source = (
-        f"Calibrated with `{command}` against {result.observed_path} (month end {dates}): "
-        f"under `separate` ({result.replications} replications, seed {result.seed}) every "
-        f"row is within {result.tolerance_pp:g} pp of its observed share waiting within 90 "
-        "days"
-        + (
-            f" and within {100 * result.tolerance_queue:g} % of its observed number waiting"
-            if any(r.target.fit_demand for r in result.rows)
-            else ""
+    fits_demand = any(r.target.fit_demand for r in result.rows)
+    if sv:
+        source = (
+            f"Kalibrerad med `{command}` mot {result.observed_path} (månadsskifte {dates}): "
+            f"med `separate` ({result.replications} replikeringar, frö {result.seed}) ligger "
+            f"varje rad inom {num(f'{result.tolerance_pp:g}')} "
+            f"{'procentenhet' if result.tolerance_pp == 1 else 'procentenheter'} från sin "
+            "observerade andel väntande inom 90 dagar"
+            + (
+                f" och inom {num(f'{100 * result.tolerance_queue:g}')} % från sitt "
+                "observerade antal väntande"
+                if fits_demand
+                else ""
+            )
         )
-    )
+    else:
+        source = (
+            f"Calibrated with `{command}` against {result.observed_path} (month end {dates}): "
+            f"under `separate` ({result.replications} replications, seed {result.seed}) every "
+            f"row is within {result.tolerance_pp:g} pp of its observed share waiting within 90 "
+            "days"
+            + (
+                f" and within {100 * result.tolerance_queue:g} % of its observed number waiting"
+                if fits_demand
+                else ""
+            )
+        )
     caps = []
     demand = []
+    a_year = "remisser per år" if sv else "referrals a year"
     for r in result.rows:
         obs = r.target.observation
-        after = ", ".join(f"{u} {c:g}" for u, c in r.capacity_after.items())
+        after = ", ".join(f"{u} {num(f'{c:g}')}" for u, c in r.capacity_after.items())
         caps.append(f"{obs.target} {obs.stage} {after}")
         if r.target.fit_demand:
             demand.append(
-                f"{obs.target} ×{r.demand_factor:.3f} ({r.referrals_before:,.0f} → "
-                f"{r.referrals_after:,.0f} referrals a year)"
+                f"{obs.target} ×{num(f'{r.demand_factor:.3f}')} "
+                f"({num(f'{r.referrals_before:,.0f}')} → {num(f'{r.referrals_after:,.0f}')} "
+                f"{a_year})"
             )
-    assumptions = [
-        "Fitted by calibration, not observed: slots per week " + "; ".join(caps),
-    ]
+    fitted = (
+        "Skattat genom kalibrering, inte observerat: "
+        if sv
+        else "Fitted by calibration, not observed: "
+    )
+    assumptions = [fitted + ("tider per vecka " if sv else "slots per week ") + "; ".join(caps)]
     if demand:
-        assumptions.append(
-            "Fitted by calibration, not observed: demand of each catchment (rates_per_1000, "
-            "same rate within a catchment) and its backlog counts scaled to reproduce the "
-            "observed number waiting: " + "; ".join(demand)
+        scaled = (
+            "efterfrågan i varje upptagningsområde (rates_per_1000, samma nivå inom ett "
+            "upptagningsområde) och dess köantal, skalade för att återge det observerade antalet "
+            "väntande: "
+            if sv
+            else "demand of each catchment (rates_per_1000, same rate within a catchment) and "
+            "its backlog counts scaled to reproduce the observed number waiting: "
         )
+        assumptions.append(fitted + scaled + "; ".join(demand))
     return source, assumptions
 
 
@@ -119,7 +152,21 @@ def calibrated_yaml(result: CalibrationResult, command: str) -> str:
     source, assumptions = provenance(result, command)
     doc["sources"] = [*doc.get("sources", []), source]
     doc["assumptions"] = [*doc.get("assumptions", []), *assumptions]
-    first: tuple[str, ...] = ("name", "title", "description", "sources", "assumptions")
+    if doc.get("sources_sv") or doc.get("assumptions_sv"):  # kept one for one in Swedish
+        source_sv, assumptions_sv = provenance(result, command, "sv")
+        doc["sources_sv"] = [*doc.get("sources_sv", []), source_sv]
+        doc["assumptions_sv"] = [*doc.get("assumptions_sv", []), *assumptions_sv]
+    first: tuple[str, ...] = (
+        "name",
+        "title",
+        "description",
+        "sources",
+        "assumptions",
+        "title_sv",
+        "description_sv",
+        "sources_sv",
+        "assumptions_sv",
+    )
     ordered: dict[str, Any] = {k: doc[k] for k in first if k in doc}
     ordered.update({k: v for k, v in doc.items() if k not in ordered})
     header = (

@@ -102,7 +102,7 @@ def test_self_contained_in_both_languages(
     write_report(result, ctx, sv_path)
     write_report(result, ctx, en_path, lang="en")
     sv, en = sv_path.read_text(encoding="utf-8"), en_path.read_text(encoding="utf-8")
-    for text in (sv, en):
+    for text, lang in ((sv, "sv"), (en, "en")):
         assert not re.search(r"<script[^>]*\bsrc\s*=", text)  # bundle inlined, no CDN
         assert text.count(BUNDLE) == 1  # plotly.js once
         rest = text.replace(BUNDLE, "")
@@ -110,7 +110,8 @@ def test_self_contained_in_both_languages(
         assert text.count("Plotly.newPlot") == n_figures(text) == 7
         assert "separate</code>" in text and "shared</code>" in text
         assert str(result.run.seed) in text and "remiss " in text
-        assert ctx.assumptions[0] in text
+        assert ctx.in_language(lang).assumptions[0] in text  # the scenario's, in its language
+    assert ctx.in_language("sv").assumptions[0] != ctx.assumptions[0]
     assert "<html lang='sv'>" in sv and "<html lang='en'>" in en
     for word in ("Andel väntande inom vårdgarantin", "Separata köer", "Gemensam kö", "Antaganden"):
         assert word in sv and word not in en

@@ -96,6 +96,8 @@ def run_twice(driver: Any, server: Server, shots: list[Path]) -> None:
     navigate(driver, driver.find_element("link text", "Gallstensoperationer i VGR — koncepttest 1"))
     assert "/planner/scenarios/gallsten" in driver.current_url
     assert driver.find_element("id", CAPACITY).get_attribute("value") == "31"
+    about = driver.find_element("css selector", "#about ~ p[lang=sv]").text
+    assert about.startswith("Gallstenssjukdom inom allmänkirurgin"), about  # description_sv
     check_page(driver, "03-scenario-gallsten", shots)
     fill_run(driver)
     seen = watch_until_done(driver)
@@ -110,6 +112,8 @@ def run_twice(driver: Any, server: Server, shots: list[Path]) -> None:
     check_page(driver, "05-whatif-error-beside-field", shots)
     fill_run(driver, capacity="40")
     assert driver.find_elements("id", "run-bar"), driver.find_element("tag name", "main").text[:800]
+    days = driver.find_element("id", "run-days").text  # 3 × 2 policies × 150 days
+    assert days.endswith(" av 900 simulerade dagar"), days
     check_page(driver, "06-run-progress", shots)
     seen = watch_until_done(driver)
     assert seen[-1] == "klar", seen

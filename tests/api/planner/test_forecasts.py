@@ -148,7 +148,9 @@ def test_a_planner_forecasts_the_queue_and_reads_the_worklist(
     job_id = started.headers["location"].rsplit("/", 1)[-1]
     assert started.headers["location"] == f"/planner/forecasts/{job_id}"
     state = finished(b, job_id)
-    assert state["state"] == "done" and state["done"] == state["total"] == 3, state
+    assert state["state"] == "done" and state["replications_done"] == state["replications"] == 3, (
+        state
+    )
 
     page = b.http.get(f"/planner/forecasts/{job_id}").text
     assert "Väntande [95 %-prognosintervall]" in page and 'id="worklist-h"' in page
