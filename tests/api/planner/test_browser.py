@@ -1,7 +1,8 @@
 """The planner app in a real browser (Debian's Chromium) against a real ``remiss serve``
 on SQLite: a planner signs in, opens gallsten, runs two policies, changes a capacity,
 runs again, watches the progress, opens the results and compares the two runs; a forged
-form and too many failed sign-ins are refused. Every page: no console error, no serious
+form and too many failed sign-ins are refused; a forecast of the live queue is started
+from its form and followed to its breach worklist. Every page: no console error, no serious
 or critical axe-core violation, a screenshot kept."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.api.planner.browser import axe_violations, console_errors, navigate, screenshot
+from tests.api.planner.test_forecasts import OVERDUE, SPECIALTY, write_queue
 from tests.api.service.service_server import Server, start_server
 from tests.chromium import HAVE_CHROMIUM, NO_CHROMIUM, chromium
 
@@ -25,6 +27,8 @@ CAPACITY = "f-cap__su_ostra__first_visit"
 def server(tmp_path: Path) -> Iterator[Server]:
     srv = start_server(tmp_path)
     try:
+        with srv.client("all", timeout=60) as client:
+            write_queue(client)  # a live queue with history, for the forecast
         yield srv
     finally:
         srv.stop()
@@ -59,6 +63,11 @@ def fill_run(driver: Any, capacity: str | None = None) -> None:
 
 def watch_until_done(driver: Any) -> list[str]:
     """The states the page showed while the run went on, until its results show."""
+    return watch_until(driver, "results-h")
+
+
+def watch_until(driver: Any, element: str) -> list[str]:
+    """The states the page showed while its job went on, until ``element`` shows."""
     from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -70,7 +79,7 @@ def watch_until_done(driver: Any) -> list[str]:
             text = found[0].text
             if not seen or seen[-1] != text:
                 seen.append(text)
-        return bool(d.find_elements("id", "results-h"))
+        return bool(d.find_elements("id", element))
 
     # the page reloads itself when the run ends: a state read just as the old page goes
     # is a stale element, read again at the next poll
@@ -140,10 +149,29 @@ def compare_and_browse(driver: Any, server: Server, shots: list[Path]) -> None:
     navigate(driver, driver.find_element("link text", "Kön just nu"))
     assert driver.find_element("id", "forecast-h")
     check_page(driver, "10-queue", shots)
+    forecast(driver, shots)
+    navigate(driver, driver.find_element("link text", "Kön just nu"))
     navigate(driver, driver.find_element("css selector", "a[lang=en]"))
     assert driver.execute_script("return document.documentElement.lang") == "en"
     assert driver.find_element("tag name", "h1").text == "The live queue"
-    check_page(driver, "11-queue-english", shots)
+    check_page(driver, "12-queue-english", shots)
+
+
+def forecast(driver: Any, shots: list[Path]) -> None:
+    """A six-week forecast of the live queue from its form, followed to its worklist."""
+    from selenium.webdriver.support.ui import Select
+
+    Select(driver.find_element("id", "f-specialty")).select_by_value(SPECIALTY)
+    for name, value in (("weeks", "6"), ("replications", "3")):
+        field = driver.find_element("id", f"f-{name}")
+        field.clear()
+        field.send_keys(value)
+    navigate(driver, driver.find_element("css selector", "#forecast-form button[type=submit]"))
+    assert "/planner/forecasts/" in driver.current_url
+    watch_until(driver, "worklist-h")
+    rows = driver.find_elements("css selector", "#worklist-h ~ div tbody th")
+    assert {r.text for r in rows} >= set(OVERDUE)
+    check_page(driver, "11-forecast", shots)
 
 
 def forged_sign_out(driver: Any, shots: list[Path]) -> None:
@@ -153,7 +181,7 @@ def forged_sign_out(driver: Any, shots: list[Path]) -> None:
     navigate(driver, driver.find_element("css selector", "header form button"))
     assert driver.find_element("tag name", "h1").text == "The form was refused"
     console_errors(driver)  # the 403 is the point, not an error
-    check_page(driver, "12-forged-form-refused", shots)
+    check_page(driver, "13-forged-form-refused", shots)
     navigate(driver, driver.find_element("link text", "Back"))
     assert driver.current_url.endswith("/planner/scenarios")
 
@@ -166,7 +194,7 @@ def sign_in_limited(driver: Any, shots: list[Path]) -> None:
     alert = driver.find_element("css selector", "main p.error").text
     assert alert.startswith("Too many failed sign-ins from this address."), alert
     console_errors(driver)  # the 401s and the 429 are the point
-    check_page(driver, "13-sign-in-limited", shots)
+    check_page(driver, "14-sign-in-limited", shots)
 
 
 def test_planner_flow_in_chromium(server: Server) -> None:
@@ -181,5 +209,5 @@ def test_planner_flow_in_chromium(server: Server) -> None:
         driver.get(f"{server.url}/planner/runs")
         assert "/planner/sign-in" in driver.current_url  # signed out: no way back in
         sign_in_limited(driver, shots)
-    assert len(shots) == 13
+    assert len(shots) == 14
     assert all(p.stat().st_size > 5_000 for p in shots)
