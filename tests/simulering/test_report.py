@@ -125,6 +125,23 @@ def test_self_contained_in_both_languages(
     assert "inga parvisa jämförelser" in section(render_report(without, ctx), "paired")
 
 
+def test_the_map_names_each_municipality_on_hover_over_the_region_outline(
+    result: SimulationResult, ctx: ReportContext
+) -> None:
+    from simulering.report.map_chart import area_map
+    from simulering.report.view import ReportView
+
+    chart = area_map(ReportView.of(result, ctx, "sv"))
+    assert chart is not None
+    traces = chart.fig.data
+    outlines = [t for t in traces if t.name == "outline"]
+    assert len(outlines) == len(POLICIES) * 2 and outlines[0].fill == "toself"
+    assert len(outlines[0].x) == len(ctx.outline) > 10
+    hovered = " ".join(str(x) for t in traces if t.name != "outline" for x in (t.text or ()))
+    for area in ctx.areas:  # every municipality named on hover, with its sub-region
+        assert f"{area.name} ({area.subregion})" in hovered, area.name
+
+
 def test_a_document_renders_as_its_result(result: SimulationResult, ctx: ReportContext) -> None:
     """What ``--json`` writes, read back, gives the same report as the run itself."""
     doc = json.loads(json.dumps(result.to_document()))
