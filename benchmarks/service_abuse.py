@@ -6,6 +6,12 @@ every 10 ms) is reported before, at its peak during and after the burst, with ea
 answer's status and time; then the service is asked for ``/livez``, ``/healthz`` and
 ``/v1/units`` to show it still answers. Every request tried and every 5xx is counted;
 the benchmark's CPU, the server's CPU, the wall time and the load average are printed.
+
+The peer, in the same run against the same server: the same two groups of requests at
+once with an ordinary body (``{}``, two bytes), answered 422 with the key and without it
+401, or 429 once the keyless requests of the oversized burst have used the keyless
+rate limit — how fast the service answers a burst at all, beside how fast it refuses
+the oversized one.
 """
 
 from __future__ import annotations
@@ -58,6 +64,8 @@ class Report:
     rss_after_mb: float = 0.0
     answers: list[Answer] = field(default_factory=list)
     probes: dict[str, int] = field(default_factory=dict)
+    peer: list[Answer] = field(default_factory=list)
+    """The same burst with an ordinary two-byte body."""
     logged: dict[str, int] = field(default_factory=dict)
     requests_tried: int = 0
     server_errors: int = 0
@@ -145,6 +153,24 @@ async def oversized(host: str, port: int, group: str, headers: dict[str, str]) -
     return Answer(group, status, seconds, sent)
 
 
+async def ordinary(client: httpx.AsyncClient, group: str, headers: dict[str, str]) -> Answer:
+    """One request of the peer burst: the two-byte body ``{}``."""
+    start = time.perf_counter()
+    response = await client.post(ROUTE, content=b"{}", headers=headers)
+    return Answer(group, response.status_code, time.perf_counter() - start, 2)
+
+
+async def peer_burst(server: Server) -> list[Answer]:
+    """The peer: ``BURST`` ordinary requests without a key and ``BURST`` with one, at once."""
+    keyed = {"X-API-Key": server.portal_key, "X-Remiss-User": END_USER}
+    plain = {"Content-Type": "application/json"}
+    limits = httpx.Limits(max_connections=2 * BURST)
+    async with httpx.AsyncClient(base_url=server.url, timeout=30, limits=limits) as client:
+        tasks = [ordinary(client, "no key", plain) for _ in range(BURST)]
+        tasks += [ordinary(client, "valid key", {**plain, **keyed}) for _ in range(BURST)]
+        return list(await asyncio.gather(*tasks))
+
+
 async def burst(server: Server) -> list[Answer]:
     """``BURST`` requests without a key and ``BURST`` with the portal key, at once."""
     url = httpx.URL(server.url)
@@ -195,9 +221,10 @@ def run() -> Report:
         time.sleep(1.0)
         report.rss_after_mb = tree_rss(proc) / 2**20
         report.probes = probe(server)
+        report.peer = asyncio.run(peer_burst(server))
         report.logged = logged_statuses(server)
         report.server_cpu_s = tree_cpu(proc) - server_cpu0
-    statuses = [a.status for a in report.answers] + list(report.probes.values())
+    statuses = [a.status for a in report.answers + report.peer] + list(report.probes.values())
     report.requests_tried = len(statuses)
     report.server_errors = sum(1 for s in statuses if s >= 500)
     report.wall_s = time.perf_counter() - wall0
@@ -225,15 +252,20 @@ def summary(report: Report) -> list[str]:
         "body sent before the answer, KB (max) |",
         "|---|---|---:|---:|",
     ]
-    for group in ("no key", "valid key"):
-        answers = [a for a in report.answers if a.group == group]
-        counts: dict[int, int] = {}
-        for a in answers:
-            counts[a.status] = counts.get(a.status, 0) + 1
-        shown = ", ".join(f"{s} × {n}" for s, n in sorted(counts.items()))
-        times = [a.seconds for a in answers]
-        most = max(a.bytes_sent for a in answers) // 1024
-        lines.append(f"| {group} | {shown} | {min(times):.3f} / {max(times):.3f} | {most} |")
+    for label, burst_answers in (("", report.answers), ("peer: 2-byte body, ", report.peer)):
+        for group in ("no key", "valid key"):
+            answers = [a for a in burst_answers if a.group == group]
+            if not answers:
+                continue
+            counts: dict[int, int] = {}
+            for a in answers:
+                counts[a.status] = counts.get(a.status, 0) + 1
+            shown = ", ".join(f"{s} × {n}" for s, n in sorted(counts.items()))
+            times = [a.seconds for a in answers]
+            most = max(a.bytes_sent for a in answers) / 1024
+            lines.append(
+                f"| {label}{group} | {shown} | {min(times):.3f} / {max(times):.3f} | {most:.0f} |"
+            )
     probes = ", ".join(f"{p} {s}" for p, s in report.probes.items())
     lines += [
         "",
