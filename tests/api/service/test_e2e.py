@@ -117,6 +117,7 @@ def test_referral_life_cycle_suggestions_status_and_audit(server: Server) -> Non
         "referral.waiting",
         "referral.booked",
         "referral.completed",
+        "referral.refused",  # completed → waiting: the 409 is audited, nothing changed
     ]
 
 
