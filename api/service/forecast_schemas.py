@@ -3,6 +3,7 @@ service's own queue for one specialty and stage."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
@@ -41,3 +42,19 @@ class ForecastOut(BaseModel):
         None, description="When done: the document `remiss forecast --json` writes"
     )
     report_url: str | None = None
+
+
+class ForecastSummary(BaseModel):
+    """A forecast job in the list: its state and request, not its result."""
+
+    id: str
+    state: str = Field(description="queued | running | done | failed | cancelled")
+    progress: float
+    request: dict[str, Any]
+    error: str | None = None
+    created_at: dt.datetime
+    report_url: str | None = None
+
+
+class ForecastList(BaseModel):
+    forecasts: list[ForecastSummary] = Field(description="Newest first")
