@@ -35,7 +35,7 @@ from api.service.db_schema import ApiKeyRow, SimulationJobRow, utcnow
 from api.service.history_out import history_out
 from api.service.http_problems import Problem
 from api.service.job_scenarios import check_policies, experiment_for, library_names
-from api.service.jobs import LIVE
+from api.service.jobs import CANCELLED, LIVE
 from api.service.keys import Caller, Role, create_key, roles_of
 from api.service.schemas import (
     AllocationRunIn,
@@ -361,7 +361,7 @@ def cancel_live(job: SimulationJobRow) -> bool:
     the job was live."""
     if job.state not in LIVE:
         return False
-    job.state, job.error, job.updated_at = "cancelled", "cancelled", utcnow()
+    job.state, job.error, job.updated_at = "cancelled", CANCELLED, utcnow()
     return True
 
 
