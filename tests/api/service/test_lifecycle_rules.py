@@ -230,6 +230,26 @@ def test_a_change_before_the_clock_start_or_the_last_change_is_refused(clients: 
     # the same day as the last change is allowed: history stays ordered by date and seq
     booked = step(clients, "PATCH", "/v1/referrals/old-1", {"status": "booked", "on": day(25)})
     assert booked["changed_on"] == day(25) and booked["status"] == "booked"
+    # the day the care was given lies between the last change and the change's own date
+    for completed_on, words in (
+        (day(31), "is after on"),
+        (TOMORROW, "is after on"),
+        (day(24), "before the referral's previous change"),
+        (day(19), "before the clock start"),
+    ):
+        refused(
+            clients,
+            "old-1",
+            "PATCH",
+            "",
+            {"status": "completed", "completed_on": completed_on, "on": day(30)},
+            422,
+            words,
+            field="body.completed_on",
+        )
+    done = {"status": "completed", "completed_on": day(28), "on": day(30)}
+    completed = step(clients, "PATCH", "/v1/referrals/old-1", done)
+    assert (completed["completed_on"], completed["changed_on"]) == (day(28), day(30))
 
 
 def test_illegal_assessments_are_refused(clients: Clients) -> None:
