@@ -18,7 +18,6 @@ import logging
 import threading
 import time
 import traceback
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -30,6 +29,7 @@ from api.service.forecast_runs import KIND as FORECAST
 from api.service.forecast_runs import run_forecast_job
 from api.service.job_scenarios import experiment_for
 from api.service.job_workers import JobStopped, WorkerPool
+from api.service.pseudonym import new_request_id
 from api.service.settings import Settings
 from api.service.unit_of_work import UnitOfWork
 from simulering.executors import default_workers, open_executor
@@ -68,7 +68,7 @@ class JobRunner:
 
     def add(self, session: Session, actor: str, request: dict[str, Any]) -> str:
         """A queued job in the caller's transaction; :meth:`start` it once committed."""
-        job_id = str(uuid.uuid4())
+        job_id = new_request_id()
         session.add(
             SimulationJobRow(
                 id=job_id,
