@@ -11,12 +11,12 @@ patient-level data — records the key, the end user, the purpose and the reques
 Every refused attempt (401, 403) writes an ``access.refused`` row too: the key when it
 was known (never the key itself), the end user named (when acceptable), the purpose of
 the route tried, the route, and the referral when the path names one. A change of a
-referral the rules refuse (404, 409, 422 from ``PATCH /v1/referrals/{id}``, its
-assessment, PVV and MOV routes) writes a ``referral.refused`` row the same way, with the
-problem's detail (which never holds a value the caller sent): the change's own rows were
-rolled back with it, but the answer tells the caller something about the referral. The
-refusal is answered only once its row is committed, like a read
-(:class:`~api.service.audit.AuditWriter`).
+referral the rules refuse (404, 409, 422 from ``POST /v1/referrals``, ``PATCH
+/v1/referrals/{id}``, its assessment, PVV and MOV routes) writes a ``referral.refused``
+row the same way, with the problem's detail (which never holds a value the caller
+sent): the change's own rows were rolled back with it, but the answer tells the caller
+something about the referral. The refusal is answered only once its row is committed,
+like a read (:class:`~api.service.audit.AuditWriter`).
 """
 
 from __future__ import annotations
@@ -137,7 +137,7 @@ def refusal_row(
     """The audit row of a refused attempt (see the module text)."""
     route = request.scope.get("route")
     template = str(getattr(route, "path", "(unmatched)"))
-    referral = acceptable(str(request.path_params.get("referral_id", "")))
+    referral = referral_of(request)
     return {
         "at": utcnow(),
         "actor": getattr(request.state, "key_id", ""),
@@ -151,6 +151,13 @@ def refusal_row(
     }
 
 
+def referral_of(request: Request) -> str:
+    """The referral the request names: in its path, or the id of a registration (the
+    route keeps it in ``request.state``); "" when none (or none acceptable)."""
+    named = request.path_params.get("referral_id") or getattr(request.state, "referral_id", "")
+    return acceptable(str(named))
+
+
 def refused_row(request: Request, exc: Problem) -> dict[str, Any] | None:
     """The audit row ``exc`` calls for: an ``access.refused`` row for a 401 or 403, a
     ``referral.refused`` row for a change of a named referral the caller's key may make
@@ -159,8 +166,7 @@ def refused_row(request: Request, exc: Problem) -> dict[str, Any] | None:
         return refusal_row(request, exc.status)
     is_change = request.method not in ("GET", "HEAD")
     allowed = getattr(request.state, "caller", None) is not None
-    named = bool(acceptable(str(request.path_params.get("referral_id", ""))))
-    if exc.status in REFUSED_CHANGE and is_change and allowed and named:
+    if exc.status in REFUSED_CHANGE and is_change and allowed and referral_of(request):
         fields = [e["field"] for e in exc.errors or []]
         extra = {"detail": exc.detail, "fields": fields}
         return refusal_row(request, exc.status, "referral.refused", extra)

@@ -112,6 +112,7 @@ def test_referral_life_cycle_suggestions_status_and_audit(server: Server) -> Non
     engine.dispose()
     assert actions == [
         "referral.register",
+        "referral.refused",  # the registration with different content (409)
         "referral.suggest",
         "referral.offered",
         "referral.waiting",

@@ -161,6 +161,16 @@ def test_a_registration_dated_in_the_future_is_refused(clients: Clients) -> None
     r = clients.portal.post("/v1/referrals", json=late)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.clock_start"
     assert clients.portal.get("/v1/referrals/fut-0").status_code == 404
+    register(clients, "fut-1", 5)
+    clash = clients.portal.post("/v1/referrals", json={**body, "referral_id": "fut-1"})
+    assert clash.status_code == 409 and "different content" in clash.json()["detail"]
+    # each refused registration is audited as a refusal about the referral it named
+    for rid, want in (("fut-0", [422, 422]), ("fut-1", [409])):
+        rows = audit_rows(clients, rid)
+        got = [r["detail"]["status"] for r in rows if r["action"] == "referral.refused"]
+        assert got == want, rows
+    assert changes(audit_rows(clients, "fut-0")) == []
+    assert changes(audit_rows(clients, "fut-1")) == ["referral.register"]
 
 
 @pytest.mark.parametrize(
