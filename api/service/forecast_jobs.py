@@ -21,6 +21,8 @@ forecasts (an admin's: all), without their results.
 
 from __future__ import annotations
 
+from typing import Any
+
 from api.forecasting.errors import ForecastInputError
 from api.forecasting.forecast import prepare
 from api.service import audit
@@ -85,20 +87,20 @@ def start_forecast(st: State, body: ForecastIn, caller: Caller, request_id: str)
     return ForecastOut(id=job_id, state="queued", progress=0.0, request=request)
 
 
-def report_url(job: SimulationJobRow) -> str | None:
-    return f"/v1/forecasts/{job.id}/report" if job.state == "done" else None
+def job_fields(job: SimulationJobRow) -> dict[str, Any]:
+    """What every view of a forecast job shows (:class:`ForecastJob`)."""
+    return {
+        "id": job.id,
+        "state": job.state,
+        "progress": job.progress,
+        "request": job.request,
+        "error": job.error,
+        "report_url": f"/v1/forecasts/{job.id}/report" if job.state == "done" else None,
+    }
 
 
 def forecast_out(job: SimulationJobRow) -> ForecastOut:
-    return ForecastOut(
-        id=job.id,
-        state=job.state,
-        progress=job.progress,
-        request=job.request,
-        error=job.error,
-        result=job.result,
-        report_url=report_url(job),
-    )
+    return ForecastOut(**job_fields(job), result=job.result)
 
 
 def list_forecasts(st: State, caller: Caller, limit: int) -> ForecastList:
@@ -106,20 +108,8 @@ def list_forecasts(st: State, caller: Caller, limit: int) -> ForecastList:
     read, so nothing patient-level is shown (not audited)."""
     with st.uow.reading() as s:
         jobs = list_jobs(s, caller, KIND, limit)
-        return ForecastList(
-            forecasts=[
-                ForecastSummary(
-                    id=j.id,
-                    state=j.state,
-                    progress=j.progress,
-                    request=j.request,
-                    error=j.error,
-                    created_at=j.created_at,
-                    report_url=report_url(j),
-                )
-                for j in jobs
-            ]
-        )
+        summaries = [ForecastSummary(**job_fields(j), created_at=j.created_at) for j in jobs]
+    return ForecastList(forecasts=summaries)
 
 
 def delete_forecast(st: State, job_id: str, caller: Caller, request_id: str) -> ForecastOut:
@@ -130,7 +120,7 @@ def delete_forecast(st: State, job_id: str, caller: Caller, request_id: str) -> 
         job = find_job(s, job_id, caller, KIND)
         had = job.state
         cancel_live(job)
-        out = forecast_out(job).model_copy(update={"result": None, "report_url": None})
+        out = ForecastOut(**{**job_fields(job), "report_url": None})
         s.delete(job)
         detail = {"state": had}
         audit.record(s, caller, request_id, "forecast.delete", "forecast", job_id, detail)

@@ -35,7 +35,7 @@ H = ReferralHistoryRow
 def check_on(row: ReferralRow | None, on: dt.date | None, field: str = "body.on") -> dt.date:
     """The change's business date: ``on``, or today in Sweden; 422 naming ``field`` when
     it is in the future, before the referral's clock start or before its previous
-    change (a referral migrated from before its history has no previous change date)."""
+    change."""
     day = on if on is not None else today()
     if day > today():
         raise invalid_field(field, "is in the future")
