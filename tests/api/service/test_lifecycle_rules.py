@@ -8,6 +8,7 @@ refusal itself is audited (``referral.refused``)."""
 from __future__ import annotations
 
 import datetime as dt
+import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,9 +19,10 @@ import pytest
 from api.service import db
 from api.service.history import queue_on
 from api.service.weeks import monday, today
+from tests.api.service.lifecycle_driver import SPECIALTY, UNITS, Driver
 from tests.api.service.service_server import Server, database_for, start_server
 
-SPECIALTY = "regler"
+U1, U2 = UNITS[:2]
 D0 = today() - dt.timedelta(days=60)
 """The first business day of the tests' referrals."""
 READS = ("referral.read", "referral.history.read", "referral.refused")
@@ -35,28 +37,26 @@ class Clients:
     server: Server
     portal: httpx.Client
     auditor: httpx.Client
+    driver: Driver
+    """Its ``call`` makes a change that must succeed."""
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def clients(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Clients]:
-    """A server with units ``r_u1`` and ``r_u2`` (capacity from ``D0``'s week)."""
+    """A server with the life-cycle driver's units and capacity from ``D0``'s week."""
     srv = start_server(tmp_path_factory.mktemp("rules"), database_for(request.param))
     try:
-        with srv.client("admin") as admin:
-            for i, uid in enumerate(("r_u1", "r_u2")):
-                unit = {"name": uid, "lat": 57.7 + i / 10, "lon": 12.0}
-                admin.put(f"/v1/units/{uid}", json=unit).raise_for_status()
-                cap = {
-                    "specialty": SPECIALTY,
-                    "stage": "first_visit",
-                    "from_week": str(monday(D0)),
-                    "slots_per_week": 20,
-                }
-                admin.put(f"/v1/units/{uid}/capacity", json=cap).raise_for_status()
-        with srv.client("portal") as portal, srv.client("auditor") as auditor:
-            yield Clients(srv, portal, auditor)
+        with (
+            srv.client("portal") as portal,
+            srv.client("auditor") as auditor,
+            srv.client("planner") as planner,
+            srv.client("admin") as admin,
+        ):
+            driver = Driver(portal, planner, random.Random(0))
+            driver.setup(D0, admin)
+            yield Clients(srv, portal, auditor, driver)
     finally:
         srv.stop()
 
@@ -68,19 +68,15 @@ def register(c: Clients, rid: str, start: int, on: int | None = None, **extra: A
         "specialty": SPECIALTY,
         "area": "1480",
         "clock_start": day(start),
-        "home_unit": "r_u1",
+        "home_unit": U1,
         "on": day(start if on is None else on),
         **extra,
     }
-    r = c.portal.post("/v1/referrals", json=body)
-    assert r.status_code == 201, r.text
+    assert c.driver.call("POST", "/v1/referrals", body)["referral_id"] == rid
 
 
 def step(c: Clients, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    r = c.portal.request(method, path, json=body)
-    assert r.status_code == 200, (path, body, r.text)
-    out: dict[str, Any] = r.json()
-    return out
+    return c.driver.call(method, path, body)
 
 
 def assess(c: Clients, rid: str, decision: str, on: int, **extra: Any) -> dict[str, Any]:
@@ -176,7 +172,7 @@ def test_a_registration_dated_in_the_future_is_refused(clients: Clients) -> None
 @pytest.mark.parametrize(
     ("path", "body"),
     [
-        ("", {"status": "offered", "unit": "r_u1", "week": str(monday(today()))}),
+        ("", {"status": "offered", "unit": U1, "week": str(monday(today()))}),
         ("", {"status": "withdrawn"}),
         ("/assessment", {"decision": "returned_for_completion"}),
         ("/pvv", {"action": "start"}),
@@ -206,7 +202,7 @@ def test_a_change_dated_in_the_future_is_refused(
 
 def test_a_change_before_the_clock_start_or_the_last_change_is_refused(clients: Clients) -> None:
     register(clients, "old-1", 20)
-    offer = {"status": "offered", "unit": "r_u1", "week": day(27)}
+    offer = {"status": "offered", "unit": U1, "week": day(27)}
     refused(clients, "old-1", "PATCH", "", {**offer, "on": day(19)}, 422, "clock start", day(20))
     step(clients, "PATCH", "/v1/referrals/old-1", {**offer, "on": day(25)})
     for path, body in (
@@ -291,7 +287,7 @@ def test_illegal_assessments_are_refused(clients: Clients) -> None:
             "as-rej",
             "POST",
             "/assessment",
-            {"decision": decision, "unit": "r_u2", "on": day(7)},
+            {"decision": decision, "unit": U2, "on": day(7)},
             409,
             "the referral is withdrawn",
         )
@@ -309,7 +305,7 @@ def test_illegal_assessments_are_refused(clients: Clients) -> None:
     )
 
     register(clients, "as-fwd", 5, assessment="received")
-    for unit, words in (("r_u1", "is the unit the referral is at"), ("r_u9", "unknown unit")):
+    for unit, words in ((U1, "is the unit the referral is at"), ("lc_u9", "unknown unit")):
         refused(
             clients,
             "as-fwd",
@@ -330,13 +326,13 @@ def test_illegal_assessments_are_refused(clients: Clients) -> None:
         "needs the receiving unit",
         field="body.unit",
     )
-    assess(clients, "as-fwd", "forwarded", 6, unit="r_u2")
+    assess(clients, "as-fwd", "forwarded", 6, unit=U2)
     refused(
         clients,
         "as-fwd",
         "POST",
         "/assessment",
-        {"decision": "forwarded", "unit": "r_u2", "on": day(7)},
+        {"decision": "forwarded", "unit": U2, "on": day(7)},
         422,
         "is the unit the referral is at",
         field="body.unit",
@@ -346,15 +342,15 @@ def test_illegal_assessments_are_refused(clients: Clients) -> None:
         "as-fwd",
         "POST",
         "/assessment",
-        {"decision": "accepted", "unit": "r_u1", "on": day(7)},
+        {"decision": "accepted", "unit": U1, "on": day(7)},
         422,
         "not the unit the referral was forwarded to",
         field="body.unit",
     )
-    offer = {"status": "offered", "unit": "r_u2", "week": str(monday(today())), "on": day(7)}
+    offer = {"status": "offered", "unit": U2, "week": str(monday(today())), "on": day(7)}
     refused(clients, "as-fwd", "PATCH", "", offer, 409, "forwarded, not accepted")
-    accepted = assess(clients, "as-fwd", "accepted", 7, unit="r_u2")
-    assert (accepted["home_unit"], accepted["forwarded_to"]) == ("r_u2", None)
+    accepted = assess(clients, "as-fwd", "accepted", 7, unit=U2)
+    assert (accepted["home_unit"], accepted["forwarded_to"]) == (U2, None)
 
     register(clients, "as-done", 5)
     week = str(monday(D0 + dt.timedelta(days=8)))
@@ -439,7 +435,7 @@ def test_pvv_and_mov_periods_never_overlap_nor_run_backwards(clients: Clients) -
     step(clients, "PATCH", "/v1/referrals/pa-w", {"status": "withdrawn", "on": day(11)})
     register(clients, "pa-c", 10)
     week = str(monday(D0 + dt.timedelta(days=14)))
-    booked = {"status": "booked", "unit": "r_u1", "week": week, "on": day(11)}
+    booked = {"status": "booked", "unit": U1, "week": week, "on": day(11)}
     step(clients, "PATCH", "/v1/referrals/pa-c", booked)
     step(clients, "PATCH", "/v1/referrals/pa-c", {"status": "completed", "on": day(20)})
     for rid, status in (("pa-w", "withdrawn"), ("pa-c", "completed")):
@@ -466,7 +462,7 @@ def test_a_returned_referral_keeps_its_clock_and_comes_back(clients: Clients) ->
         "ret-1",
         "PATCH",
         "",
-        {"status": "booked", "unit": "r_u1", "week": str(monday(today())), "on": day(30)},
+        {"status": "booked", "unit": U1, "week": str(monday(today())), "on": day(30)},
         409,
         "returned_for_completion, not accepted",
     )
