@@ -10,8 +10,13 @@ patient-level data — records the key, the end user, the purpose and the reques
 
 Every refused attempt (401, 403) writes an ``access.refused`` row too: the key when it
 was known (never the key itself), the end user named (when acceptable), the purpose of
-the route tried, the route, and the referral when the path names one. The refusal is
-answered only once its row is committed, like a read (:class:`~api.service.audit.AuditWriter`).
+the route tried, the route, and the referral when the path names one. A change of a
+referral the rules refuse (404, 409, 422 from ``POST /v1/referrals``, ``PATCH
+/v1/referrals/{id}``, its assessment, PVV and MOV routes) writes a ``referral.refused``
+row the same way, with the problem's detail (which never holds a value the caller
+sent): the change's own rows were rolled back with it, but the answer tells the caller
+something about the referral. The refusal is answered only once its row is committed,
+like a read (:class:`~api.service.audit.AuditWriter`).
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ from api.service.request_checks import END_USER_HEADER
 from api.service.state import State
 
 REFUSED = (401, 403)
+REFUSED_CHANGE = (404, 409, 422)
+"""The statuses of a change of a referral refused by the rules (see the module text)."""
 ID_LENGTH = 128
 """The longest id an audit row keeps (the ``entity_id`` column)."""
 
@@ -121,36 +128,65 @@ def acceptable_user(value: str) -> str:
     return ""
 
 
-def refusal_row(request: Request, status: int) -> dict[str, Any]:
+def refusal_row(
+    request: Request,
+    status: int,
+    action: str = "access.refused",
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The audit row of a refused attempt (see the module text)."""
     route = request.scope.get("route")
     template = str(getattr(route, "path", "(unmatched)"))
-    referral = acceptable(str(request.path_params.get("referral_id", "")))
+    referral = referral_of(request)
     return {
         "at": utcnow(),
         "actor": getattr(request.state, "key_id", ""),
         "end_user": acceptable_user(request.headers.get(END_USER_HEADER, "")),
         "purpose": route_purpose(route),
-        "action": "access.refused",
+        "action": action,
         "entity": "referral" if referral else "route",
         "entity_id": referral or template[:ID_LENGTH],
         "request_id": correlation_id.get() or "",
-        "detail": {"status": status, "method": request.method, "route": template},
+        "detail": {"status": status, "method": request.method, "route": template, **(extra or {})},
     }
 
 
+def referral_of(request: Request) -> str:
+    """The referral the request names: in its path, or the id of a registration (the
+    route keeps it in ``request.state``); "" when none (or none acceptable)."""
+    named = request.path_params.get("referral_id") or getattr(request.state, "referral_id", "")
+    return acceptable(str(named))
+
+
+def refused_row(request: Request, exc: Problem) -> dict[str, Any] | None:
+    """The audit row ``exc`` calls for: an ``access.refused`` row for a 401 or 403, a
+    ``referral.refused`` row for a change of a named referral the caller's key may make
+    but the rules refuse; None for anything else."""
+    if exc.status in REFUSED:
+        return refusal_row(request, exc.status)
+    is_change = request.method not in ("GET", "HEAD")
+    allowed = getattr(request.state, "caller", None) is not None
+    if exc.status in REFUSED_CHANGE and is_change and allowed and referral_of(request):
+        fields = [e["field"] for e in exc.errors or []]
+        extra = {"detail": exc.detail, "fields": fields}
+        return refusal_row(request, exc.status, "referral.refused", extra)
+    return None
+
+
 def install(app: FastAPI) -> None:
-    """Audit every 401 and 403 problem before the problem handler answers it
-    (installed after :func:`api.service.http_problems.install`, whose handler it wraps)."""
+    """Audit every 401 and 403 problem, and every refused change of a referral, before
+    the problem handler answers it (installed after
+    :func:`api.service.http_problems.install`, whose handler it wraps)."""
     answer = cast(
         Callable[[Request, Exception], Awaitable[Response]], app.exception_handlers[Problem]
     )
 
     async def audited(request: Request, exc: Exception) -> Response:
-        if isinstance(exc, Problem) and exc.status in REFUSED:
+        row = refused_row(request, exc) if isinstance(exc, Problem) else None
+        if row is not None:
             st: State = request.app.state.remiss
             try:
-                await run_in_threadpool(st.audit.write, refusal_row(request, exc.status))
+                await run_in_threadpool(st.audit.write, row)
             except Problem as failure:  # the audit log cannot be written: 503
                 return await answer(request, failure)
         return await answer(request, exc)

@@ -17,7 +17,6 @@ Everything here runs in the caller's session.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from typing import Any
 
 from sqlalchemy import select
@@ -37,6 +36,7 @@ from api.service.db_schema import AllocationRunRow, ReferralRow, utcnow
 from api.service.geography import Geography, km_matrix
 from api.service.http_problems import Problem
 from api.service.keys import Caller
+from api.service.pseudonym import new_request_id
 from api.service.referrals import changed, deadline_day
 from api.service.schemas import AllocationRunIn, AllocationRunOut, PlannedBooking, StageName
 from api.service.slots import Residual, hold_slot, residual
@@ -88,7 +88,7 @@ def plan_run(
     summary["placed"] = len(plan)
     summary["on_time"] = sum(1 for p in plan if p["on_time"])
     return AllocationRunRow(
-        id=str(uuid.uuid4()),
+        id=new_request_id(),
         created_at=utcnow(),
         actor=caller.key_id,
         specialty=body.specialty,

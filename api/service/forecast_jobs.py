@@ -12,21 +12,33 @@ limits, and the snapshot itself is built once (an unknown specialty, a unit with
 capacity calendar, too little history are a 422 at once). A forecast reads
 patient-level data — the waiting list on the date, and the worklist names referrals —
 so its start (``forecast.start``), its read when it runs (``forecast.read``) and every
-read of its result or report are audited.
+read of its result or report are audited. Its owner (or an admin) deletes it with
+``DELETE /v1/forecasts/{id}``: a queued or running job is cancelled as a simulation is
+(:func:`~api.service.service_layer.cancel_live`), and the job with its stored result
+and report is removed (``forecast.delete``). ``GET /v1/forecasts`` lists the caller's
+forecasts (an admin's: all), without their results.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from api.forecasting.errors import ForecastInputError
 from api.forecasting.forecast import prepare
 from api.service import audit
 from api.service.db_schema import SimulationJobRow
 from api.service.forecast_runs import KIND, forecast_request
-from api.service.forecast_schemas import ForecastIn, ForecastOut
+from api.service.forecast_schemas import ForecastIn, ForecastList, ForecastOut, ForecastSummary
 from api.service.http_problems import Problem, invalid_field
 from api.service.job_scenarios import check_policies, too_large
 from api.service.keys import Caller
-from api.service.service_layer import check_job_quota, find_job, job_report
+from api.service.service_layer import (
+    cancel_live,
+    check_job_quota,
+    find_job,
+    job_report,
+    list_jobs,
+)
 from api.service.settings import Settings
 from api.service.state import State
 
@@ -75,16 +87,45 @@ def start_forecast(st: State, body: ForecastIn, caller: Caller, request_id: str)
     return ForecastOut(id=job_id, state="queued", progress=0.0, request=request)
 
 
+def job_fields(job: SimulationJobRow) -> dict[str, Any]:
+    """What every view of a forecast job shows (:class:`ForecastJob`)."""
+    return {
+        "id": job.id,
+        "state": job.state,
+        "progress": job.progress,
+        "request": job.request,
+        "error": job.error,
+        "report_url": f"/v1/forecasts/{job.id}/report" if job.state == "done" else None,
+    }
+
+
 def forecast_out(job: SimulationJobRow) -> ForecastOut:
-    return ForecastOut(
-        id=job.id,
-        state=job.state,
-        progress=job.progress,
-        request=job.request,
-        error=job.error,
-        result=job.result,
-        report_url=f"/v1/forecasts/{job.id}/report" if job.state == "done" else None,
-    )
+    return ForecastOut(**job_fields(job), result=job.result)
+
+
+def list_forecasts(st: State, caller: Caller, limit: int) -> ForecastList:
+    """The caller's forecasts, newest first (an admin key: everyone's); no result is
+    read, so nothing patient-level is shown (not audited)."""
+    with st.uow.reading() as s:
+        jobs = list_jobs(s, caller, KIND, limit)
+        summaries = [ForecastSummary(**job_fields(j), created_at=j.created_at) for j in jobs]
+    return ForecastList(forecasts=summaries)
+
+
+def delete_forecast(st: State, job_id: str, caller: Caller, request_id: str) -> ForecastOut:
+    """Cancel the job if it is queued or running and remove it with its result and
+    report (audited as ``forecast.delete`` with the state it had); the answer is the job
+    as it was removed, without its result. Afterwards the job is a 404."""
+    with st.uow.writing() as s:
+        job = find_job(s, job_id, caller, KIND)
+        had = job.state
+        cancel_live(job)
+        out = ForecastOut(**{**job_fields(job), "report_url": None})
+        s.delete(job)
+        detail = {"state": had}
+        audit.record(s, caller, request_id, "forecast.delete", "forecast", job_id, detail)
+    st.jobs.stop_job(job_id)
+    return out
 
 
 def get_forecast(st: State, job_id: str, caller: Caller, request_id: str) -> ForecastOut:

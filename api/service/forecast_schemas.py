@@ -3,6 +3,7 @@ service's own queue for one specialty and stage."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
@@ -31,13 +32,28 @@ class ForecastIn(Body):
     seed: int = Field(20260101, ge=0, le=2**63 - 1)
 
 
-class ForecastOut(BaseModel):
+class ForecastJob(BaseModel):
+    """A forecast job: its state and request."""
+
     id: str
     state: str = Field(description="queued | running | done | failed | cancelled")
     progress: float
     request: dict[str, Any]
     error: str | None = None
+    report_url: str | None = None
+
+
+class ForecastOut(ForecastJob):
     result: dict[str, Any] | None = Field(
         None, description="When done: the document `remiss forecast --json` writes"
     )
-    report_url: str | None = None
+
+
+class ForecastSummary(ForecastJob):
+    """A forecast job in the list: its state and request, not its result."""
+
+    created_at: dt.datetime
+
+
+class ForecastList(BaseModel):
+    forecasts: list[ForecastSummary] = Field(description="Newest first")

@@ -34,10 +34,15 @@ H = ReferralHistoryRow
 
 def check_on(row: ReferralRow | None, on: dt.date | None, field: str = "body.on") -> dt.date:
     """The change's business date: ``on``, or today in Sweden; 422 naming ``field`` when
-    it is in the future or before the referral's previous change."""
+    it is in the future, before the referral's clock start or before its previous
+    change."""
     day = on if on is not None else today()
     if day > today():
         raise invalid_field(field, "is in the future")
+    if row is not None and day < row.clock_start:
+        raise invalid_field(
+            field, f"is before the referral's clock start ({row.clock_start.isoformat()})"
+        )
     if row is not None and row.changed_on is not None and day < row.changed_on:
         raise invalid_field(
             field, f"is before the referral's previous change ({row.changed_on.isoformat()})"

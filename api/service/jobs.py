@@ -26,7 +26,6 @@ import logging
 import threading
 import time
 import traceback
-import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -39,6 +38,7 @@ from api.service.forecast_runs import KIND as FORECAST
 from api.service.forecast_runs import run_forecast_job
 from api.service.job_scenarios import experiment_for
 from api.service.job_workers import JobStopped, WorkerPool
+from api.service.pseudonym import new_request_id
 from api.service.settings import Settings
 from api.service.unit_of_work import UnitOfWork
 from simulering.executors import default_workers, open_executor
@@ -87,7 +87,7 @@ class JobRunner:
     ) -> str:
         """A queued job in the caller's transaction; :meth:`start` it once committed.
         ``days_total``: the simulated days it will run (a simulation job)."""
-        job_id = str(uuid.uuid4())
+        job_id = new_request_id()
         session.add(
             SimulationJobRow(
                 id=job_id,

@@ -139,7 +139,10 @@ def is_request_id(value: str) -> bool:
 
 def new_request_id() -> str:
     """A fresh request id: a random UUID (drawn again in the rare case, about one in a
-    thousand, that its digits look like an identity number)."""
+    thousand, that its digits look like an identity number). The ids the service gives
+    simulation and forecast jobs and allocation runs are drawn the same way: they come
+    back in paths (``/v1/forecasts/{id}``), which the same check reads, and a drawn
+    ``…210624-4249-…`` would make the job unreachable (a 422)."""
     while not is_request_id(value := str(uuid.uuid4())):
         pass
     return value

@@ -238,6 +238,23 @@ def back_to_waiting(session: Session, row: ReferralRow, declined: bool, on: dt.d
         waiting_pauses.start(row, waiting_pauses.PauseKind.pvv, on, None)  # patientvald väntan
 
 
+def completed_day(row: ReferralRow, completed_on: dt.date | None, on: dt.date) -> dt.date:
+    """The day the care was given: ``completed_on`` (default ``on``); 422 when it is after
+    ``on`` (the change cannot be recorded before it happened), before the clock start or
+    before the referral's previous change."""
+    day = completed_on or on
+    if day > on:
+        raise invalid_field("body.completed_on", "is after on (the day the change is recorded)")
+    if day < row.clock_start:
+        raise invalid_field("body.completed_on", "is before the clock start")
+    if row.changed_on is not None and day < row.changed_on:
+        raise invalid_field(
+            "body.completed_on",
+            f"is before the referral's previous change ({row.changed_on.isoformat()})",
+        )
+    return day
+
+
 def change_name(new: str, patch: ReferralPatch) -> str:
     """The history's name of a step: its new status, or what sent it back to waiting."""
     if new == "waiting" and patch.declined:
@@ -295,9 +312,7 @@ def transition(
     elif new == "waiting":
         back_to_waiting(session, row, patch.declined, on)
     elif new == "completed":
-        row.completed_on = patch.completed_on or on
-        if row.completed_on < row.clock_start:
-            raise invalid_field("body.completed_on", "is before the clock start")
+        row.completed_on = completed_day(row, patch.completed_on, on)
         waiting_pauses.end_all(row, on)
     elif new == "withdrawn":
         release(session, row)

@@ -11,9 +11,12 @@ in the modules named after what they are about (referrals, slots, units, ...).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+from collections import Counter
+from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, load_only
 
 from api.service import (
     allocation_runs,
@@ -32,7 +35,7 @@ from api.service.db_schema import ApiKeyRow, SimulationJobRow, utcnow
 from api.service.history_out import history_out
 from api.service.http_problems import Problem
 from api.service.job_scenarios import check_policies, experiment_for, library_names
-from api.service.jobs import LIVE
+from api.service.jobs import CANCELLED, LIVE
 from api.service.keys import Caller, Role, create_key, roles_of
 from api.service.schemas import (
     AllocationRunIn,
@@ -303,28 +306,72 @@ def start_simulation(
 
 
 def check_job_quota(session: Session, caller: Caller, limit: int) -> None:
-    """429 when the caller's key already has ``limit`` jobs queued or running. The key's
-    row is locked first (PostgreSQL), so two requests of one key count in turn."""
+    """429 when the caller's key already has ``limit`` jobs (simulations and forecasts)
+    queued or running, naming the route that cancels each kind it has. The key's row is
+    locked first (PostgreSQL), so two requests of one key count in turn."""
     session.execute(select(ApiKeyRow.id).where(ApiKeyRow.id == caller.key_id).with_for_update())
-    live = session.scalar(
-        select(func.count())
-        .select_from(SimulationJobRow)
-        .where(SimulationJobRow.actor == caller.key_id, SimulationJobRow.state.in_(LIVE))
-    )
-    if (live or 0) >= limit:
+    live = session.scalars(
+        select(SimulationJobRow.request).where(
+            SimulationJobRow.actor == caller.key_id, SimulationJobRow.state.in_(LIVE)
+        )
+    ).all()
+    if len(live) >= limit:
+        kinds = Counter(request_kind(r) for r in live)
+        counts = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
+        routes = ", ".join(f"DELETE /v1/{kind}s/{{id}}" for kind in sorted(kinds))
         raise Problem(
             429,
             "Too many requests",
-            f"this key has {live} simulation jobs queued or running (at most {limit}); "
-            "wait for one to finish or cancel it (DELETE /v1/simulations/{id})",
+            f"this key has {len(live)} jobs queued or running ({counts}; at most {limit}); "
+            f"wait for one to finish or cancel it ({routes})",
             headers={"Retry-After": "30"},
         )
 
 
+def request_kind(request: Any) -> str:
+    """``simulation``, or the ``kind`` a job's request names (``forecast``)."""
+    kind = request.get("kind") if isinstance(request, dict) else None
+    return str(kind) if kind else "simulation"
+
+
 def job_kind(job: SimulationJobRow) -> str:
     """``simulation``, or the ``kind`` its request names (``forecast``)."""
-    kind = job.request.get("kind") if isinstance(job.request, dict) else None
-    return str(kind) if kind else "simulation"
+    return request_kind(job.request)
+
+
+def list_jobs(session: Session, caller: Caller, kind: str, limit: int) -> list[SimulationJobRow]:
+    """The newest ``limit`` jobs of ``kind`` the caller may see (their own; an admin key:
+    all), without their results (only the columns a listing shows are read)."""
+    stmt = (
+        select(SimulationJobRow)
+        .options(load_only(*LISTED, raiseload=True))
+        .order_by(SimulationJobRow.created_at.desc(), SimulationJobRow.id)
+    )
+    if Role.admin not in caller.roles:
+        stmt = stmt.where(SimulationJobRow.actor == caller.key_id)
+    jobs = (job for job in session.scalars(stmt) if job_kind(job) == kind)
+    return list(itertools.islice(jobs, limit))
+
+
+LISTED = (
+    SimulationJobRow.id,
+    SimulationJobRow.state,
+    SimulationJobRow.progress,
+    SimulationJobRow.request,
+    SimulationJobRow.error,
+    SimulationJobRow.created_at,
+)
+"""The columns of a job a listing reads (not its result nor its report)."""
+
+
+def cancel_live(job: SimulationJobRow) -> bool:
+    """Mark a queued or running job cancelled, in the caller's transaction (once it is
+    committed, :meth:`~api.service.jobs.JobRunner.stop_job` stops its workers); whether
+    the job was live."""
+    if job.state not in LIVE:
+        return False
+    job.state, job.error, job.updated_at = "cancelled", CANCELLED, utcnow()
+    return True
 
 
 def find_job(
@@ -372,8 +419,7 @@ def cancel_simulation(st: State, job_id: str, caller: Caller, request_id: str) -
         job = find_job(s, job_id, caller)
         if job.state in ("done", "failed"):
             raise Problem(409, "Conflict", f"the job is {job.state}; nothing to cancel")
-        if job.state != "cancelled":
-            job.state, job.error, job.updated_at = "cancelled", "cancelled", utcnow()
+        if cancel_live(job):
             audit.record(s, caller, request_id, "simulation.cancel", "simulation", job.id)
         out = job_out(job)
     st.jobs.stop_job(job_id)

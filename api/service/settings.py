@@ -74,7 +74,7 @@ class Settings(BaseSettings):
         "20/minute", description="401 replies per client address before it gets 429"
     )
     max_jobs_per_key: int = Field(
-        2, ge=1, description="Simulation jobs queued or running per key (429 above)"
+        2, ge=1, description="Jobs (simulations, forecasts) queued or running per key (429 above)"
     )
     worker_memory_mb: int = Field(
         4096, ge=0, description="Address space per job worker process, MB (0: no limit)"

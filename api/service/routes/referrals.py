@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Path, Response, status
+from fastapi import Path, Request, Response, status
 
 from api.service import service_layer
 from api.service.deps import Portal, St, request_id, v1_router
@@ -29,9 +29,12 @@ ReferralId = Annotated[PseudonymousId, Path(description="The client's pseudonymo
     status_code=status.HTTP_201_CREATED,
     responses={200: {"model": ReferralOut, "description": "Already registered (a retry)"}},
 )
-def register_referral(body: ReferralIn, caller: Portal, st: St, response: Response) -> ReferralOut:
+def register_referral(
+    body: ReferralIn, caller: Portal, st: St, request: Request, response: Response
+) -> ReferralOut:
     """Put a referral in the shared queue. Idempotent on ``referral_id``: a retry with
     the same content returns the stored record (200); different content is a 409."""
+    request.state.referral_id = body.referral_id  # for the audit row of a refusal
     out, created = service_layer.register_referral(st, body, caller, request_id())
     if not created:
         response.status_code = status.HTTP_200_OK

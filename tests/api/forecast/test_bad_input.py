@@ -15,53 +15,17 @@ from pathlib import Path
 import pytest
 
 from api.service.weeks import today
+from tests.api.forecast.small_queue import FIRST, RATE_SETS, RATES, write_small_queue
 from tests.api.service.service_server import Server, start_server
-
-FIRST = today() - dt.timedelta(days=14)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """Units ``u_a`` (gallsten and ogon capacity) and ``u_b`` (none); 30 gallsten
-    referrals over the last two weeks at ``u_a``, one ogon referral at ``u_b``."""
+    """The small queue of :mod:`tests.api.forecast.small_queue`."""
     srv = start_server(tmp_path_factory.mktemp("bad-input"))
     try:
         with srv.client("all") as c:
-            for uid, lat in (("u_a", 57.7), ("u_b", 58.3)):
-                unit = {"name": uid, "hospital_group": "SU", "lat": lat, "lon": 12.0}
-                c.put(f"/v1/units/{uid}", json=unit).raise_for_status()
-            for spec in ("gallsten", "ogon"):
-                cap = {
-                    "specialty": spec,
-                    "stage": "first_visit",
-                    "from_week": FIRST.isoformat(),
-                    "slots_per_week": 5,
-                }
-                c.put("/v1/units/u_a/capacity", json=cap).raise_for_status()
-            for i in range(30):
-                day = (FIRST + dt.timedelta(days=i % 14)).isoformat()
-                c.post(
-                    "/v1/referrals",
-                    json={
-                        "referral_id": f"b-{i}",
-                        "specialty": "gallsten",
-                        "area": "1480",
-                        "clock_start": day,
-                        "home_unit": "u_a",
-                        "on": day,
-                    },
-                ).raise_for_status()
-            c.post(
-                "/v1/referrals",
-                json={
-                    "referral_id": "o-1",
-                    "specialty": "ogon",
-                    "area": "1480",
-                    "clock_start": FIRST.isoformat(),
-                    "home_unit": "u_b",
-                    "on": FIRST.isoformat(),
-                },
-            ).raise_for_status()
+            write_small_queue(c)
         yield srv
     finally:
         srv.stop()
@@ -96,16 +60,6 @@ def one_error_line(res: subprocess.CompletedProcess[str], *words: str) -> None:
 
 
 GALLSTEN = ("--specialty", "gallsten", "--stage", "first_visit")
-RATES = (
-    "--set",
-    "demand.referrals_per_week={'1480': 15}",
-    "--set",
-    "pathway.assessment.returned_share=0.0",
-    "--set",
-    "behaviour.no_show_share=0.02",
-    "--set",
-    "behaviour.withdrawal_share_per_year=0.1",
-)
 
 
 @pytest.mark.parametrize(
@@ -116,8 +70,17 @@ RATES = (
             ("--specialty", "gallsten", "--stage", "operation"),
             ("stage", "operation", "first_visit"),
         ),
+        (
+            ("--specialty", "gallsten", "--stage", "treatment"),
+            ("stage", "no treatment referrals", "gallsten"),
+        ),
         (("--specialty", "ogon", "--stage", "first_visit"), ("units.u_b", "capacity calendar")),
+        (("--specialty", "hud", "--stage", "first_visit"), ("units", "no unit", "hud")),
         (GALLSTEN, ("demand.referrals_per_week", "weeks of history", "--set")),
+        (
+            (*GALLSTEN, *RATES[:6]),
+            ("behaviour.withdrawal_share_per_year", "cannot be estimated", "--set"),
+        ),
         ((*GALLSTEN, "--as-of", (today() + dt.timedelta(days=3)).isoformat()), ("as_of", "future")),
         (
             (*GALLSTEN, "--as-of", (FIRST - dt.timedelta(days=1)).isoformat()),
@@ -132,8 +95,11 @@ RATES = (
     ids=[
         "specialty",
         "stage",
+        "stage-without-referrals",
         "no-calendar",
+        "no-calendar-anywhere",
         "short-history",
+        "short-history-share",
         "future",
         "before-first",
         "weeks",
@@ -156,49 +122,74 @@ def test_overrides_stand_in_for_rates_the_history_cannot_give(
     assert "waiting_list" in text and "from: override" in text
 
 
+GALLSTEN_BODY = {"specialty": "gallsten", "stage": "first_visit"}
+
+
 @pytest.mark.parametrize(
-    ("body", "field"),
+    ("body", "field", "words"),
     [
-        ({"specialty": "hjarta", "stage": "first_visit"}, "body.specialty"),
-        ({"specialty": "gallsten", "stage": "operation"}, "body.stage"),
-        ({"specialty": "ogon", "stage": "first_visit"}, "body.units.u_b"),
-        ({"specialty": "gallsten", "stage": "first_visit"}, "body.demand.referrals_per_week"),
-        ({"specialty": "gallsten", "stage": "first_visit", "weeks": 53}, "body.weeks"),
+        ({"specialty": "hjarta", "stage": "first_visit"}, "body.specialty", ("hjarta",)),
+        ({"specialty": "gallsten", "stage": "operation"}, "body.stage", ("first_visit",)),
         (
-            {"specialty": "gallsten", "stage": "first_visit", "replications": 5000},
-            "body.replications",
+            {"specialty": "gallsten", "stage": "treatment"},
+            "body.stage",
+            ("no treatment referrals",),
         ),
+        ({"specialty": "ogon", "stage": "first_visit"}, "body.units.u_b", ("capacity calendar",)),
+        ({"specialty": "hud", "stage": "first_visit"}, "body.units", ("no unit",)),
+        (GALLSTEN_BODY, "body.demand.referrals_per_week", ("weeks of history",)),
         (
-            {"specialty": "gallsten", "stage": "first_visit", "policies": ["nope"]},
-            "body.policies.0",
+            {**GALLSTEN_BODY, "set": list(RATE_SETS[:3])},
+            "body.behaviour.withdrawal_share_per_year",
+            ("cannot be estimated",),
         ),
+        ({**GALLSTEN_BODY, "weeks": 53}, "body.weeks", ("52",)),
+        ({**GALLSTEN_BODY, "replications": 5000}, "body.replications", ("1000",)),
+        ({**GALLSTEN_BODY, "policies": ["nope"]}, "body.policies.0", ("unknown policy", "shared")),
         (
-            {
-                "specialty": "gallsten",
-                "stage": "first_visit",
-                "as_of": (today() + dt.timedelta(days=3)).isoformat(),
-            },
+            {**GALLSTEN_BODY, "as_of": (today() + dt.timedelta(days=3)).isoformat()},
             "body.as_of",
+            ("in the future",),
+        ),
+        (
+            {**GALLSTEN_BODY, "as_of": (FIRST - dt.timedelta(days=1)).isoformat()},
+            "body.as_of",
+            ("before the first record", FIRST.isoformat()),
+        ),
+        (
+            {**GALLSTEN_BODY, "set": [*RATE_SETS, "units[u_a].first_visit.slots_per_week=-3"]},
+            "slots_per_week",
+            (),
         ),
     ],
     ids=[
         "specialty",
         "stage",
+        "stage-without-referrals",
         "no-calendar",
+        "no-calendar-anywhere",
         "short-history",
+        "short-history-share",
         "weeks",
         "replications",
         "policy",
         "future",
+        "before-first",
+        "bad-set",
     ],
 )
 def test_bad_forecast_requests_are_422_naming_the_field(
-    server: Server, body: dict[str, object], field: str
+    server: Server, body: dict[str, object], field: str, words: tuple[str, ...]
 ) -> None:
     with server.client("planner") as c:
         res = c.post("/v1/forecasts", json=body)
+        listed = c.get("/v1/forecasts")
     assert res.status_code == 422, res.text
-    assert field in res.text, res.text
+    detail = res.json()["detail"]
+    assert "\n" not in detail and field in detail, detail
+    for w in words:
+        assert w in detail, (w, detail)
+    assert listed.json() == {"forecasts": []}  # nothing was queued
 
 
 def test_forecasts_are_for_planners(server: Server) -> None:

@@ -112,11 +112,13 @@ def test_referral_life_cycle_suggestions_status_and_audit(server: Server) -> Non
     engine.dispose()
     assert actions == [
         "referral.register",
+        "referral.refused",  # the registration with different content (409)
         "referral.suggest",
         "referral.offered",
         "referral.waiting",
         "referral.booked",
         "referral.completed",
+        "referral.refused",  # completed → waiting: the 409 is audited, nothing changed
     ]
 
 

@@ -5,19 +5,25 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from api.service import db
+from api.service.jobs import JobRunner
 from api.service.pseudonym import (
     CONTROL_CHARACTER,
     PERSONAL_NUMBER,
     has_control_characters,
     is_request_id,
     looks_like_personal_number,
+    new_request_id,
     refusal,
 )
+from api.service.settings import Settings
+from api.service.unit_of_work import UnitOfWork
 
 
 @pytest.mark.parametrize(
@@ -166,3 +172,32 @@ def test_request_ids_are_canonical_uuids(value: uuid.UUID) -> None:
 )
 def test_other_request_ids_are_replaced(value: str) -> None:
     assert not is_request_id(value)
+
+
+UNREACHABLE = uuid.UUID("fa210624-4249-4cdb-9616-113aa5cc0dda")
+"""A random UUID the path check refuses (``210624-4249``): a forecast job given it could
+not be read (``GET /v1/forecasts/{id}`` a 422; found by the forecast jobs' test)."""
+GOOD = uuid.UUID("0b7e6d8e-5a51-4c4e-9a43-3f0f5c0d2a11")
+
+
+def test_the_service_draws_ids_the_path_check_accepts(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    assert refusal(str(UNREACHABLE)) == PERSONAL_NUMBER and refusal(str(GOOD)) is None
+    draws = iter([UNREACHABLE, GOOD])
+    monkeypatch.setattr(uuid, "uuid4", lambda: next(draws))
+    assert new_request_id() == str(GOOD)
+
+    url = f"sqlite:///{tmp_path / 'ids.db'}"
+    db.upgrade(url)
+    settings = Settings(database_url=url)
+    uow = UnitOfWork.open(settings, lambda: None)
+    runner = JobRunner(uow, settings)
+    draws = iter([UNREACHABLE, GOOD])
+    try:
+        with uow.writing() as s:
+            job_id = runner.add(s, "key", {"kind": "forecast"})
+    finally:
+        runner.close()
+        uow.close()
+    assert job_id == str(GOOD)
