@@ -28,18 +28,32 @@ class QueueContext(Protocol):
     spec: ModelSpec
     patients: Patients
     """The replication's patients (their own draws, e.g. who considers choosing)."""
-    area: list[int]
-    """Home area of each referral."""
     home: list[list[int]]
     """home[pool][area]: the unit that owns an area's patients in a pool (catchment)."""
-    home_of: list[list[int]]
-    """home_of[pool][ref]: the unit whose list the referral belongs to in a pool — its
-    area's ``home`` unit, or for a referral of the actual waiting list the unit whose
-    list it is on (when that unit serves the pool)."""
-    first_visit_unit: list[int]
-    """The unit of each referral's first visit (-1 before it)."""
-    clock_start: list[list[float]]
-    """clock_start[stage][ref]: when the referral's guarantee clock started (NaN: not yet)."""
+
+    # per-referral columns (read-only here; the model keeps them in arrays)
+    @property
+    def area(self) -> Sequence[int]:
+        """Home area of each referral."""
+        ...
+
+    @property
+    def home_of(self) -> Sequence[Sequence[int]]:
+        """home_of[pool][ref]: the unit whose list the referral belongs to in a pool — its
+        area's ``home`` unit, or for a referral of the actual waiting list the unit whose
+        list it is on (when that unit serves the pool)."""
+        ...
+
+    @property
+    def first_visit_unit(self) -> Sequence[int]:
+        """The unit of each referral's first visit (-1 before it)."""
+        ...
+
+    @property
+    def clock_start(self) -> Sequence[Sequence[float]]:
+        """clock_start[stage][ref]: when the referral's guarantee clock started (NaN: not
+        yet)."""
+        ...
 
     def deadline(self, ref: int, stage: int) -> float:
         """Day the referral's guarantee limit runs out in ``stage`` (priority limit)."""
