@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from simulering.columns import int_rows
 from simulering.policies.base import Entry, QueueContext, stage_of
 from simulering.spec import FloatArray, IntArray, ModelSpec
 
@@ -69,7 +70,7 @@ class SharedList:
         self.review_days = float(spec.offers.review_days)
         self.next_review = [0.0 for _ in spec.pools]
         n = len(ctx.area)
-        self.offers: list[list[int]] = [[0] * n, [0] * n]
+        self.offers = int_rows(np.zeros((2, n), dtype=np.int64))
         """Per stage: offers made to each referral (of units other than the home one)."""
         self.declined_km: list[dict[int, float]] = [{}, {}]
         """Per stage: the shortest distance a referral declined (their tolerance is less)."""
