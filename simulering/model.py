@@ -38,7 +38,7 @@ from simulering.columns import (
 )
 from simulering.listed import Bookings, bookings, direct_treatment, listed_homes
 from simulering.patients import Patients
-from simulering.policies.base import RoutingPolicy
+from simulering.policies.base import REF_BITS, Entry, RoutingPolicy
 from simulering.spec import FloatArray, IntArray, ModelSpec
 
 NAN = math.nan
@@ -48,6 +48,9 @@ WEEK = 7.0
 
 TURN_SPACING = 1e7
 """Turn keys of two priority groups are this far apart: more than any clock start."""
+
+SIGN_MASK = (1 << 63) - 1
+"""The bits below a float64's sign."""
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,9 @@ class Model:
         self.restart_clock = spec.behaviour.no_show_restarts_clock
         self.first_start: list[dict[int, float]] = [{}, {}]
         """Per stage: the original clock start of referrals whose clock restarted."""
+        scratch = np.zeros(1)
+        self._key, self._key_bits = float_column(scratch), int_column(scratch.view(np.int64))
+        """One float64 read back as its int64 bits (:meth:`turn_entry`)."""
         policy.initialise(self)
 
     def _empty_records(self, home_unit: IntArray) -> Records:
@@ -188,6 +194,16 @@ class Model:
         (clock start + the group's limit), so a group with a limit L days shorter goes
         as if it had waited L days longer."""
         return self.turn_base[stage][ref] + self.clock_start[stage][ref]
+
+    def turn_entry(self, ref: int, stage: int) -> Entry:
+        """The referral's list entry: its turn key's bits, as a signed integer that
+        orders as the floats do, shifted above its number (see :data:`Entry`). A key is
+        never NaN, nor −0.0 (a priority part ≥ +0.0 plus a clock start)."""
+        self._key[0] = self.turn_base[stage][ref] + self.clock_start[stage][ref]
+        bits = self._key_bits[0]
+        if bits < 0:  # negative floats order backwards as integers: flip their magnitude
+            bits ^= SIGN_MASK
+        return (bits << REF_BITS) | ref
 
     def waiting(self, ref: int, stage: int, now: float) -> bool:
         queued = self.queued[stage]
