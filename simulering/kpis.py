@@ -373,6 +373,7 @@ def replication_kpis(spec: ModelSpec, pts: Patients, rec: Records) -> PolicyResu
             for gid, k in zip(ids, groups, strict=True):
                 breakdowns[key].setdefault(gid, {})[stage] = k
         series[stage] = stage_series(spec, v, all_days, s)
+        del v  # one stage's columns at a time (peak memory)
     return PolicyResult(
         kpis=kpis,
         by_unit=breakdowns["by_unit"],

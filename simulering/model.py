@@ -117,8 +117,10 @@ class Model:
         self._first_visit_unit = np.full(n, -1, dtype=np.int64)
         self.first_visit_unit = int_column(self._first_visit_unit)
         self.limit = int_rows(rec.limit)
-        self.turn_base = float_rows(self._turn_base())
-        """Per stage: the priority part of each referral's turn key (see :meth:`turn_key`)."""
+        self.priority = int_column(patients.priority)
+        self.turn_base = self._turn_base()
+        """Per stage and priority group: the priority part of the turn key (see
+        :meth:`turn_key`)."""
         self.clock_start = float_rows(rec.clock_start)
         self.served = float_rows(rec.served)
         self.unit = int_rows(rec.unit)
@@ -126,7 +128,9 @@ class Model:
         self.withdraw = float_rows(rec.withdraw)
         self.withdraw_after_tr = float_column(patients.withdraw_after[1])
         self.queued = bool_rows(np.zeros((2, n), dtype=np.bool_))
-        self.no_shows = int_rows(np.zeros((2, n), dtype=np.int64))
+        self.missed: list[set[int]] = [set(), set()]
+        """Per stage: the referrals that missed a booked visit (the next booking of one
+        draws afresh; the first uses its own draw)."""
         self.no_shows_in_period = [0, 0]
         self.no_show_draw = float_rows(patients.no_show_draw)
         self.tolerance = float_column(patients.tolerance_km)
@@ -174,15 +178,15 @@ class Model:
             offered_slots=np.zeros((len(spec.pools), spec.n_units)),
         )
 
-    def _turn_base(self) -> FloatArray:
-        """Per stage and referral, the priority part of the turn key: the limit
-        (``deadline``), or the priority group's rank × :data:`TURN_SPACING` (``strict``)."""
-        spec, priority = self.spec, self.patients.priority
-        if spec.priority_rule == "deadline":  # earliest deadline first (weighted)
-            return np.ascontiguousarray(self.records.limit, dtype=np.float64)
+    def _turn_base(self) -> list[list[float]]:
+        """Per stage and priority group, the priority part of the turn key: the limit
+        (``deadline``), or the group's rank × :data:`TURN_SPACING` (``strict``)."""
+        limits = self.spec.priority_limit
+        if self.spec.priority_rule == "deadline":  # earliest deadline first (weighted)
+            return [[float(limit) for limit in limits[:, s].tolist()] for s in (0, 1)]
         # strict: the whole of a higher group before any of a lower one
-        rank = [priority_ranks(spec.priority_limit[:, s].tolist()) for s in (0, 1)]
-        return np.stack([np.asarray(rank[s])[priority] * TURN_SPACING for s in (0, 1)])
+        ranks = [priority_ranks(limits[:, s].tolist()) for s in (0, 1)]
+        return [[rank * TURN_SPACING for rank in ranks[s]] for s in (0, 1)]
 
     # --- the QueueContext protocol -------------------------------------------------
     def deadline(self, ref: int, stage: int) -> float:
@@ -193,13 +197,13 @@ class Model:
         the oldest clock start, overdue included; ``deadline``: the earliest deadline
         (clock start + the group's limit), so a group with a limit L days shorter goes
         as if it had waited L days longer."""
-        return self.turn_base[stage][ref] + self.clock_start[stage][ref]
+        return self.turn_base[stage][self.priority[ref]] + self.clock_start[stage][ref]
 
     def turn_entry(self, ref: int, stage: int) -> Entry:
         """The referral's list entry: its turn key's bits, as a signed integer that
         orders as the floats do, shifted above its number (see :data:`Entry`). A key is
         never NaN, nor −0.0 (a priority part ≥ +0.0 plus a clock start)."""
-        self._key[0] = self.turn_base[stage][ref] + self.clock_start[stage][ref]
+        self._key[0] = self.turn_base[stage][self.priority[ref]] + self.clock_start[stage][ref]
         bits = self._key_bits[0]
         if bits < 0:  # negative floats order backwards as integers: flip their magnitude
             bits ^= SIGN_MASK
@@ -276,11 +280,11 @@ class Model:
     def _attends(self, ref: int, stage: int, now: float) -> bool:
         """Take the referral off the list; a no-show goes back on it (rebooked)."""
         self.queued[stage][ref] = False
-        shows = self.no_shows[stage][ref]
-        draw = self.no_show_draw[stage][ref] if shows == 0 else float(self.rng.random())
+        missed = self.missed[stage]
+        draw = float(self.rng.random()) if ref in missed else self.no_show_draw[stage][ref]
         if draw >= self.no_show_share:
             return True
-        self.no_shows[stage][ref] = shows + 1
+        missed.add(ref)
         if now >= self.spec.warmup_days:
             self.no_shows_in_period[stage] += 1
         return False

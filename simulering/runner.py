@@ -15,8 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, TypeAlias
 
 from simulering.executors import (
     Executor,
@@ -31,7 +30,6 @@ from simulering.paired import compare
 from simulering.patients import Patients, draw_patients
 from simulering.policies import make_policy
 from simulering.progress import Progress, Ticks, new_token, report
-from simulering.records_table import records_table
 from simulering.results import (
     MIN_REPLICATIONS,
     Estimate,
@@ -42,6 +40,9 @@ from simulering.results import (
 )
 from simulering.spec import ModelSpec
 from simulering.streams import replication_stream
+
+if TYPE_CHECKING:  # pyarrow (~25 MiB) is loaded only when records are kept
+    import pyarrow as pa
 
 __all__ = [
     "MIN_REPLICATIONS",
@@ -91,6 +92,8 @@ def run_replication(
     ``on_share`` is told the share of the replication done once a simulated week.
     """
     patients = draw_patients(spec, replication_stream(seed, replication))
+    if tables is not None:
+        from simulering.records_table import records_table
     result = {}
     for k, name in enumerate(policies):
         days = None
@@ -105,7 +108,7 @@ def run_replication(
 
 JobSpec = tuple[tuple[str, ...], int, int, bool, int]
 """(policies, seed, replication, keep records, progress token: 0 when nobody watches)"""
-JobResult = tuple[dict[str, PolicyResult[float]], list[pa.Table]]
+JobResult: TypeAlias = "tuple[dict[str, PolicyResult[float]], list[pa.Table]]"
 
 
 def _run_job(spec: ModelSpec, job: JobSpec) -> JobResult:
