@@ -91,6 +91,16 @@ TextbookOpt = Annotated[
 RegionOpt = Annotated[
     bool, typer.Option("--region/--no-region", help="Run the region-scale benchmark.")
 ]
+ScalingOpt = Annotated[
+    bool,
+    typer.Option("--scaling/--no-scaling", help="Run the region year at 1×, 2× and 4× demand."),
+]
+MemoryOpt = Annotated[
+    bool,
+    typer.Option(
+        "--memory/--no-memory", help="Measure the region year's peak memory (fresh processes)."
+    ),
+]
 WriteSimulateOpt = Annotated[
     bool | None,
     typer.Option(
@@ -116,13 +126,17 @@ def simulate_command(
     region_days: RegionDaysOpt = None,
     textbook: TextbookOpt = True,
     region: RegionOpt = True,
+    scaling: ScalingOpt = True,
+    memory: MemoryOpt = True,
     write: WriteSimulateOpt = None,
     results_dir: SimulateResultsOpt = RESULTS_DIR,
     rebuild_scenario: RebuildOpt = False,
 ) -> None:
     """Referrals simulated per second: the textbook M/M/2×4 scenario against a bare SimPy
-    M/M/c loop (target ratio ≥ 1.0), and a region-scale year of 500,000 referrals over
-    40 units (target < 10 s per replication on one core)."""
+    M/M/c loop (target ratio ≥ 1.0), a region-scale year of 500,000 referrals over
+    40 units (target < 10 s per replication on one core), that year at 1×, 2× and 4×
+    demand (target ≤ 2.2× CPU per doubling) and its peak memory per policy (target
+    ≤ 2.5× the per-referral arrays)."""
     from benchmarks.simulate import (
         rich_table,
         run_benchmarks,
@@ -140,6 +154,8 @@ def simulate_command(
         region_days=region_days,
         textbook=textbook,
         region=region,
+        scaling=scaling,
+        memory=memory,
     )
     console.print(rich_table(report))
     if write if write is not None else not quick:
