@@ -51,7 +51,7 @@ def run_benchmarks(
         else []
     )
     rg = region_benchmark(horizon_days=rg_days) if region else []
-    sc = scaling_benchmark(horizon_days=rg_days) if scaling else []
+    sc = scaling_benchmark(horizon_days=rg_days, repeats=1 if quick else 2) if scaling else []
     mem = memory_benchmark(horizon_days=rg_days) if memory else []
     return BenchmarkReport(
         date=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
