@@ -103,6 +103,16 @@ TextbookOpt = Annotated[
 RegionOpt = Annotated[
     bool, typer.Option("--region/--no-region", help="Run the region-scale benchmark.")
 ]
+ScalingOpt = Annotated[
+    bool,
+    typer.Option("--scaling/--no-scaling", help="Run the region year at 1×, 2× and 4× demand."),
+]
+MemoryOpt = Annotated[
+    bool,
+    typer.Option(
+        "--memory/--no-memory", help="Measure the region year's peak memory (fresh processes)."
+    ),
+]
 WriteSimulateOpt = Annotated[
     bool | None,
     typer.Option(
@@ -128,13 +138,17 @@ def simulate_command(
     region_days: RegionDaysOpt = None,
     textbook: TextbookOpt = True,
     region: RegionOpt = True,
+    scaling: ScalingOpt = True,
+    memory: MemoryOpt = True,
     write: WriteSimulateOpt = None,
     results_dir: SimulateResultsOpt = RESULTS_DIR,
     rebuild_scenario: RebuildOpt = False,
 ) -> None:
     """Referrals simulated per second: the textbook M/M/2×4 scenario against a bare SimPy
-    M/M/c loop (target ratio ≥ 1.0), and a region-scale year of 500,000 referrals over
-    40 units (target < 10 s per replication on one core)."""
+    M/M/c loop (target ratio ≥ 1.0), a region-scale year of 500,000 referrals over
+    40 units (target < 10 s per replication on one core), that year at 1×, 2× and 4×
+    demand (target ≤ 2.2× CPU per doubling) and its peak memory per policy (target
+    ≤ 2.5× the per-referral arrays)."""
     from benchmarks.simulate import (
         rich_table,
         run_benchmarks,
@@ -152,6 +166,8 @@ def simulate_command(
         region_days=region_days,
         textbook=textbook,
         region=region,
+        scaling=scaling,
+        memory=memory,
     )
     console.print(rich_table(report))
     if write if write is not None else not quick:
@@ -357,6 +373,7 @@ def replications(
     console = Console()
     report = run(replications, pol_list, ex_list, workers=workers, horizon_days=horizon_days)
     console.print(rich_table(report))
+    console.print(f"identical results: {'yes' if report.identical else 'NO'}")
     if write:
         for path in write_results(report, results_dir):
             console.print(f"wrote {path}")

@@ -173,8 +173,7 @@ def rich_table(r: ReplicationsReport) -> Table:
     table = Table(
         title=(
             f"{r.replications} replications of {r.scenario} ({r.horizon_days} days) × "
-            f"{len(r.policies)} policies ({', '.join(r.policies)}), {r.cores} cores; "
-            f"identical results: {'yes' if r.identical else 'NO'}"
+            f"{len(r.policies)} policies ({', '.join(r.policies)}), {r.cores} cores"
         ),
         title_justify="left",
     )

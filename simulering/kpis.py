@@ -203,23 +203,49 @@ def _waiting(
     )
 
 
-def _served(
-    spec: ModelSpec, v: StageView, done_group: IntArray, n: int, limit: IntArray
-) -> _Served:
+@dataclass(frozen=True)
+class _Completed:
+    """The columns of those served in the period, taken out once per stage for all its
+    breakdowns."""
+
+    rows: IntArray
+    waits: FloatArray
+    by_wait: IntArray
+    """``waits`` in ascending order (stable): a breakdown sorts it by group only."""
+    not_patient_chosen: npt.NDArray[np.bool_]
+    calendar_wait: FloatArray
+    km: FloatArray
+    outside: npt.NDArray[np.bool_]
+    other_region: npt.NDArray[np.bool_]
+
+
+def _completed(spec: ModelSpec, v: StageView) -> _Completed:
+    rows = np.flatnonzero(v.completed)
+    waits = v.wait[rows]
+    return _Completed(
+        rows=rows,
+        waits=waits,
+        by_wait=np.argsort(waits, kind="stable"),
+        not_patient_chosen=~(v.patient_chosen[rows] <= v.served[rows]),
+        calendar_wait=v.calendar_wait[rows],
+        km=spec.km[v.area[rows], v.unit[rows]],
+        outside=v.unit[rows] != v.home[rows],
+        other_region=v.other_region[rows],
+    )
+
+
+def _served(c: _Completed, done_group: IntArray, n: int, limit: IntArray) -> _Served:
     """The figures of those served in the period: shares on time, waits, travel."""
-    done = v.completed
-    dg = done_group[done]
-    waits = v.wait[done]
-    not_patient_chosen = ~(v.patient_chosen[done] <= v.served[done])
-    on_time = v.calendar_wait[done] <= limit[dg]
-    km = spec.km[v.area[done], v.unit[done]]
-    outside = v.unit[done] != v.home[done]
+    dg = done_group[c.rows]
+    waits, not_patient_chosen, km, outside = c.waits, c.not_patient_chosen, c.km, c.outside
+    on_time = c.calendar_wait <= limit[dg]
     n_done = np.bincount(dg, minlength=n).astype(float)
     n_other: FloatArray = np.asarray(
-        np.bincount(dg, weights=v.other_region[done], minlength=n), dtype=float
+        np.bincount(dg, weights=c.other_region, minlength=n), dtype=float
     )
     n_np = np.bincount(dg[not_patient_chosen], minlength=n).astype(float)
-    order = np.lexsort((waits, dg))
+    # by group, then wait: the stable sort by group of the rows already sorted by wait
+    order = c.by_wait[np.argsort(dg[c.by_wait], kind="stable")]
     return _Served(
         n_done=n_done,
         n_other=n_other,
@@ -267,6 +293,7 @@ def _utilisation(spec: ModelSpec, rec: Records, s: int, columns: list[int]) -> f
 def _group_kpis(
     spec: ModelSpec,
     v: StageView,
+    done: _Completed,
     rec: Records,
     s: int,
     wait_group: IntArray,
@@ -284,7 +311,7 @@ def _group_kpis(
     """
     limit = np.full(n, spec.guarantee_days[s]) if limits is None else limits
     waiting = _waiting(v, month_end_days(spec), wait_group, n, limit)
-    served = _served(spec, v, done_group, n, limit)
+    served = _served(done, done_group, n, limit)
     flows = _flows(spec, v, rec, s, wait_group, n)
     result: list[Kpis] = []
     for g in range(n):
@@ -345,14 +372,17 @@ def replication_kpis(spec: ModelSpec, pts: Patients, rec: Records) -> PolicyResu
     zeros = np.zeros(pts.n, dtype=np.int64)
     for s, stage in enumerate(STAGES):
         v = stage_view(spec, pts, rec, s)
-        overall = _group_kpis(spec, v, rec, s, zeros, zeros, 1, [all_units])[0]
-        by_sub = _group_kpis(spec, v, rec, s, v.subregion, v.subregion, len(spec.subregions), None)
+        done = _completed(spec, v)
+        overall = _group_kpis(spec, v, done, rec, s, zeros, zeros, 1, [all_units])[0]
+        by_sub = _group_kpis(
+            spec, v, done, rec, s, v.subregion, v.subregion, len(spec.subregions), None
+        )
         shares = np.array([k["share_waiting_within_guarantee"] for k in by_sub])
         if np.count_nonzero(~np.isnan(shares)) >= 2:
             overall["equity_gap"] = float(np.nanmax(shares) - np.nanmin(shares))
         n_groups = len(spec.priority_names)
         by_priority = _group_kpis(
-            spec, v, rec, s, pts.priority, pts.priority, n_groups,
+            spec, v, done, rec, s, pts.priority, pts.priority, n_groups,
             [all_units] * n_groups, spec.priority_limit[:, s],
         )  # fmt: skip
         for k in by_priority:
@@ -362,9 +392,9 @@ def replication_kpis(spec: ModelSpec, pts: Patients, rec: Records) -> PolicyResu
         )
         unit_done = np.where(v.unit >= 0, v.unit, 0)
         by_unit = _group_kpis(
-            spec, v, rec, s, v.home, unit_done, spec.n_units, [[u] for u in all_units]
+            spec, v, done, rec, s, v.home, unit_done, spec.n_units, [[u] for u in all_units]
         )
-        by_area = _group_kpis(spec, v, rec, s, v.area, v.area, spec.n_areas, None)
+        by_area = _group_kpis(spec, v, done, rec, s, v.area, v.area, spec.n_areas, None)
         for groups, ids, key in (
             (by_unit, spec.unit_ids, "by_unit"),
             (by_area, spec.area_ids, "by_area"),
@@ -373,6 +403,7 @@ def replication_kpis(spec: ModelSpec, pts: Patients, rec: Records) -> PolicyResu
             for gid, k in zip(ids, groups, strict=True):
                 breakdowns[key].setdefault(gid, {})[stage] = k
         series[stage] = stage_series(spec, v, all_days, s)
+        del v, done  # one stage's columns at a time (peak memory)
     return PolicyResult(
         kpis=kpis,
         by_unit=breakdowns["by_unit"],

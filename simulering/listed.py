@@ -15,24 +15,21 @@ import numpy as np
 import numpy.typing as npt
 
 from simulering.patients import Patients
-from simulering.spec import ModelSpec
+from simulering.spec import IntArray, ModelSpec
 
 Bookings = dict[tuple[int, int], list[tuple[int, int]]]
 """(day, pool) → the (referral, unit) pairs booked then."""
 
 
-def listed_homes(spec: ModelSpec, pts: Patients, home: list[list[int]]) -> list[list[int]]:
-    """home_of[pool][ref]: the area's home unit of the pool, or for a row of the actual
+def listed_homes(spec: ModelSpec, pts: Patients, home: list[list[int]]) -> IntArray:
+    """home_of[pool, ref]: the area's home unit of the pool, or for a row of the actual
     list the unit whose list it is on when that unit serves the pool."""
-    area = pts.area.tolist()
-    home_of = [[row[a] for a in area] for row in home]
+    home_of = np.ascontiguousarray(np.asarray(home, dtype=np.int64)[:, pts.area])
     if pts.n_listed:
-        units = pts.backlog_home[: pts.n_listed].tolist()
+        units = pts.backlog_home[: pts.n_listed]
         for p, pool in enumerate(spec.pools):
-            serves, homes = pool.serves().tolist(), home_of[p]
-            for ref, unit in enumerate(units):
-                if serves[unit]:
-                    homes[ref] = unit
+            on_list = pool.serves()[units]
+            home_of[p, : pts.n_listed][on_list] = units[on_list]
     return home_of
 
 

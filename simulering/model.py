@@ -6,6 +6,12 @@ none at all when the first visit runs on a slot calendar: the daily booking roun
 in everything assessed since the last round). A booked slot is a counter, not a
 process. Server pools (for validation against queueing theory) schedule one timeout per
 service. Withdrawal is lazy: a patient whose patience ran out is dropped when reached.
+
+Memory-light too: what the run knows of each referral is in numpy arrays indexed by
+referral number — the patients' own, and the :class:`Records` allocated at the start
+and filled in as the run goes — read and written one element at a time through
+:mod:`simulering.columns` (memoryviews). Nothing is copied into a Python list per
+referral, nor back into an array at the end.
 """
 
 from __future__ import annotations
@@ -20,9 +26,19 @@ import simpy
 
 from allokering.domain import priority_ranks
 from simulering.catchment import home_units as home_units
+from simulering.columns import (
+    FloatColumn,
+    IntColumn,
+    bool_column,
+    bool_rows,
+    float_column,
+    float_rows,
+    int_column,
+    int_rows,
+)
 from simulering.listed import Bookings, bookings, direct_treatment, listed_homes
 from simulering.patients import Patients
-from simulering.policies.base import RoutingPolicy
+from simulering.policies.base import REF_BITS, Entry, RoutingPolicy
 from simulering.spec import FloatArray, IntArray, ModelSpec
 
 NAN = math.nan
@@ -33,10 +49,16 @@ WEEK = 7.0
 TURN_SPACING = 1e7
 """Turn keys of two priority groups are this far apart: more than any clock start."""
 
+SIGN_MASK = (1 << 63) - 1
+"""The bits below a float64's sign."""
+
 
 @dataclass(frozen=True)
 class Records:
-    """What happened to every referral in one run (arrays indexed [stage, referral])."""
+    """What happened to every referral in one run (arrays indexed [stage, referral]).
+
+    The model allocates these arrays when it starts and writes into them as the run
+    goes; ``pool`` is the patients' own array (not a copy)."""
 
     clock_start: FloatArray
     """When the guarantee clock first started per stage (NaN: never entered the stage)."""
@@ -83,42 +105,39 @@ class Model:
         self.rng = rng
         self.env = simpy.Environment()
         n = patients.n
-        self.area: list[int] = patients.area.tolist()
         self.home = home_units(spec)
-        self.first_visit_unit: list[int] = [-1] * n
-        lim = spec.priority_limit[patients.priority]
-        self.limit: list[list[int]] = [lim[:, 0].tolist(), lim[:, 1].tolist()]
-        if spec.priority_rule == "deadline":  # earliest deadline first (weighted)
-            self.turn_base: list[list[float]] = [lim[:, s].astype(float).tolist() for s in (0, 1)]
-        else:  # strict: the whole of a higher group before any of a lower one
-            rank = [priority_ranks(spec.priority_limit[:, s].tolist()) for s in (0, 1)]
-            self.turn_base = [
-                (np.asarray(rank[s])[patients.priority] * TURN_SPACING).tolist() for s in (0, 1)
-            ]
-        """Per stage: the priority part of each referral's turn key (see :meth:`turn_key`)."""
-        self.clock_start: list[list[float]] = [patients.arrival.tolist(), [NAN] * n]
-        self.served: list[list[float]] = [[NAN] * n, [NAN] * n]
-        self.unit: list[list[int]] = [[-1] * n, [-1] * n]
-        self.patient_chosen: list[list[float]] = [[NAN] * n, [NAN] * n]
-        self.withdraw: list[list[float]] = [
-            (patients.arrival + patients.withdraw_after[0]).tolist(),
-            [math.inf] * n,
-        ]
-        self.withdraw_after_tr: list[float] = patients.withdraw_after[1].tolist()
-        self.queued: list[list[bool]] = [[False] * n, [False] * n]
-        self.no_shows: list[list[int]] = [[0] * n, [0] * n]
-        self.no_shows_in_period = [0, 0]
-        self.no_show_draw: list[list[float]] = patients.no_show_draw.tolist()
-        self.tolerance: list[float] = patients.tolerance_km.tolist()
-        self.km_rows: list[list[float]] = spec.km.tolist()
-        self.home_of = listed_homes(spec, patients, self.home)
+        home_of = listed_homes(spec, patients, self.home)
+        self.records = self._empty_records(home_of[0])
+        """The records, filled in as the run goes (the arrays behind the columns below)."""
+        rec = self.records
+        self.area = int_column(patients.area)
+        self.home_of = int_rows(home_of)
         """home_of[pool][ref]: the unit whose list the referral belongs to (QueueContext)."""
-        self.home_fv: list[int] = self.home_of[0]
-        self.km_of: list[list[float]] = [self.km_rows[a] for a in self.area]
-        """Each referral's row of travel distances (shared row objects, no copies)."""
-        self.decided: list[bool] = patients.decided.tolist()
-        self.pool_of: list[int] = patients.pool.tolist()
-        self.service: list[list[float]] = patients.service.tolist()
+        self.home_fv = self.home_of[0]
+        self._first_visit_unit = np.full(n, -1, dtype=np.int64)
+        self.first_visit_unit = int_column(self._first_visit_unit)
+        self.limit = int_rows(rec.limit)
+        self.priority = int_column(patients.priority)
+        self.turn_base = self._turn_base()
+        """Per stage and priority group: the priority part of the turn key (see
+        :meth:`turn_key`)."""
+        self.clock_start = float_rows(rec.clock_start)
+        self.served = float_rows(rec.served)
+        self.unit = int_rows(rec.unit)
+        self.patient_chosen = float_rows(rec.patient_chosen)
+        self.withdraw = float_rows(rec.withdraw)
+        self.withdraw_after_tr = float_column(patients.withdraw_after[1])
+        self.queued = bool_rows(np.zeros((2, n), dtype=np.bool_))
+        self.missed: list[set[int]] = [set(), set()]
+        """Per stage: the referrals that missed a booked visit (the next booking of one
+        draws afresh; the first uses its own draw)."""
+        self.no_shows_in_period = [0, 0]
+        self.no_show_draw = float_rows(patients.no_show_draw)
+        self.tolerance = float_column(patients.tolerance_km)
+        self.km_rows: list[list[float]] = spec.km.tolist()
+        self.decided = bool_column(patients.decided)
+        self.pool_of = int_column(patients.pool)
+        self.service = float_rows(patients.service)
         self.used: list[list[float]] = [[0.0] * spec.n_units for _ in spec.pools]
         """Capacity used per pool and unit in the collection period (plain floats: fast)."""
         self.server_pool: list[bool] = [p.mode == "servers" for p in spec.pools]
@@ -130,7 +149,44 @@ class Model:
         self.restart_clock = spec.behaviour.no_show_restarts_clock
         self.first_start: list[dict[int, float]] = [{}, {}]
         """Per stage: the original clock start of referrals whose clock restarted."""
+        scratch = np.zeros(1)
+        self._key, self._key_bits = float_column(scratch), int_column(scratch.view(np.int64))
+        """One float64 read back as its int64 bits (:meth:`turn_entry`)."""
         policy.initialise(self)
+
+    def _empty_records(self, home_unit: IntArray) -> Records:
+        """The per-referral records before anything happened: clocks at arrival for the
+        first visit, nothing served, patience counted from arrival. The run writes into
+        these arrays (through the model's columns) and :meth:`_finish` completes them."""
+        spec, pts, n = self.spec, self.patients, self.patients.n
+        clock_start = np.full((2, n), NAN)
+        clock_start[0] = pts.arrival
+        withdraw = np.full((2, n), math.inf)
+        withdraw[0] = pts.arrival + pts.withdraw_after[0]
+        return Records(
+            clock_start=clock_start,
+            clock_restart=np.full((2, n), NAN),
+            served=np.full((2, n), NAN),
+            unit=np.full((2, n), -1, dtype=np.int64),
+            patient_chosen=np.full((2, n), NAN),
+            withdraw=withdraw,
+            limit=np.ascontiguousarray(spec.priority_limit[pts.priority].T, dtype=np.int64),
+            no_shows=np.zeros(2, dtype=np.int64),
+            home_unit=home_unit,
+            pool=np.asarray(pts.pool, dtype=np.int64),
+            used_slots=np.zeros((len(spec.pools), spec.n_units)),
+            offered_slots=np.zeros((len(spec.pools), spec.n_units)),
+        )
+
+    def _turn_base(self) -> list[list[float]]:
+        """Per stage and priority group, the priority part of the turn key: the limit
+        (``deadline``), or the group's rank × :data:`TURN_SPACING` (``strict``)."""
+        limits = self.spec.priority_limit
+        if self.spec.priority_rule == "deadline":  # earliest deadline first (weighted)
+            return [[float(limit) for limit in limits[:, s].tolist()] for s in (0, 1)]
+        # strict: the whole of a higher group before any of a lower one
+        ranks = [priority_ranks(limits[:, s].tolist()) for s in (0, 1)]
+        return [[rank * TURN_SPACING for rank in ranks[s]] for s in (0, 1)]
 
     # --- the QueueContext protocol -------------------------------------------------
     def deadline(self, ref: int, stage: int) -> float:
@@ -141,7 +197,17 @@ class Model:
         the oldest clock start, overdue included; ``deadline``: the earliest deadline
         (clock start + the group's limit), so a group with a limit L days shorter goes
         as if it had waited L days longer."""
-        return self.turn_base[stage][ref] + self.clock_start[stage][ref]
+        return self.turn_base[stage][self.priority[ref]] + self.clock_start[stage][ref]
+
+    def turn_entry(self, ref: int, stage: int) -> Entry:
+        """The referral's list entry: its turn key's bits, as a signed integer that
+        orders as the floats do, shifted above its number (see :data:`Entry`). A key is
+        never NaN, nor −0.0 (a priority part ≥ +0.0 plus a clock start)."""
+        self._key[0] = self.turn_base[stage][self.priority[ref]] + self.clock_start[stage][ref]
+        bits = self._key_bits[0]
+        if bits < 0:  # negative floats order backwards as integers: flip their magnitude
+            bits ^= SIGN_MASK
+        return (bits << REF_BITS) | ref
 
     def waiting(self, ref: int, stage: int, now: float) -> bool:
         queued = self.queued[stage]
@@ -153,9 +219,8 @@ class Model:
         return True
 
     def accepts(self, ref: int, unit: int, pool: int = 0) -> bool:
-        # home_fv[ref] is home[0][area[ref]], km_of[ref] is km_rows[area[ref]]
         home = self.home_fv[ref] if pool == 0 else self.home_of[pool][ref]
-        return unit == home or self.km_of[ref][unit] <= self.tolerance[ref]
+        return unit == home or self.km_rows[self.area[ref]][unit] <= self.tolerance[ref]
 
     def decline(self, ref: int, stage: int, now: float) -> None:
         patient_chosen = self.patient_chosen[stage]
@@ -215,11 +280,11 @@ class Model:
     def _attends(self, ref: int, stage: int, now: float) -> bool:
         """Take the referral off the list; a no-show goes back on it (rebooked)."""
         self.queued[stage][ref] = False
-        shows = self.no_shows[stage][ref]
-        draw = self.no_show_draw[stage][ref] if shows == 0 else float(self.rng.random())
+        missed = self.missed[stage]
+        draw = float(self.rng.random()) if ref in missed else self.no_show_draw[stage][ref]
         if draw >= self.no_show_share:
             return True
-        self.no_shows[stage][ref] = shows + 1
+        missed.add(ref)
         if now >= self.spec.warmup_days:
             self.no_shows_in_period[stage] += 1
         return False
@@ -242,7 +307,7 @@ class Model:
         self._join(ref, pool, now)
 
     # --- processes -----------------------------------------------------------------
-    def _arrivals(self, order: list[int], ready: list[float]):  # type: ignore[no-untyped-def]
+    def _arrivals(self, order: IntColumn, ready: FloatColumn):  # type: ignore[no-untyped-def]
         env = self.env
         for ref in order:
             t = ready[ref]
@@ -251,7 +316,7 @@ class Model:
             self._join(ref, 0, env.now)
 
     def _booking_rounds(  # type: ignore[no-untyped-def]
-        self, order: list[int], ready: list[float], entries: list[int], held: Bookings
+        self, order: IntColumn, ready: FloatColumn, entries: IntColumn, held: Bookings
     ):
         """One round per day: take in assessed referrals (and those entering the
         treatment list directly), serve the day's bookings, then fill the free slots."""
@@ -321,15 +386,15 @@ class Model:
         """Rows of the actual list wait from day 0 (their patience too); those entering
         the treatment list directly have no first visit in the run, their treatment
         clock is their (listed or arrival) clock and a listed one stays at its unit."""
-        pts, n_listed = self.patients, self.patients.n_listed
-        for ref in range(n_listed):
-            self.withdraw[0][ref] = float(pts.withdraw_after[0, ref])
-        for ref in np.flatnonzero(direct).tolist():
-            start = 0.0 if ref < n_listed else float(pts.arrival[ref])
-            self.clock_start[0][ref] = NAN
-            self.first_visit_unit[ref] = int(pts.backlog_home[ref]) if ref < n_listed else -1
-            self.clock_start[1][ref] = float(pts.arrival[ref])
-            self.withdraw[1][ref] = start + self.withdraw_after_tr[ref]
+        pts, n_listed, rec = self.patients, self.patients.n_listed, self.records
+        rec.withdraw[0, :n_listed] = pts.withdraw_after[0, :n_listed]
+        listed = np.arange(pts.n) < n_listed
+        start = np.where(listed, 0.0, pts.arrival)
+        rec.clock_start[0, direct] = NAN
+        self._first_visit_unit[direct & listed] = pts.backlog_home[direct & listed]
+        self._first_visit_unit[direct & ~listed] = -1
+        rec.clock_start[1, direct] = pts.arrival[direct]
+        rec.withdraw[1, direct] = start[direct] + pts.withdraw_after[1, direct]
 
     def _weeks(self, on_week: Callable[[float], None]):  # type: ignore[no-untyped-def]
         """Tell ``on_week`` the simulated day once a week; reads and changes nothing."""
@@ -340,7 +405,7 @@ class Model:
 
     def run(self) -> Records:
         spec, pts = self.spec, self.patients
-        ready = pts.ready.tolist()
+        ready = float_column(pts.ready)
         direct, held = direct_treatment(spec, pts), bookings(spec, pts)
         self._start_listed(direct)
         waits = ~direct
@@ -348,17 +413,17 @@ class Model:
             booked = [ref for refs in held.values() for ref, _ in refs]
             waits[booked], direct[booked] = False, False
         fresh = np.flatnonzero((pts.backlog_stage != 1) & waits)
-        order = fresh[np.argsort(pts.ready[fresh], kind="stable")].tolist()
+        order = int_column(fresh[np.argsort(pts.ready[fresh], kind="stable")])
         entering = np.flatnonzero(direct)
-        entries = entering[np.argsort(pts.ready[entering], kind="stable")].tolist()
+        entries = int_column(entering[np.argsort(pts.ready[entering], kind="stable")])
         for ref in np.flatnonzero((pts.backlog_stage == 1) & waits & ~direct).tolist():
             # waiting for treatment at the start: first visit done, decided, at home unit
-            unit = int(pts.backlog_home[ref])
-            self.served[0][ref] = pts.arrival[ref]
+            unit, arrival = int(pts.backlog_home[ref]), float(pts.arrival[ref])
+            self.served[0][ref] = arrival
             self.unit[0][ref] = unit
             self.first_visit_unit[ref] = unit
-            self.clock_start[1][ref] = pts.arrival[ref]
-            self.withdraw[1][ref] = pts.arrival[ref] + self.withdraw_after_tr[ref]
+            self.clock_start[1][ref] = arrival
+            self.withdraw[1][ref] = arrival + self.withdraw_after_tr[ref]
             self._join(ref, self.pool_of[ref], 0.0)
         if spec.pools[0].mode == "servers":
             self.env.process(self._arrivals(order, ready))
@@ -369,37 +434,25 @@ class Model:
         if self.on_week is not None:
             self.env.process(self._weeks(self.on_week))
         self.env.run(until=spec.horizon_days)
-        return self._records()
+        return self._finish()
 
-    def _records(self) -> Records:
-        spec = self.spec
-        offered = np.zeros((len(spec.pools), spec.n_units))
+    def _finish(self) -> Records:
+        """The records completed: the original clock start of restarted clocks (the
+        restart apart), capacity used and offered, no-shows in the collection period."""
+        spec, rec = self.spec, self.records
         period = spec.horizon_days - spec.warmup_days
         for p, pool in enumerate(spec.pools):
             if pool.mode == "slots":
                 assert pool.slots is not None
-                offered[p] = pool.slots[spec.warmup_days : spec.horizon_days].sum(axis=0)
+                rec.offered_slots[p] = pool.slots[spec.warmup_days : spec.horizon_days].sum(axis=0)
             else:
                 assert pool.servers is not None
-                offered[p] = pool.servers * period
-        clock_start = np.array(self.clock_start)
-        clock_restart = np.full_like(clock_start, NAN)
+                rec.offered_slots[p] = pool.servers * period
         for s, firsts in enumerate(self.first_start):
             if firsts:
                 refs = np.fromiter(firsts, np.int64, len(firsts))
-                clock_restart[s, refs] = clock_start[s, refs]
-                clock_start[s, refs] = np.fromiter(firsts.values(), float, len(firsts))
-        return Records(
-            clock_start=clock_start,
-            clock_restart=clock_restart,
-            served=np.array(self.served),
-            unit=np.array(self.unit, dtype=np.int64),
-            patient_chosen=np.array(self.patient_chosen),
-            withdraw=np.array(self.withdraw),
-            limit=np.array(self.limit, dtype=np.int64),
-            no_shows=np.array(self.no_shows_in_period, dtype=np.int64),
-            home_unit=np.array(self.home_fv, dtype=np.int64),
-            pool=np.array(self.pool_of, dtype=np.int64),
-            used_slots=np.array(self.used, dtype=np.float64),
-            offered_slots=offered,
-        )
+                rec.clock_restart[s, refs] = rec.clock_start[s, refs]
+                rec.clock_start[s, refs] = np.fromiter(firsts.values(), float, len(firsts))
+        rec.used_slots[:] = self.used
+        rec.no_shows[:] = self.no_shows_in_period
+        return rec

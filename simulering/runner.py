@@ -7,16 +7,15 @@ bit-identical. One runner serves every executor (:mod:`simulering.executors`: se
 local process pool, Dask cluster); results come back in replication order.
 
 Progress counts replications done, the running ones by how far they have simulated
-(:mod:`simulering.progress`): within a replication on the serial, process and Dask
-executors (on Dask from the workers that were there when the first run was watched),
-once per finished replication on any executor without ``watch``.
+(:mod:`simulering.progress`): within a replication on the serial and process executors,
+once per finished replication on Dask (and on any executor without ``watch``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 from simulering.executors import (
     Executor,
@@ -42,7 +41,7 @@ from simulering.results import (
 from simulering.spec import ModelSpec
 from simulering.streams import replication_stream
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pyarrow (~25 MiB) is loaded only when records are kept
     import pyarrow as pa
 
 __all__ = [
@@ -93,6 +92,8 @@ def run_replication(
     ``on_share`` is told the share of the replication done once a simulated week.
     """
     patients = draw_patients(spec, replication_stream(seed, replication))
+    if tables is not None:
+        from simulering.records_table import records_table
     result = {}
     for k, name in enumerate(policies):
         days = None
@@ -101,15 +102,13 @@ def run_replication(
         records = run_policy(spec, patients, name, seed, replication, days)
         result[name] = replication_kpis(spec, patients, records)
         if tables is not None:
-            from simulering.records_table import records_table  # pyarrow: 0.27 s, when asked
-
             tables.append(records_table(spec, patients, records, name, replication))
     return result
 
 
 JobSpec = tuple[tuple[str, ...], int, int, bool, int]
 """(policies, seed, replication, keep records, progress token: 0 when nobody watches)"""
-JobResult = tuple[dict[str, PolicyResult[float]], list["pa.Table"]]
+JobResult: TypeAlias = "tuple[dict[str, PolicyResult[float]], list[pa.Table]]"
 
 
 def _run_job(spec: ModelSpec, job: JobSpec) -> JobResult:

@@ -16,13 +16,24 @@ Two measurements, printed as a Rich table and written to ``benchmarks/results/``
     patients, running the model and computing KPIs. Target: under 10 s per replication
     on one core.
 
+(c) **scaling** — that year with its demand, capacity and backlog × 1, 2 and 4 on the
+    same 40 units (every list that much longer): CPU of the model run per policy and its
+    growth per doubling of demand. Target (issue 15): ≤ 2.2× per doubling.
+
+(d) **memory** — that year's replication (draw, run, KPIs) per policy in a fresh
+    interpreter: peak resident memory against the per-referral arrays of the patients
+    and the records. Target (issue 15): ≤ 2.5× the arrays.
+
 Run it with ``remiss-bench simulate`` (``--quick`` for a CI-sized smoke run) or
 ``python -m benchmarks.simulate``. The modules: :mod:`~benchmarks.simulate.textbook`
 (a), :mod:`~benchmarks.simulate.region_scenario` and :mod:`~benchmarks.simulate.region`
-(b), :mod:`~benchmarks.simulate.report` (table, Markdown, JSON) and
-:mod:`~benchmarks.simulate.runner` (both, at full or quick size).
+(b), :mod:`~benchmarks.simulate.scaling` (c), :mod:`~benchmarks.simulate.memory` (d,
+with its child :mod:`benchmarks.replication_memory`),
+:mod:`~benchmarks.simulate.report` (table, Markdown, JSON) and
+:mod:`~benchmarks.simulate.runner` (all four, at full or quick size).
 """
 
+from benchmarks.simulate.memory import TARGET_PEAK_RATIO, MemoryResult, memory_benchmark
 from benchmarks.simulate.region import TARGET_SECONDS, RegionResult, region_benchmark
 from benchmarks.simulate.region_scenario import (
     REGION_SCENARIO,
@@ -37,6 +48,12 @@ from benchmarks.simulate.report import (
     write_results,
 )
 from benchmarks.simulate.runner import main, run_benchmarks
+from benchmarks.simulate.scaling import (
+    TARGET_PER_DOUBLING,
+    ScalingRun,
+    scaled_spec,
+    scaling_benchmark,
+)
 from benchmarks.simulate.textbook import (
     TARGET_RATIO,
     PeerRun,
@@ -47,20 +64,27 @@ from benchmarks.simulate.textbook import (
 
 __all__ = [
     "REGION_SCENARIO",
+    "TARGET_PEAK_RATIO",
+    "TARGET_PER_DOUBLING",
     "TARGET_RATIO",
     "TARGET_SECONDS",
     "BenchmarkReport",
+    "MemoryResult",
     "PeerRun",
     "RegionResult",
+    "ScalingRun",
     "TextbookResult",
     "bare_simpy_mmc",
     "build_region_scenario",
     "machine_info",
     "main",
     "markdown",
+    "memory_benchmark",
     "region_benchmark",
     "rich_table",
     "run_benchmarks",
+    "scaled_spec",
+    "scaling_benchmark",
     "textbook_benchmark",
     "write_region_scenario",
     "write_results",

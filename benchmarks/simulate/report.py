@@ -15,7 +15,9 @@ import simpy
 from rich.table import Table
 
 from benchmarks import RESULTS_DIR
+from benchmarks.simulate.memory import TARGET_PEAK_RATIO, MemoryResult
 from benchmarks.simulate.region import TARGET_SECONDS, RegionResult
+from benchmarks.simulate.scaling import TARGET_PER_DOUBLING, ScalingRun
 from benchmarks.simulate.textbook import TARGET_RATIO, TextbookResult
 
 
@@ -28,6 +30,16 @@ class BenchmarkReport:
     quick: bool
     textbook: list[TextbookResult] = field(default_factory=list)
     region: list[RegionResult] = field(default_factory=list)
+    scaling: list[ScalingRun] = field(default_factory=list)
+    memory: list[MemoryResult] = field(default_factory=list)
+    load_before: list[float] = field(default_factory=list)
+    """The 1-, 5- and 15-minute load averages when the run started (the box is shared)."""
+    load_after: list[float] = field(default_factory=list)
+
+
+def load_average() -> list[float]:
+    """The 1-, 5- and 15-minute load averages, rounded."""
+    return [round(x, 2) for x in os.getloadavg()]
 
 
 def machine_info() -> dict[str, Any]:
@@ -58,7 +70,80 @@ def _rows(report: BenchmarkReport) -> list[tuple[str, str, str, str]]:
         rows += _textbook_rows(t)
     for r in report.region:
         rows += _region_rows(r)
+    rows += _scaling_rows(report.scaling)
+    for m in report.memory:
+        rows += _memory_rows(m)
+    if report.load_before:
+        rows.append(("machine", "load average before → after", _loads(report), ""))
     return rows
+
+
+def _loads(report: BenchmarkReport) -> str:
+    return f"{report.load_before} → {report.load_after}"
+
+
+def _scaling_rows(runs: list[ScalingRun]) -> list[tuple[str, str, str, str]]:
+    rows: list[tuple[str, str, str, str]] = []
+    for policy in dict.fromkeys(r.policy for r in runs):
+        mine = [r for r in runs if r.policy == policy]
+        name = f"region year × demand, {policy}"
+        rows.append(
+            (
+                name,
+                "demand × " + " / ".join(str(r.factor) for r in mine) + ": referrals",
+                " / ".join(f"{r.referrals:,}" for r in mine),
+                "",
+            )
+        )
+        rows.append(
+            (
+                name,
+                "run CPU s (wall s)",
+                " / ".join(f"{r.run_cpu_seconds:.2f} ({r.run_seconds:.2f})" for r in mine),
+                "",
+            )
+        )
+        growth = [r.cpu_per_doubling for r in mine if r.cpu_per_doubling is not None]
+        met = all(g <= TARGET_PER_DOUBLING for g in growth)
+        rows.append(
+            (
+                name,
+                "CPU growth per doubling of demand",
+                " / ".join(f"{g:.2f}×" for g in growth),
+                f"≤ {TARGET_PER_DOUBLING:g}×: {'met' if met else 'MISSED'}" if growth else "",
+            )
+        )
+    return rows
+
+
+def _memory_rows(m: MemoryResult) -> list[tuple[str, str, str, str]]:
+    name = f"region {m.referrals:,} referrals, {m.policy}, fresh process"
+    met = m.peak_ratio <= TARGET_PEAK_RATIO
+    return [
+        (
+            name,
+            "bytes per referral: patients + records",
+            f"{m.patient_bytes_per_referral:.0f} + {m.record_bytes_per_referral:.0f}",
+            "",
+        ),
+        (
+            name,
+            "arrays / RSS before drawing / peak RSS (MiB)",
+            f"{m.arrays_mib:.0f} / {m.start_rss_mib:.0f} / {m.peak_rss_mib:.0f}",
+            "",
+        ),
+        (
+            name,
+            "peak RSS ÷ arrays",
+            f"{m.peak_ratio:.2f}×",
+            (
+                f"≤ {TARGET_PEAK_RATIO:g}×: {'met' if met else 'MISSED'}"
+                if m.horizon_days >= 365
+                else "(target is for a 365-day year)"
+            ),
+        ),
+        (name, "CPU s of the replication (draw, run, KPIs)", f"{m.cpu_seconds:.2f}", ""),
+    ]
 
 
 def _textbook_rows(t: TextbookResult) -> list[tuple[str, str, str, str]]:

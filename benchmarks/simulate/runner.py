@@ -9,9 +9,17 @@ from collections.abc import Sequence
 
 from rich.console import Console
 
+from benchmarks.simulate.memory import memory_benchmark
 from benchmarks.simulate.region import region_benchmark
 from benchmarks.simulate.region_scenario import write_region_scenario
-from benchmarks.simulate.report import BenchmarkReport, machine_info, rich_table, write_results
+from benchmarks.simulate.report import (
+    BenchmarkReport,
+    load_average,
+    machine_info,
+    rich_table,
+    write_results,
+)
+from benchmarks.simulate.scaling import scaling_benchmark
 from benchmarks.simulate.textbook import textbook_benchmark
 
 
@@ -22,8 +30,13 @@ def run_benchmarks(
     region_days: int | None = None,
     textbook: bool = True,
     region: bool = True,
+    scaling: bool = True,
+    memory: bool = True,
 ) -> BenchmarkReport:
-    """Both benchmarks at full size, or at CI smoke sizes with ``quick``."""
+    """The benchmarks at full size, or at CI smoke sizes with ``quick``: the textbook
+    scenario against its peer, the region-scale year, the year at 1×, 2× and 4×
+    demand, and the year's peak memory per policy in fresh processes."""
+    load_before = load_average()
     reps = repeats if repeats is not None else (2 if quick else 5)
     tb_days = textbook_days if textbook_days is not None else (365 if quick else 3650)
     rg_days = region_days if region_days is not None else (14 if quick else 365)
@@ -38,12 +51,18 @@ def run_benchmarks(
         else []
     )
     rg = region_benchmark(horizon_days=rg_days) if region else []
+    sc = scaling_benchmark(horizon_days=rg_days, repeats=1 if quick else 2) if scaling else []
+    mem = memory_benchmark(horizon_days=rg_days) if memory else []
     return BenchmarkReport(
         date=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         machine=machine_info(),
         quick=quick,
         textbook=tb,
         region=rg,
+        scaling=sc,
+        memory=mem,
+        load_before=load_before,
+        load_after=load_average(),
     )
 
 

@@ -18,8 +18,17 @@ from typing import Protocol
 from simulering.patients import Patients
 from simulering.spec import ModelSpec
 
-Entry = tuple[float, int]
-"""(turn key, referral): list entries, the first in turn smallest."""
+Entry = int
+"""A list entry: a referral's place in the turn order as one int, the bits of its turn
+key (ordered as the floats are) above the referral number (:data:`REF_BITS`), so that
+entries compare exactly as the tuples (turn key, referral) would — the first in turn
+smallest — at the cost of one small object and one comparison instead of a tuple, a
+float and an int (:meth:`QueueContext.turn_entry`). ``entry & REF_MASK`` is the
+referral."""
+
+REF_BITS = 32
+"""Bits of the referral number in an :data:`Entry` (up to 4.29 billion referrals)."""
+REF_MASK = (1 << REF_BITS) - 1
 
 
 class QueueContext(Protocol):
@@ -28,18 +37,32 @@ class QueueContext(Protocol):
     spec: ModelSpec
     patients: Patients
     """The replication's patients (their own draws, e.g. who considers choosing)."""
-    area: list[int]
-    """Home area of each referral."""
     home: list[list[int]]
     """home[pool][area]: the unit that owns an area's patients in a pool (catchment)."""
-    home_of: list[list[int]]
-    """home_of[pool][ref]: the unit whose list the referral belongs to in a pool — its
-    area's ``home`` unit, or for a referral of the actual waiting list the unit whose
-    list it is on (when that unit serves the pool)."""
-    first_visit_unit: list[int]
-    """The unit of each referral's first visit (-1 before it)."""
-    clock_start: list[list[float]]
-    """clock_start[stage][ref]: when the referral's guarantee clock started (NaN: not yet)."""
+
+    # per-referral columns (read-only here; the model keeps them in arrays)
+    @property
+    def area(self) -> Sequence[int]:
+        """Home area of each referral."""
+        ...
+
+    @property
+    def home_of(self) -> Sequence[Sequence[int]]:
+        """home_of[pool][ref]: the unit whose list the referral belongs to in a pool — its
+        area's ``home`` unit, or for a referral of the actual waiting list the unit whose
+        list it is on (when that unit serves the pool)."""
+        ...
+
+    @property
+    def first_visit_unit(self) -> Sequence[int]:
+        """The unit of each referral's first visit (-1 before it)."""
+        ...
+
+    @property
+    def clock_start(self) -> Sequence[Sequence[float]]:
+        """clock_start[stage][ref]: when the referral's guarantee clock started (NaN: not
+        yet)."""
+        ...
 
     def deadline(self, ref: int, stage: int) -> float:
         """Day the referral's guarantee limit runs out in ``stage`` (priority limit)."""
@@ -50,6 +73,10 @@ class QueueContext(Protocol):
         served first (a higher priority group first, then the oldest clock start,
         overdue included; or the earliest deadline under ``priority_rule: deadline``).
         Every list of every policy is ordered by it."""
+        ...
+
+    def turn_entry(self, ref: int, stage: int) -> Entry:
+        """The referral's :data:`Entry` in ``stage``: its :meth:`turn_key` and number."""
         ...
 
     def waiting(self, ref: int, stage: int, now: float) -> bool:

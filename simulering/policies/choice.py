@@ -53,6 +53,7 @@ import math
 
 import numpy as np
 
+from simulering.columns import bool_column, int_rows
 from simulering.policies.base import QueueContext, separate_list_unit
 from simulering.spec import FloatArray, PolicyOptions
 
@@ -101,11 +102,11 @@ class PatientChoice:
         draws = ctx.patients.choice_draw
         if draws.shape[0] != n:  # patients built by hand without draws: everyone chooses
             draws = np.zeros(n)
-        self.chooser: list[bool] = (draws < self.share).tolist()
+        self.chooser = bool_column(np.asarray(draws < self.share))
         """Does the referral's patient consider other units than the home unit?"""
-        self.at: list[list[int]] = [[-1] * n, [-1] * n]
+        self.at = int_rows(np.full((2, n), -1, dtype=np.int64))
         """Per stage: the unit whose list the referral is on (-1: not yet listed)."""
-        self.ticket: list[list[int]] = [[0] * n, [0] * n]
+        self.ticket = int_rows(np.zeros((2, n), dtype=np.int64))
         self.seen: list[dict[int, tuple[float, float]]] = [{}, {}]
         """Per stage, for choosing patients: (published wait of their unit, key of the
         best alternative) at their last choice."""

@@ -72,7 +72,7 @@ from allokering.arrays import (
 from allokering.compiled import BoolArray, IntArray
 from allokering.problem import AllocationProblem, AllocationResult, priority_levels
 from allokering.solve import solve
-from simulering.policies.base import Entry, QueueContext
+from simulering.policies.base import REF_MASK, Entry, QueueContext
 from simulering.policies.shared import SharedList, zero_acceptance_km
 from simulering.spec import PolicyOptions
 
@@ -153,8 +153,8 @@ class OptimisedPolicy:
             by_area = np.asarray(ctx.home[p], dtype=np.int64)[self.area_of]
             self.listed_home.append(np.where(own != by_area, self.local[p][own], -1))
 
-        self.members: list[dict[int, float]] = [{} for _ in range(n_pools)]
-        """Referrals on each pool's list → their turn key (insertion order; pruned at plans)."""
+        self.members: list[dict[int, Entry]] = [{} for _ in range(n_pools)]
+        """Referrals on each pool's list → their list entry (insertion order; pruned at plans)."""
         self.at_risk: list[set[int]] = [set() for _ in range(n_pools)]
         """Per pool: referrals the latest plan could not place on time (or already late):
         only they are offered a unit other than their home unit when a slot frees."""
@@ -178,9 +178,8 @@ class OptimisedPolicy:
             self.fallback.join(ref, pool, now)
             return
         ctx = self.ctx
-        key = ctx.turn_key(ref, 0 if pool == 0 else 1)
-        entry = (key, ref)
-        self.members[pool][ref] = key
+        entry = ctx.turn_entry(ref, 0 if pool == 0 else 1)
+        self.members[pool][ref] = entry
         self.placed[pool].pop(ref, None)  # a no-show lost the booking
         self.booked[pool].discard(ref)
         heapq.heappush(self.regional[pool], entry)
@@ -197,7 +196,7 @@ class OptimisedPolicy:
         taken: list[int] = []
         while heap and len(taken) < slots:
             entry = heapq.heappop(heap)
-            ref = entry[1]
+            ref = entry & REF_MASK
             if ref not in booked:
                 continue  # served elsewhere, declined or re-planned
             booked.discard(ref)
@@ -228,7 +227,7 @@ class OptimisedPolicy:
         offers, max_offers = 0, self.scan_limit * (slots - len(taken))
         while heap and len(taken) < slots and offers < max_offers:
             entry = heapq.heappop(heap)
-            ref = entry[1]
+            ref = entry & REF_MASK
             if ref in chosen or ref in booked or not waiting(ref, stage, now):
                 continue  # a booked referral has its own heap entry and slot
             if home[ref] == unit:
@@ -250,7 +249,7 @@ class OptimisedPolicy:
             heapq.heappush(heap, entry)
         own = self.own[pool][unit]
         while own and len(taken) < slots:
-            ref = heapq.heappop(own)[1]
+            ref = heapq.heappop(own) & REF_MASK
             if ref not in chosen and waiting(ref, stage, now):
                 taken.append(ref)
                 chosen.add(ref)
@@ -389,7 +388,7 @@ class OptimisedPolicy:
                 at_risk.discard(ref)
             if week < self.near_weeks:
                 booked.add(ref)
-                near[unit].append((members[ref], ref))
+                near[unit].append(members[ref])
         for heap in near:
             heapq.heapify(heap)
         self.placed[pool], self.booked[pool], self.near[pool] = placed, booked, near
@@ -397,8 +396,7 @@ class OptimisedPolicy:
         home = ctx.home_of[pool]
         regional: list[Entry] = []
         own: list[list[Entry]] = [[] for _ in range(ctx.spec.n_units)]
-        for ref, key in members.items():
-            entry = (key, ref)
+        for ref, entry in members.items():
             own[home[ref]].append(entry)
             if ref not in booked:
                 regional.append(entry)

@@ -15,7 +15,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from simulering.policies.base import Entry, QueueContext, stage_of
+from simulering.columns import int_rows
+from simulering.policies.base import REF_MASK, Entry, QueueContext, stage_of
 from simulering.spec import FloatArray, IntArray, ModelSpec
 
 
@@ -69,7 +70,7 @@ class SharedList:
         self.review_days = float(spec.offers.review_days)
         self.next_review = [0.0 for _ in spec.pools]
         n = len(ctx.area)
-        self.offers: list[list[int]] = [[0] * n, [0] * n]
+        self.offers = int_rows(np.zeros((2, n), dtype=np.int64))
         """Per stage: offers made to each referral (of units other than the home one)."""
         self.declined_km: list[dict[int, float]] = [{}, {}]
         """Per stage: the shortest distance a referral declined (their tolerance is less)."""
@@ -82,7 +83,7 @@ class SharedList:
 
     def join(self, ref: int, pool: int, now: float) -> None:
         ctx = self.ctx
-        entry = (ctx.turn_key(ref, stage_of(pool)), ref)
+        entry = ctx.turn_entry(ref, stage_of(pool))
         home = ctx.home_of[pool][ref]
         heapq.heappush(self.own[pool][home], entry)
         if not self.gated:
@@ -100,15 +101,15 @@ class SharedList:
         for unit, heap in enumerate(self.own[pool]):
             if not heap:
                 continue
-            live = sorted(e for e in heap if waiting(e[1], stage, now))
+            live = sorted(e for e in heap if waiting(e & REF_MASK, stage, now))
             self.own[pool][unit] = live  # a sorted list is a heap
-            due = np.fromiter((deadline(e[1], stage) for e in live), float, len(live))
+            due = np.fromiter((deadline(e & REF_MASK, stage) for e in live), float, len(live))
             late = (due < now) | (capacity.projected_days(unit, now, len(live)) > due)
             group = self.regional[pool][self.unit_group[unit]]
             offers = self.offers[stage]
             for k in np.flatnonzero(late).tolist():
                 entry = live[k]
-                ref = entry[1]
+                ref = entry & REF_MASK
                 if ref not in flagged and offers[ref] < self.max_offers:
                     flagged.add(ref)
                     heapq.heappush(group, entry)
@@ -121,7 +122,7 @@ class SharedList:
         heap = self.regional[pool][self.unit_group[unit]]
         own = self.own[pool][unit]
         waiting, accepts = ctx.waiting, ctx.accepts
-        pop, push = heapq.heappop, heapq.heappush
+        pop, push, mask = heapq.heappop, heapq.heappush, REF_MASK
         offers, declined, km_rows, area = (
             self.offers[stage],
             self.declined_km[stage],
@@ -135,13 +136,13 @@ class SharedList:
         scans = 0
         max_scans = self.scan_limit * slots
         while len(taken) < slots:
-            while own and (own[0][1] in chosen or not waiting(own[0][1], stage, now)):
+            while own and ((own[0] & mask) in chosen or not waiting(own[0] & mask, stage, now)):
                 pop(own)
-            while heap and (heap[0][1] in chosen or not waiting(heap[0][1], stage, now)):
+            while heap and ((heap[0] & mask) in chosen or not waiting(heap[0] & mask, stage, now)):
                 pop(heap)
             if heap and scans < max_scans and (not own or heap[0] < own[0]):
                 entry = pop(heap)
-                ref = entry[1]
+                ref = entry & mask
                 if home[ref] == unit:  # its own unit: no offer needed
                     taken.append(ref)
                     chosen.add(ref)
@@ -163,7 +164,7 @@ class SharedList:
                     declined[ref] = km
                     held.append(entry)
             elif own:
-                ref = pop(own)[1]
+                ref = pop(own) & mask
                 taken.append(ref)
                 chosen.add(ref)
             else:

@@ -17,7 +17,10 @@ from benchmarks.simulate import (
     build_region_scenario,
     machine_info,
     markdown,
+    memory_benchmark,
     region_benchmark,
+    scaled_spec,
+    scaling_benchmark,
     textbook_benchmark,
     write_results,
 )
@@ -62,6 +65,36 @@ def test_region_benchmark_tiny() -> None:
         assert r.draw_seconds > 0 and r.run_seconds > 0 and r.kpi_seconds > 0
         assert r.total_seconds == pytest.approx(r.draw_seconds + r.run_seconds + r.kpi_seconds)
         assert r.referrals_per_second > 0
+
+
+def test_scaled_spec_multiplies_demand_capacity_and_backlog() -> None:
+    _, spec = load_spec(REGION_SCENARIO)
+    double = scaled_spec(spec, 2)
+    assert double.n_units == spec.n_units
+    assert double.daily_arrivals.sum() == pytest.approx(2 * spec.daily_arrivals.sum())
+    for pool, pool2 in zip(spec.pools, double.pools, strict=True):
+        assert pool.slots is not None and pool2.slots is not None
+        assert pool2.slots.sum(axis=0).tolist() == (2 * pool.slots.sum(axis=0)).tolist()
+    assert double.backlog.home_unit.shape[0] == 2 * spec.backlog.home_unit.shape[0]
+
+
+def test_scaling_benchmark_tiny() -> None:
+    runs = scaling_benchmark(factors=(1, 2), policies=("separate",), horizon_days=5)
+    assert [(r.policy, r.factor) for r in runs] == [("separate", 1), ("separate", 2)]
+    assert runs[1].referrals == pytest.approx(2 * runs[0].referrals, rel=0.05)
+    assert runs[0].cpu_per_doubling is None
+    growth = runs[1].run_cpu_seconds / runs[0].run_cpu_seconds
+    assert runs[1].cpu_per_doubling == pytest.approx(growth)
+
+
+def test_memory_benchmark_in_a_fresh_process() -> None:
+    (m,) = memory_benchmark(policies=("shared",), horizon_days=3)
+    assert m.policy == "shared" and m.referrals > 0
+    # arrival, ready, area, priority, tolerance, pool, backlog stage and home, the
+    # choice draw (8 bytes each), two flags, and three draws per stage
+    assert m.patient_bytes_per_referral == 9 * 8 + 2 + 3 * 16
+    assert 0 < m.start_rss_mib < m.peak_rss_mib
+    assert m.peak_ratio == pytest.approx(m.peak_rss_mib / m.arrays_mib)
 
 
 def test_stored_region_scenario_is_current() -> None:
