@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -160,20 +161,28 @@ def history_events(seed: int = SEED) -> list[Event]:
     return events_of(simulated_records(seed))
 
 
-def set_up_units(client: httpx.Client) -> None:
-    """The three units and their first-visit capacity from the first week."""
+def set_up_units(
+    client: httpx.Client, slots: Mapping[str, int] = UNITS, from_week: dt.date = START
+) -> None:
+    """The units (VGR sites, by id) and their first-visit slots a week from ``from_week``
+    (by default the history's three units from its first week)."""
     region = {u.id: u for u in load_region_file(REGION_DIR / "vgr.yaml").units}
-    for uid, slots in UNITS.items():
+    for uid, n in slots.items():
         u = region[uid]
         body = {"name": u.name, "hospital_group": u.hospital_group, "lat": u.lat, "lon": u.lon}
         client.put(f"/v1/units/{uid}", json=body).raise_for_status()
-        cap = {
-            "specialty": SPECIALTY,
-            "stage": "first_visit",
-            "from_week": START.isoformat(),
-            "slots_per_week": slots,
-        }
-        client.put(f"/v1/units/{uid}/capacity", json=cap).raise_for_status()
+        set_capacity(client, uid, n, from_week)
+
+
+def set_capacity(client: httpx.Client, unit: str, slots: int, from_week: dt.date) -> None:
+    """A unit's first-visit slots a week of the specialty from ``from_week`` on."""
+    cap = {
+        "specialty": SPECIALTY,
+        "stage": "first_visit",
+        "from_week": from_week.isoformat(),
+        "slots_per_week": slots,
+    }
+    client.put(f"/v1/units/{unit}/capacity", json=cap).raise_for_status()
 
 
 def write_history(client: httpx.Client, events: list[Event]) -> int:

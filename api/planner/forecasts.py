@@ -10,13 +10,12 @@ read, as ``GET /v1/forecasts/{id}`` does.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from api.planner.results import Table
-from api.planner.runs import owned, owned_one
+from api.planner.runs import JobRow, job_fields, owned, owned_one
 from api.planner.texts import Texts
 from api.service.db_schema import SimulationJobRow
 from api.service.forecast_runs import KIND
@@ -28,46 +27,24 @@ WORKLIST_SHOWN = 200
 """Worklist rows on the page (all are in the JSON and the report)."""
 
 
-@dataclass(frozen=True)
-class ForecastRow:
-    """One forecast as the queue page lists it and its progress endpoint answers."""
+@dataclass(frozen=True, kw_only=True)
+class ForecastRow(JobRow):
+    """One forecast: its specialty, stage and weeks besides the job's state."""
 
-    id: str
-    created_at: dt.datetime
-    state: str
-    progress: float
     specialty: str
     stage: str
     weeks: int
-    replications: int
-    policies: tuple[str, ...]
-    error: str | None
-    days_done: float | None = None
-    days_total: float | None = None
-    seconds_left: float | None = None
-
-    @property
-    def replications_done(self) -> float:
-        """Replications done, the running ones by how far they have simulated."""
-        return self.progress * self.replications
 
 
 def forecast_row(job: SimulationJobRow) -> ForecastRow:
     req = job.request
     return ForecastRow(
-        id=job.id,
-        created_at=job.created_at,
-        state=job.state,
-        progress=job.progress,
         specialty=str(req.get("specialty", "")),
         stage=str(req.get("stage", "")),
         weeks=int(req.get("weeks") or 26),
         replications=int(req.get("replications") or 20),
         policies=tuple(req.get("policies") or ()),
-        error=job.error,
-        days_done=job.days_done,
-        days_total=job.days_total,
-        seconds_left=job.seconds_left,
+        **job_fields(job),
     )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 
@@ -34,22 +34,19 @@ WHAT_IF_SV = "Vad händer om: "
 """… and among their Swedish texts (``assumptions_sv``)."""
 
 
-@dataclass(frozen=True)
-class RunRow:
-    """One run as the run list and the progress endpoint show it."""
+@dataclass(frozen=True, kw_only=True)
+class JobRow:
+    """A planner's job (a run or a forecast) as its list and progress endpoint show it."""
 
     id: str
     created_at: dt.datetime
     state: str
     progress: float
-    scenario: str
     policies: tuple[str, ...]
     replications: int
-    seed: int | None
-    changes: tuple[str, ...]
     error: str | None
     days_done: float | None = None
-    """Simulated days done of :attr:`days_total` (None: a job from before they were kept)."""
+    """Simulated days done of :attr:`days_total` (None: a job that does not keep them)."""
     days_total: float | None = None
     seconds_left: float | None = None
 
@@ -57,6 +54,15 @@ class RunRow:
     def replications_done(self) -> float:
         """Replications done, the running ones by how far they have simulated."""
         return self.progress * self.replications
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunRow(JobRow):
+    """One run: its scenario, seed and what-if changes besides the job's state."""
+
+    scenario: str
+    seed: int | None
+    changes: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -71,28 +77,7 @@ class ProgressView:
     """``ungefär 0:00:12 kvar`` while it runs and the time left is known, else empty."""
 
 
-class JobProgress(Protocol):
-    """What a run or a forecast tells of how far its job is."""
-
-    @property
-    def state(self) -> str: ...
-    @property
-    def progress(self) -> float: ...
-    @property
-    def replications(self) -> int: ...
-    @property
-    def replications_done(self) -> float: ...
-    @property
-    def days_done(self) -> float | None: ...
-    @property
-    def days_total(self) -> float | None: ...
-    @property
-    def seconds_left(self) -> float | None: ...
-    @property
-    def error(self) -> str | None: ...
-
-
-def progress_view(run: JobProgress, lang: Lang) -> ProgressView:
+def progress_view(run: JobRow, lang: Lang) -> ProgressView:
     """How far ``run`` is, as the run page shows it (numbers as the report writes them)."""
     t = texts(lang)
     labels = Labels(lang, ReportContext(title=""))
@@ -109,7 +94,7 @@ def progress_view(run: JobProgress, lang: Lang) -> ProgressView:
     return ProgressView(days, replications, left)
 
 
-def progress_answer(job: JobProgress, lang: Lang) -> dict[str, Any]:
+def progress_answer(job: JobRow, lang: Lang) -> dict[str, Any]:
     """The progress endpoint's answer for a run's or a forecast's page
     (``static/progress.js``): the state, the numbers and their words in ``lang``."""
     key = f"state_{job.state}"
@@ -151,22 +136,29 @@ def changes_of(request: Mapping[str, Any]) -> tuple[str, ...]:
     )
 
 
+def job_fields(job: SimulationJobRow) -> dict[str, Any]:
+    """The job's own columns a :class:`JobRow` shows."""
+    return {
+        "id": job.id,
+        "created_at": job.created_at,
+        "state": job.state,
+        "progress": job.progress,
+        "error": job.error,
+        "days_done": job.days_done,
+        "days_total": job.days_total,
+        "seconds_left": job.seconds_left,
+    }
+
+
 def run_row(job: SimulationJobRow) -> RunRow:
     name, policies, replications, seed = requested(job.request)
     return RunRow(
-        id=job.id,
-        created_at=job.created_at,
-        state=job.state,
-        progress=job.progress,
         scenario=name,
         policies=policies,
         replications=replications,
         seed=seed,
         changes=changes_of(job.request),
-        error=job.error,
-        days_done=job.days_done,
-        days_total=job.days_total,
-        seconds_left=job.seconds_left,
+        **job_fields(job),
     )
 
 

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from api.service.weeks import monday, today
-from scenarios.loader import REGION_DIR, load_region_file
+from benchmarks.forecast_history import set_capacity, set_up_units
 from tests.api.planner.test_security import Browser, form_token, new_key, signed_in
 from tests.api.service.service_server import Server, database_for, start_server
 
@@ -35,26 +35,9 @@ def write_queue(client: httpx.Client) -> None:
     """Three units, 12 weeks of referrals (registered, booked, completed, each change on
     its own past date) and a queue of about 50 still waiting; capacity cut this week."""
     day0 = monday(today()) - dt.timedelta(weeks=12)
-    region = {u.id: u for u in load_region_file(REGION_DIR / "vgr.yaml").units}
-    for uid, (_, slots) in UNITS.items():
-        u = region[uid]
-        body = {"name": u.name, "hospital_group": u.hospital_group, "lat": u.lat, "lon": u.lon}
-        client.put(f"/v1/units/{uid}", json=body).raise_for_status()
-        cap = {
-            "specialty": SPECIALTY,
-            "stage": "first_visit",
-            "from_week": day0.isoformat(),
-            "slots_per_week": slots,
-        }
-        client.put(f"/v1/units/{uid}/capacity", json=cap).raise_for_status()
+    set_up_units(client, {uid: slots for uid, (_, slots) in UNITS.items()}, day0)
     for uid, slots in (("nu_nal", 0), ("su_ostra", 1), ("sas_boras", 1)):
-        cut = {
-            "specialty": SPECIALTY,
-            "stage": "first_visit",
-            "from_week": monday(today()).isoformat(),
-            "slots_per_week": slots,
-        }
-        client.put(f"/v1/units/{uid}/capacity", json=cut).raise_for_status()
+        set_capacity(client, uid, slots, monday(today()))
 
     def register(rid: str, unit: str, start: dt.date, priority: str = "standard") -> None:
         body = {
