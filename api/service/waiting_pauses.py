@@ -79,14 +79,20 @@ def paused_on(row: ReferralRow, day: dt.date) -> PauseKind | None:
     return None
 
 
-def start(row: ReferralRow, kind: PauseKind, on: dt.date, until: dt.date | None) -> None:
-    """Start a ``kind`` pause on ``on`` (until ``until``, or open-ended); 409 when a pause
-    is in effect on ``on``, 422 when ``until`` is not after ``on``."""
+def check_start(row: ReferralRow, kind: PauseKind, on: dt.date, until: dt.date | None) -> None:
+    """Whether a ``kind`` pause may start on ``on``: 409 when a pause is in effect on
+    ``on``, 422 when ``until`` is not after ``on``."""
     current = paused_on(row, on)
     if current is not None:
         raise Problem(409, "Conflict", f"{kind.value}: the referral is in {current.value} on {on}")
     if until is not None and until <= on:
         raise invalid_field("body.until", "must be after on (the first day served again)")
+
+
+def start(row: ReferralRow, kind: PauseKind, on: dt.date, until: dt.date | None) -> None:
+    """Start a ``kind`` pause on ``on`` (until ``until``, or open-ended), as
+    :func:`check_start` allows."""
+    check_start(row, kind, on, until)
     old_start, old_until = period(row, kind)
     if old_start is not None:  # ended by ``on``: its days become earlier days
         row.excluded_days += days_passed(old_start, old_until, on)

@@ -26,6 +26,15 @@ LIMITS = (14, 21, 30)
 WAITING = ("waiting", "offered", "booked")
 
 
+def declinable(ref: dict[str, Any]) -> bool:
+    """Whether the referral holds a time (offered or booked) within its limit, whose
+    decline starts a patient-chosen waiting (PVV)."""
+    if ref["status"] not in ("offered", "booked") or not ref["week"]:
+        return False
+    limit = dt.date.fromisoformat(ref["clock_start"]) + dt.timedelta(days=ref["limit_days"])
+    return dt.date.fromisoformat(ref["week"]) <= limit
+
+
 @dataclass
 class Day:
     """What the service reported at the end of one day."""
@@ -115,6 +124,8 @@ class Driver:
                 return False
         if self.rng.random() < 0.04:
             kind = self.rng.choice(("pvv", "mov"))
+            if kind == "pvv" and not declinable(ref):
+                return False  # PVV starts only from a declined time within the limit
             body: dict[str, Any] = {"action": "start", "on": str(day)}
             if self.rng.random() < 0.6:
                 body["until"] = str(day + dt.timedelta(days=self.rng.randint(3, 20)))

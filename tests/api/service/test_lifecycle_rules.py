@@ -375,6 +375,57 @@ def pause(c: Clients, rid: str, kind: str, action: str, on: int, until: int | No
     step(c, "POST", f"/v1/referrals/{rid}/{kind}", body)
 
 
+def offer(c: Clients, rid: str, on: int, status: str = "offered") -> None:
+    """Offer (or book) ``rid`` a time at U1 in the week two weeks after day 0."""
+    week = str(monday(D0 + dt.timedelta(days=14)))
+    step(
+        c,
+        "PATCH",
+        f"/v1/referrals/{rid}",
+        {"status": status, "unit": U1, "week": week, "on": day(on)},
+    )
+
+
+def test_pvv_starts_only_from_a_declined_time_within_the_limit(clients: Clients) -> None:
+    # no time held: nothing to decline, so no patient-chosen waiting
+    register(clients, "pv-none", 10)
+    refused(
+        clients,
+        "pv-none",
+        "POST",
+        "/pvv",
+        {"action": "start", "on": day(12)},
+        409,
+        "declines an offered or booked time within the limit",
+        "holds none",
+    )
+    # a time after the limit: declining it is not the patient's choice to wait
+    register(clients, "pv-late", -100, on=10)
+    offer(clients, "pv-late", 11)
+    refused(
+        clients,
+        "pv-late",
+        "POST",
+        "/pvv",
+        {"action": "start", "on": day(12)},
+        409,
+        "after its limit",
+        "not patient-chosen waiting",
+    )
+    # an offered and a booked time within the limit: declined, released, PVV dated
+    for rid, held in (("pv-offered", "offered"), ("pv-booked", "booked")):
+        register(clients, rid, 10)
+        offer(clients, rid, 11, held)
+        pause(clients, rid, "pvv", "start", 12, until=20)
+        ref, hist = state(clients, rid)
+        assert ref["status"] == "waiting" and ref["unit"] is None and ref["week"] is None
+        assert ref["pvv"] == {"from_date": day(12), "until": day(20)}
+        assert hist[-1]["change"] == "pvv.start" and hist[-2]["status"] == held
+    # the MOV has no such condition: a medical reason needs no offer
+    register(clients, "mv-none", 10)
+    pause(clients, "mv-none", "mov", "start", 12)
+
+
 def test_pvv_and_mov_periods_never_overlap_nor_run_backwards(clients: Clients) -> None:
     register(clients, "pa-1", 10)
     refused(clients, "pa-1", "POST", "/mov", {"action": "end", "on": day(11)}, 409, "not in mov")
@@ -398,6 +449,7 @@ def test_pvv_and_mov_periods_never_overlap_nor_run_backwards(clients: Clients) -
         "must be after on",
         field="body.until",
     )
+    offer(clients, "pa-1", 11)  # the PVV is the decline of this time (within the limit)
     pause(clients, "pa-1", "pvv", "start", 12, until=22)
     for kind in ("pvv", "mov"):  # a start while the PVV is in effect, on its day or later
         for on in (12, 16):
