@@ -74,12 +74,16 @@ def watch_until(driver: Any, element: str) -> list[str]:
     seen: list[str] = []
 
     def finished(d: Any) -> bool:
+        # ``element`` first: it is only on the ended job's page, which does not reload
+        # again, so the state read after it is that page's final one (read before it, the
+        # state could be the old page's, just before the reload)
+        done = bool(d.find_elements("id", element))
         found = d.find_elements("id", "run-state")
         if found:
             text = found[0].text
             if not seen or seen[-1] != text:
                 seen.append(text)
-        return bool(d.find_elements("id", element))
+        return done
 
     # the page reloads itself when the run ends: a state read just as the old page goes
     # is a stale element, read again at the next poll
