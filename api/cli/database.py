@@ -52,15 +52,9 @@ def settings_for(database_url: str | None, *, schema: bool = True) -> Settings:
         if file and file != ":memory:" and not Path(file).exists():
             error(missing, 1)  # not created empty by reading it
     try:
-        db.check_reachable(url, settings.db_timeouts())
-        if schema:
-            engine = db.make_engine(url, pool_size=1, timeouts=settings.db_timeouts())
-            try:
-                revision = db.current_revision(engine)
-            finally:
-                engine.dispose()
-            if revision is None:
-                error(missing, 1)
+        revision = db.check_reachable(url, settings.db_timeouts())
     except DBAPIError as exc:
         error(f"cannot reach the database {shown(url)}: {one_line(exc)}", 1)
+    if schema and revision is None:
+        error(missing, 1)
     return settings

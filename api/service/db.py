@@ -244,13 +244,16 @@ def postgres_engine(url: str, pool_size: int, timeouts: Timeouts) -> Engine:
     return engine
 
 
-def check_reachable(url: str, timeouts: Timeouts) -> None:
-    """Connect once and ask ``SELECT 1``; raises the driver's error (SQLAlchemy's
-    ``OperationalError``) within about ``timeouts.connect`` seconds when it cannot."""
+def check_reachable(url: str, timeouts: Timeouts) -> str | None:
+    """Connect once and ask ``SELECT 1``; the Alembic revision the database is at, read
+    on that connection (None before the first migration). Raises the driver's error
+    (SQLAlchemy's ``OperationalError``) within about ``timeouts.connect`` seconds when it
+    cannot connect."""
     engine = make_engine(url, pool_size=1, timeouts=timeouts)
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
+            return MigrationContext.configure(conn).get_current_revision()
     finally:
         engine.dispose()
 
