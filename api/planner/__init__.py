@@ -25,6 +25,7 @@ from api.planner import (
     routes_runs,
 )
 from api.planner.pages import HERE, PREFIX, SignInNeeded, render, sign_in_redirect
+from api.planner.runs import NoSuchJob
 from api.planner.sessions import SessionStore
 from api.service.rate_limit import FailedAttempts
 from api.service.settings import Settings
@@ -55,5 +56,4 @@ def mount(app: FastAPI, settings: Settings) -> None:
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="planner-static")
     app.add_exception_handler(SignInNeeded, sign_in_redirect)
     app.add_exception_handler(routes_library.NoSuchScenario, not_found)
-    app.add_exception_handler(routes_runs.NoSuchRun, not_found)
-    app.add_exception_handler(routes_forecasts.NoSuchForecast, not_found)
+    app.add_exception_handler(NoSuchJob, not_found)

@@ -18,7 +18,7 @@ from api.planner.forecasts import ForecastRow, forecast_of, summary_tables, work
 from api.planner.forms import Form, first, parse_form
 from api.planner.pages import PREFIX, Planner, audit_refusal, lang_of, render, state_of
 from api.planner.routes_queue import FORECAST_DEFAULTS, queue_page
-from api.planner.runs import progress_answer, progress_view
+from api.planner.runs import NoSuchJob, progress_answer, progress_view
 from api.planner.sessions import PlannerSession
 from api.planner.texts import texts
 from api.service import forecast_jobs
@@ -34,14 +34,10 @@ FIELDS = ("specialty", "stage", "weeks", "replications", "policies")
 """The form's fields, as the service names them (``body.weeks`` → ``weeks``)."""
 
 
-class NoSuchForecast(Exception):
-    """Not a forecast of this planner (answered 404, as the API answers another's job)."""
-
-
 def own_forecast(request: Request, session: PlannerSession, job_id: str) -> ForecastRow:
     row = forecast_of(state_of(request).uow, session.key_id, job_id)
     if row is None:
-        raise NoSuchForecast(job_id)
+        raise NoSuchJob(job_id)
     return row
 
 
@@ -143,7 +139,7 @@ def forecast_json(job_id: JobId, request: Request, session: Planner) -> Response
     own_forecast(request, session, job_id)
     out = forecast_jobs.get_forecast(state_of(request), job_id, session.caller, request_id())
     if out.result is None:
-        raise NoSuchForecast(job_id)
+        raise NoSuchJob(job_id)
     return Response(
         json.dumps(out.result, ensure_ascii=False, indent=1),
         media_type="application/json",

@@ -14,7 +14,7 @@ from api.planner import csrf
 from api.planner.forms import first, parse_form
 from api.planner.pages import PREFIX, Planner, forged, lang_of, render, state_of
 from api.planner.results import context_of, kpi_tables, paired_tables, priority_tables
-from api.planner.runs import RunRow, progress_answer, progress_view, run_of, runs_of
+from api.planner.runs import NoSuchJob, RunRow, progress_answer, progress_view, run_of, runs_of
 from api.planner.sessions import PlannerSession
 from api.planner.texts import texts
 from api.service import service_layer
@@ -28,14 +28,10 @@ router = APIRouter(prefix=PREFIX, include_in_schema=False)
 JobId = Annotated[str, Path(max_length=36)]
 
 
-class NoSuchRun(Exception):
-    """Not a run of this planner (answered 404, as the API answers another's job)."""
-
-
 def own_run(request: Request, session: PlannerSession, job_id: str) -> RunRow:
     run = run_of(state_of(request).uow, session.key_id, job_id)
     if run is None:
-        raise NoSuchRun(job_id)
+        raise NoSuchJob(job_id)
     return run
 
 
@@ -114,7 +110,7 @@ def stored_result(request: Request, session: PlannerSession, job_id: str) -> dic
     own_run(request, session, job_id)
     out = service_layer.get_simulation(state_of(request), job_id, session.caller, request_id())
     if out.result is None:
-        raise NoSuchRun(job_id)
+        raise NoSuchJob(job_id)
     return out.result
 
 

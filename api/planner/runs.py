@@ -162,6 +162,11 @@ def run_row(job: SimulationJobRow) -> RunRow:
     )
 
 
+class NoSuchJob(Exception):
+    """Not a run or forecast of this planner (answered 404, as the API answers another's
+    job)."""
+
+
 def owned(
     uow: UnitOfWork, key_id: str, kind: str, row: Callable[[SimulationJobRow], T], limit: int
 ) -> list[T]:
