@@ -133,3 +133,8 @@ def forged(request: Request, session: PlannerSession | None, back: str) -> HTMLR
     done; the refusal audited); ``back`` links to where the form was."""
     audit_refusal(request, 403, "csrf token mismatch")
     return render(request, "forged.html", {"back": back}, session, 403)
+
+
+def attachment(name: str) -> dict[str, str]:
+    """The header that makes a download of a response, saved as ``name``."""
+    return {"Content-Disposition": f'attachment; filename="{name}"'}

@@ -16,7 +16,15 @@ from pydantic import ValidationError
 from api.planner import csrf
 from api.planner.forecasts import ForecastRow, forecast_of, summary_tables, worklist_tables
 from api.planner.forms import Form, first, parse_form
-from api.planner.pages import PREFIX, Planner, audit_refusal, lang_of, render, state_of
+from api.planner.pages import (
+    PREFIX,
+    Planner,
+    attachment,
+    audit_refusal,
+    lang_of,
+    render,
+    state_of,
+)
 from api.planner.routes_queue import FORECAST_DEFAULTS, queue_page
 from api.planner.runs import NoSuchJob, progress_answer, progress_view
 from api.planner.sessions import PlannerSession
@@ -143,5 +151,5 @@ def forecast_json(job_id: JobId, request: Request, session: Planner) -> Response
     return Response(
         json.dumps(out.result, ensure_ascii=False, indent=1),
         media_type="application/json",
-        headers={"Content-Disposition": f'attachment; filename="remiss-forecast-{job_id}.json"'},
+        headers=attachment(f"remiss-forecast-{job_id}.json"),
     )

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from api.planner import csrf
 from api.planner.forms import first, parse_form
-from api.planner.pages import PREFIX, Planner, forged, lang_of, render, state_of
+from api.planner.pages import PREFIX, Planner, attachment, forged, lang_of, render, state_of
 from api.planner.results import context_of, kpi_tables, paired_tables, priority_tables
 from api.planner.runs import NoSuchJob, RunRow, progress_answer, progress_view, run_of, runs_of
 from api.planner.sessions import PlannerSession
@@ -112,10 +112,6 @@ def stored_result(request: Request, session: PlannerSession, job_id: str) -> dic
     if out.result is None:
         raise NoSuchJob(job_id)
     return out.result
-
-
-def attachment(name: str) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="{name}"'}
 
 
 @router.get("/runs/{job_id}/result.json")
